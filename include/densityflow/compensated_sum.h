@@ -1,0 +1,17 @@
+#pragma once
+
+#include <deal.II/lac/petsc_vector.h>
+
+namespace densityflow
+{
+/**
+ * The sum of all entries of a distributed vector, with Neumaier's compensated
+ * summation on each rank: mass is a sum of such sums, and conserving it to 1e-12
+ * over thousands of steps needs more than naive summation gives.
+ */
+double compensated_sum(const dealii::PETScWrappers::MPI::Vector &vector);
+
+/** The dot product of two distributed vectors, compensated in the same way. */
+double compensated_dot(const dealii::PETScWrappers::MPI::Vector &a,
+                       const dealii::PETScWrappers::MPI::Vector &b);
+} // namespace densityflow

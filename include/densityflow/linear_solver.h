@@ -1,0 +1,64 @@
+#pragma once
+
+#include <deal.II/base/mpi.h>
+#include <deal.II/base/parameter_handler.h>
+#include <deal.II/lac/petsc_sparse_matrix.h>
+#include <deal.II/lac/petsc_vector.h>
+
+#include <string>
+
+namespace densityflow
+{
+using namespace dealii;
+
+/** The `Linear solver` subsection. */
+struct LinearSolverParameters
+{
+  std::string  preconditioner = "amg";
+  double       tolerance      = 1e-10;
+  unsigned int max_iterations = 1000;
+
+  static void declare_parameters(ParameterHandler &prm);
+  void        parse_parameters(ParameterHandler &prm);
+};
+
+/**
+ * A PETSc Krylov solver (CG for symmetric, right-preconditioned GMRES for
+ * non-symmetric systems) that keeps its preconditioner from one solve to the next,
+ * so that a constant system matrix is set up once per run.
+ *
+ * Convergence is measured on the unpreconditioned residual, relative to the right-hand
+ * side, so that the stopping point does not depend on the preconditioner (and hence on
+ * the number of MPI ranks). PETSc options (-ksp_*, -pc_*) given on the command line
+ * are honoured.
+ */
+class LinearSolver
+{
+public:
+  LinearSolver(const LinearSolverParameters &parameters,
+               const MPI_Comm                communicator,
+               const bool                    symmetric = true);
+  ~LinearSolver();
+  LinearSolver(const LinearSolver &)            = delete;
+  LinearSolver &operator=(const LinearSolver &) = delete;
+
+  /** Uses @p matrix from now on; the preconditioner is rebuilt unless @p reuse_preconditioner. */
+  void set_matrix(const PETScWrappers::MPI::SparseMatrix &matrix,
+                  const bool                              reuse_preconditioner = false);
+
+  /**
+   * Solves with @p solution as the initial guess and returns the number of iterations.
+   * Throws RunError if the solver does not converge.
+   */
+  unsigned int solve(PETScWrappers::MPI::Vector &solution, const PETScWrappers::MPI::Vector &rhs);
+
+  /** For the log, e.g. "CG + BoomerAMG". */
+  std::string description() const;
+
+private:
+  LinearSolverParameters parameters;
+  MPI_Comm               mpi_communicator;
+  bool                   symmetric;
+  void                  *ksp = nullptr; // KSP; kept opaque so petscksp.h stays in the .cc
+};
+} // namespace densityflow

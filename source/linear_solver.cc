@@ -1,0 +1,149 @@
+#include <densityflow/exceptions.h>
+#include <densityflow/linear_solver.h>
+
+#include <petscksp.h>
+
+#include <sstream>
+
+namespace densityflow
+{
+namespace
+{
+void check(const PetscErrorCode code, const char *call)
+{
+  if (code != 0)
+    {
+      const char *text = nullptr;
+      PetscErrorMessage(code, &text, nullptr);
+      throw RunError(std::string("PETSc call ") + call + " failed: " + (text ? text : "unknown error"));
+    }
+}
+#define DENSITYFLOW_PETSC(call) check(call, #call)
+} // namespace
+
+void LinearSolverParameters::declare_parameters(ParameterHandler &prm)
+{
+  prm.enter_subsection("Linear solver");
+  prm.declare_entry("Preconditioner",
+                    "amg",
+                    Patterns::Selection("amg|jacobi|block-jacobi|direct"),
+                    "amg: hypre BoomerAMG; jacobi: diagonal; block-jacobi: ILU(0) per rank; "
+                    "direct: MUMPS factorisation (exact up to round-off, for small problems).");
+  prm.declare_entry("Tolerance",
+                    "1e-10",
+                    Patterns::Double(0),
+                    "Relative tolerance on the unpreconditioned residual. Mass is conserved "
+                    "to round-off whatever the tolerance (see the solver's documentation).");
+  prm.declare_entry("Maximum iterations", "1000", Patterns::Integer(1), "Iteration limit per solve.");
+  prm.leave_subsection();
+}
+
+void LinearSolverParameters::parse_parameters(ParameterHandler &prm)
+{
+  prm.enter_subsection("Linear solver");
+  preconditioner = prm.get("Preconditioner");
+  tolerance      = prm.get_double("Tolerance");
+  max_iterations = prm.get_integer("Maximum iterations");
+  prm.leave_subsection();
+}
+
+LinearSolver::LinearSolver(const LinearSolverParameters &parameters,
+                           const MPI_Comm                communicator,
+                           const bool                    symmetric)
+  : parameters(parameters)
+  , mpi_communicator(communicator)
+  , symmetric(symmetric)
+{}
+
+LinearSolver::~LinearSolver()
+{
+  if (ksp != nullptr)
+    {
+      KSP k = static_cast<KSP>(ksp);
+      KSPDestroy(&k);
+    }
+}
+
+void LinearSolver::set_matrix(const PETScWrappers::MPI::SparseMatrix &matrix,
+                              const bool                              reuse_preconditioner)
+{
+  const Mat A = static_cast<Mat>(matrix);
+  if (ksp == nullptr)
+    {
+      KSP k;
+      DENSITYFLOW_PETSC(KSPCreate(mpi_communicator, &k));
+      ksp = k;
+      PC pc;
+      DENSITYFLOW_PETSC(KSPGetPC(k, &pc));
+      if (parameters.preconditioner == "direct")
+        {
+          DENSITYFLOW_PETSC(KSPSetType(k, KSPPREONLY));
+          DENSITYFLOW_PETSC(PCSetType(pc, symmetric ? PCCHOLESKY : PCLU));
+          DENSITYFLOW_PETSC(PCFactorSetMatSolverType(pc, MATSOLVERMUMPS));
+        }
+      else
+        {
+          DENSITYFLOW_PETSC(KSPSetType(k, symmetric ? KSPCG : KSPGMRES));
+          if (!symmetric)
+            DENSITYFLOW_PETSC(KSPSetPCSide(k, PC_RIGHT));
+          DENSITYFLOW_PETSC(KSPSetNormType(k, KSP_NORM_UNPRECONDITIONED));
+          DENSITYFLOW_PETSC(KSPSetInitialGuessNonzero(k, PETSC_TRUE));
+          DENSITYFLOW_PETSC(KSPSetTolerances(k,
+                                             parameters.tolerance,
+                                             1e-300,
+                                             PETSC_DEFAULT,
+                                             parameters.max_iterations));
+          if (parameters.preconditioner == "amg")
+            {
+              DENSITYFLOW_PETSC(PCSetType(pc, PCHYPRE));
+              DENSITYFLOW_PETSC(PCHYPRESetType(pc, "boomeramg"));
+            }
+          else if (parameters.preconditioner == "jacobi")
+            DENSITYFLOW_PETSC(PCSetType(pc, PCJACOBI));
+          else
+            DENSITYFLOW_PETSC(PCSetType(pc, PCBJACOBI));
+        }
+      DENSITYFLOW_PETSC(KSPSetOperators(k, A, A));
+      DENSITYFLOW_PETSC(KSPSetFromOptions(k));
+      DENSITYFLOW_PETSC(KSPSetUp(k));
+      return;
+    }
+  KSP k = static_cast<KSP>(ksp);
+  DENSITYFLOW_PETSC(KSPSetReusePreconditioner(k, reuse_preconditioner ? PETSC_TRUE : PETSC_FALSE));
+  DENSITYFLOW_PETSC(KSPSetOperators(k, A, A));
+  DENSITYFLOW_PETSC(KSPSetUp(k));
+}
+
+unsigned int LinearSolver::solve(PETScWrappers::MPI::Vector &solution, const PETScWrappers::MPI::Vector &rhs)
+{
+  Assert(ksp != nullptr, ExcMessage("LinearSolver::set_matrix() must come before solve()."));
+  KSP k = static_cast<KSP>(ksp);
+  DENSITYFLOW_PETSC(KSPSolve(k, rhs, solution));
+  KSPConvergedReason reason;
+  PetscInt           iterations;
+  DENSITYFLOW_PETSC(KSPGetConvergedReason(k, &reason));
+  DENSITYFLOW_PETSC(KSPGetIterationNumber(k, &iterations));
+  if (reason < 0)
+    {
+      std::ostringstream message;
+      message << "The linear solver (" << description() << ") did not converge: " << KSPConvergedReasons[reason]
+              << " after " << iterations << " iterations (Linear solver/Tolerance = " << parameters.tolerance
+              << ", Maximum iterations = " << parameters.max_iterations << ").";
+      throw RunError(message.str());
+    }
+  // A direct solve reports 0 iterations of KSPPREONLY; count it as one.
+  return std::max<PetscInt>(iterations, 1);
+}
+
+std::string LinearSolver::description() const
+{
+  if (parameters.preconditioner == "direct")
+    return std::string("MUMPS ") + (symmetric ? "Cholesky" : "LU");
+  const std::string krylov = symmetric ? "CG" : "GMRES";
+  if (parameters.preconditioner == "amg")
+    return krylov + " + BoomerAMG";
+  if (parameters.preconditioner == "jacobi")
+    return krylov + " + Jacobi";
+  return krylov + " + block Jacobi/ILU(0)";
+}
+} // namespace densityflow

@@ -10,11 +10,16 @@ namespace densityflow
 {
 namespace
 {
+/** deal.II's message of @p e on one line. */
 std::string describe(const ExceptionBase &e)
 {
   std::ostringstream out;
   e.print_info(out);
-  return Utilities::trim(out.str());
+  std::istringstream words(out.str());
+  std::string        word, line;
+  while (words >> word)
+    line += (line.empty() ? "" : " ") + word;
+  return line;
 }
 
 Constants parse_constants(const std::string &text)

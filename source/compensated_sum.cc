@@ -1,10 +1,7 @@
-#include <densityflow/compensated_sum.h>
-
-#include <deal.II/base/mpi.h>
-
-#include <petscvec.h>
-
 #include <cmath>
+#include <deal.II/base/mpi.h>
+#include <densityflow/compensated_sum.h>
+#include <petscvec.h>
 
 namespace densityflow
 {
@@ -21,12 +18,13 @@ double local_sum(const Vec x, const Vec y)
     VecGetArrayRead(y, &b);
   double sum = 0, compensation = 0;
   for (PetscInt i = 0; i < n; ++i)
-    {
-      const double value = b != nullptr ? a[i] * b[i] : a[i];
-      const double t     = sum + value;
-      compensation += std::abs(sum) >= std::abs(value) ? (sum - t) + value : (value - t) + sum;
-      sum = t;
-    }
+  {
+    const double value = b != nullptr ? a[i] * b[i] : a[i];
+    const double t     = sum + value;
+    compensation +=
+        std::abs(sum) >= std::abs(value) ? (sum - t) + value : (value - t) + sum;
+    sum = t;
+  }
   VecRestoreArrayRead(x, &a);
   if (y != nullptr)
     VecRestoreArrayRead(y, &b);
@@ -41,9 +39,11 @@ double compensated_sum(const dealii::PETScWrappers::MPI::Vector &vector)
                                      vector.get_mpi_communicator());
 }
 
-double compensated_dot(const dealii::PETScWrappers::MPI::Vector &a, const dealii::PETScWrappers::MPI::Vector &b)
+double compensated_dot(const dealii::PETScWrappers::MPI::Vector &a,
+                       const dealii::PETScWrappers::MPI::Vector &b)
 {
-  return dealii::Utilities::MPI::sum(local_sum(static_cast<const Vec &>(a), static_cast<const Vec &>(b)),
-                                     a.get_mpi_communicator());
+  return dealii::Utilities::MPI::sum(
+      local_sum(static_cast<const Vec &>(a), static_cast<const Vec &>(b)),
+      a.get_mpi_communicator());
 }
 } // namespace densityflow

@@ -1,17 +1,19 @@
 #include <densityflow/density_output.h>
-
 #include <fstream>
 
 namespace densityflow
 {
 template <int dim>
-DensityOutput<dim>::DensityOutput(const std::string &directory, const MPI_Comm communicator)
-  : directory(directory)
-  , mpi_communicator(communicator)
-{}
+DensityOutput<dim>::DensityOutput(const std::string &directory,
+                                  const MPI_Comm     communicator)
+    : directory(directory)
+    , mpi_communicator(communicator)
+{
+}
 
 template <int dim>
-void DensityOutput<dim>::write(const DensitySolver<dim> &solver, const Expression<dim> *exact)
+void DensityOutput<dim>::write(const DensitySolver<dim> &solver,
+                               const Expression<dim>    *exact)
 {
   DataOut<dim> data_out;
   solver.fill_output(data_out, exact);
@@ -19,13 +21,14 @@ void DensityOutput<dim>::write(const DensitySolver<dim> &solver, const Expressio
   flags.time  = solver.time();
   flags.cycle = records.size();
   data_out.set_flags(flags);
-  const std::string pvtu = data_out.write_vtu_with_pvtu_record(directory + "/", "density", records.size(), mpi_communicator, 5);
+  const std::string pvtu = data_out.write_vtu_with_pvtu_record(
+      directory + "/", "density", records.size(), mpi_communicator, 5);
   records.emplace_back(solver.time(), pvtu);
   if (Utilities::MPI::this_mpi_process(mpi_communicator) == 0)
-    {
-      std::ofstream pvd(directory + "/density.pvd");
-      DataOutBase::write_pvd_record(pvd, records);
-    }
+  {
+    std::ofstream pvd(directory + "/density.pvd");
+    DataOutBase::write_pvd_record(pvd, records);
+  }
 }
 
 template class DensityOutput<1>;

@@ -11,30 +11,34 @@ void DiscretizationParameters::declare_parameters(ParameterHandler &prm)
                     Patterns::Integer(),
                     "Polynomial degree p of the finite elements, 1 to 3 (Fokker-Planck: "
                     "continuous Q_p).");
-  prm.declare_entry("Mass lumping",
-                    "auto",
-                    Patterns::Selection("auto|true|false"),
-                    "Lump the weighted mass matrix to its row sums (Fokker-Planck). With "
-                    "degree 1 on box-shaped cells this makes backward Euler keep the density "
-                    "non-negative and the free energy decreasing. Only for degree 1: the "
-                    "weighted row sums of Q2/Q3 basis functions can be negative. auto: lumped "
-                    "for degree 1, consistent otherwise.");
+  prm.declare_entry(
+      "Mass lumping",
+      "auto",
+      Patterns::Selection("auto|true|false"),
+      "Lump the weighted mass matrix to its row sums (Fokker-Planck). With "
+      "degree 1 on box-shaped cells this makes backward Euler keep the density "
+      "non-negative and the free energy decreasing. Only for degree 1: the "
+      "weighted row sums of Q2/Q3 basis functions can be negative. auto: lumped "
+      "for degree 1, consistent otherwise.");
   prm.leave_subsection();
 }
 
 void DiscretizationParameters::parse_parameters(ParameterHandler &prm)
 {
   prm.enter_subsection("Discretization");
-  const long p = prm.get_integer("Degree");
+  const long        p       = prm.get_integer("Degree");
   const std::string lumping = prm.get("Mass lumping");
   prm.leave_subsection();
   if (p < 1 || p > 3)
-    throw InputError("Discretization/Degree = " + std::to_string(p) + " is out of range: it must be "
+    throw InputError("Discretization/Degree = " + std::to_string(p) +
+                     " is out of range: it must be "
                      "1, 2 or 3.");
   degree       = p;
   mass_lumping = lumping == "true" || (lumping == "auto" && degree == 1);
   if (mass_lumping && degree > 1)
-    throw InputError("Discretization/Mass lumping = true needs Degree = 1: the weighted row sums "
-                     "of Q" + std::to_string(degree) + " basis functions can be negative. Use auto or false.");
+    throw InputError(
+        "Discretization/Mass lumping = true needs Degree = 1: the weighted row sums "
+        "of Q" +
+        std::to_string(degree) + " basis functions can be negative. Use auto or false.");
 }
 } // namespace densityflow

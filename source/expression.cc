@@ -1,11 +1,9 @@
-#include <densityflow/exceptions.h>
-#include <densityflow/expression.h>
-
-#include <muParser.h>
-
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <densityflow/exceptions.h>
+#include <densityflow/expression.h>
+#include <muParser.h>
 #include <sstream>
 
 namespace densityflow
@@ -14,14 +12,38 @@ namespace
 {
 const char *coordinate_names[3] = {"x", "y", "z"};
 
-double if_function(double condition, double a, double b) { return condition != 0. ? a : b; }
-double pow_function(double a, double b) { return std::pow(a, b); }
-double atan2_function(double y, double x) { return std::atan2(y, x); }
-double erf_function(double x) { return std::erf(x); }
-double erfc_function(double x) { return std::erfc(x); }
-double floor_function(double x) { return std::floor(x); }
-double ceil_function(double x) { return std::ceil(x); }
-double fmod_function(double a, double b) { return std::fmod(a, b); }
+double if_function(double condition, double a, double b)
+{
+  return condition != 0. ? a : b;
+}
+double pow_function(double a, double b)
+{
+  return std::pow(a, b);
+}
+double atan2_function(double y, double x)
+{
+  return std::atan2(y, x);
+}
+double erf_function(double x)
+{
+  return std::erf(x);
+}
+double erfc_function(double x)
+{
+  return std::erfc(x);
+}
+double floor_function(double x)
+{
+  return std::floor(x);
+}
+double ceil_function(double x)
+{
+  return std::ceil(x);
+}
+double fmod_function(double a, double b)
+{
+  return std::fmod(a, b);
+}
 
 std::string trim(const std::string &s)
 {
@@ -69,7 +91,7 @@ Expression<dim>::Expression(const std::string &text,
                             const Constants   &constants,
                             const std::string &parameter_name,
                             const unsigned int n_components)
-  : parsers(std::make_unique<Parsers>())
+    : parsers(std::make_unique<Parsers>())
 {
   parsers->text           = text;
   parsers->parameter_name = parameter_name;
@@ -77,51 +99,51 @@ Expression<dim>::Expression(const std::string &text,
   const std::vector<std::string> component_texts = split_components(text);
   if (component_texts.size() != n_components)
     throw InputError(parameter_name + " = '" + text + "' has " +
-                     std::to_string(component_texts.size()) + " component(s) separated by ';'" +
-                     ", but " + std::to_string(n_components) + " are needed in " +
+                     std::to_string(component_texts.size()) +
+                     " component(s) separated by ';'" + ", but " +
+                     std::to_string(n_components) + " are needed in " +
                      std::to_string(dim) + "D.");
 
   for (const std::string &component_text : component_texts)
+  {
+    if (component_text.empty())
+      throw InputError(parameter_name + " = '" + text + "' has an empty component.");
+    auto parser = std::make_unique<mu::Parser>();
+    try
     {
-      if (component_text.empty())
-        throw InputError(parameter_name + " = '" + text + "' has an empty component.");
-      auto parser = std::make_unique<mu::Parser>();
-      try
-        {
-          for (unsigned int d = 0; d < dim; ++d)
-            parser->DefineVar(coordinate_names[d], &parsers->variables[d]);
-          parser->DefineVar("t", &parsers->variables[dim]);
-          parser->DefineConst("pi", M_PI);
-          for (const auto &[name, value] : constants)
-            parser->DefineConst(name, value);
-          parser->DefineFun("if", if_function);
-          parser->DefineFun("pow", pow_function);
-          parser->DefineFun("atan2", atan2_function);
-          parser->DefineFun("erf", erf_function);
-          parser->DefineFun("erfc", erfc_function);
-          parser->DefineFun("floor", floor_function);
-          parser->DefineFun("ceil", ceil_function);
-          parser->DefineFun("fmod", fmod_function);
-          parser->SetExpr(component_text);
-          // muparser parses lazily: evaluate once so that errors surface here.
-          parser->Eval();
-          if (parser->GetUsedVar().count("t") > 0)
-            parsers->time_dependent = true;
-        }
-      catch (const mu::Parser::exception_type &e)
-        {
-          std::string constant_names;
-          for (const auto &c : constants)
-            constant_names += (constant_names.empty() ? "" : ", ") + c.first;
-          throw InputError(parameter_name + " = '" + text + "' cannot be parsed: " + e.GetMsg() +
-                           " (in " + std::to_string(dim) + "D the variables are " +
-                           variable_names(dim) +
-                           (constant_names.empty() ? std::string()
-                                                   : "; constants: " + constant_names) +
-                           ").");
-        }
-      parsers->components.push_back(std::move(parser));
+      for (unsigned int d = 0; d < dim; ++d)
+        parser->DefineVar(coordinate_names[d], &parsers->variables[d]);
+      parser->DefineVar("t", &parsers->variables[dim]);
+      parser->DefineConst("pi", M_PI);
+      for (const auto &[name, value] : constants)
+        parser->DefineConst(name, value);
+      parser->DefineFun("if", if_function);
+      parser->DefineFun("pow", pow_function);
+      parser->DefineFun("atan2", atan2_function);
+      parser->DefineFun("erf", erf_function);
+      parser->DefineFun("erfc", erfc_function);
+      parser->DefineFun("floor", floor_function);
+      parser->DefineFun("ceil", ceil_function);
+      parser->DefineFun("fmod", fmod_function);
+      parser->SetExpr(component_text);
+      // muparser parses lazily: evaluate once so that errors surface here.
+      parser->Eval();
+      if (parser->GetUsedVar().count("t") > 0)
+        parsers->time_dependent = true;
     }
+    catch (const mu::Parser::exception_type &e)
+    {
+      std::string constant_names;
+      for (const auto &c : constants)
+        constant_names += (constant_names.empty() ? "" : ", ") + c.first;
+      throw InputError(
+          parameter_name + " = '" + text + "' cannot be parsed: " + e.GetMsg() + " (in " +
+          std::to_string(dim) + "D the variables are " + variable_names(dim) +
+          (constant_names.empty() ? std::string() : "; constants: " + constant_names) +
+          ").");
+    }
+    parsers->components.push_back(std::move(parser));
+  }
 }
 
 template <int dim>
@@ -134,7 +156,9 @@ template <int dim>
 Expression<dim> &Expression<dim>::operator=(Expression &&) noexcept = default;
 
 template <int dim>
-double Expression<dim>::value(const Point<dim> &p, const double t, const unsigned int component) const
+double Expression<dim>::value(const Point<dim>  &p,
+                              const double       t,
+                              const unsigned int component) const
 {
   for (unsigned int d = 0; d < dim; ++d)
     parsers->variables[d] = p[d];
@@ -183,11 +207,11 @@ ScalarField<dim>::ScalarField(const std::string &value_text,
                               const std::string &gradient_text,
                               const Constants   &constants,
                               const std::string &parameter_name)
-  : field(value_text, constants, parameter_name)
+    : field(value_text, constants, parameter_name)
 {
   if (!trim(gradient_text).empty())
     gradient_expression = std::make_unique<Expression<dim>>(
-      gradient_text, constants, parameter_name + " gradient", dim);
+        gradient_text, constants, parameter_name + " gradient", dim);
 }
 
 template <int dim>
@@ -206,19 +230,19 @@ Tensor<1, dim> ScalarField<dim>::gradient(const Point<dim> &p, const double t) c
   // cancellation (1e-16 / h) for fields of unit scale.
   Tensor<1, dim> result;
   for (unsigned int d = 0; d < dim; ++d)
-    {
-      const double h = 1e-3 * std::max(1.0, std::abs(p[d]));
-      Point<dim>   q = p;
-      q[d]           = p[d] + h;
-      const double f1 = field.value(q, t);
-      q[d]           = p[d] - h;
-      const double f_1 = field.value(q, t);
-      q[d]           = p[d] + 2 * h;
-      const double f2 = field.value(q, t);
-      q[d]           = p[d] - 2 * h;
-      const double f_2 = field.value(q, t);
-      result[d]        = (8 * (f1 - f_1) - (f2 - f_2)) / (12 * h);
-    }
+  {
+    const double h   = 1e-3 * std::max(1.0, std::abs(p[d]));
+    Point<dim>   q   = p;
+    q[d]             = p[d] + h;
+    const double f1  = field.value(q, t);
+    q[d]             = p[d] - h;
+    const double f_1 = field.value(q, t);
+    q[d]             = p[d] + 2 * h;
+    const double f2  = field.value(q, t);
+    q[d]             = p[d] - 2 * h;
+    const double f_2 = field.value(q, t);
+    result[d]        = (8 * (f1 - f_1) - (f2 - f_2)) / (12 * h);
+  }
   return result;
 }
 

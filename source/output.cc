@@ -1,7 +1,6 @@
+#include <cmath>
 #include <densityflow/exceptions.h>
 #include <densityflow/output.h>
-
-#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -16,11 +15,12 @@ void OutputParameters::declare_parameters(ParameterHandler &prm)
                     Patterns::Anything(),
                     "Folder for density.pvd, diagnostics.csv and the rest. Empty: "
                     "output/<name of the .prm file> in the working directory.");
-  prm.declare_entry("Interval",
-                    "0.1",
-                    Patterns::Double(0),
-                    "Simulated time between outputs (rounded to whole time steps); 0: only "
-                    "the initial and the final state.");
+  prm.declare_entry(
+      "Interval",
+      "0.1",
+      Patterns::Double(0),
+      "Simulated time between outputs (rounded to whole time steps); 0: only "
+      "the initial and the final state.");
   prm.declare_entry("Write files",
                     "true",
                     Patterns::Bool(),
@@ -38,7 +38,8 @@ void OutputParameters::parse_parameters(ParameterHandler &prm)
   prm.leave_subsection();
 }
 
-unsigned int OutputParameters::steps_between_outputs(const double dt, const unsigned int n_steps) const
+unsigned int OutputParameters::steps_between_outputs(const double       dt,
+                                                     const unsigned int n_steps) const
 {
   if (interval <= 0)
     return n_steps;
@@ -46,29 +47,31 @@ unsigned int OutputParameters::steps_between_outputs(const double dt, const unsi
 }
 
 RunDirectory::RunDirectory(const std::string &path, const MPI_Comm communicator)
-  : directory(path)
-  , mpi_communicator(communicator)
+    : directory(path)
+    , mpi_communicator(communicator)
 {
   bool        failed = false;
   std::string message;
   if (Utilities::MPI::this_mpi_process(communicator) == 0)
+  {
+    std::error_code error;
+    std::filesystem::create_directories(directory, error);
+    if (error)
     {
-      std::error_code error;
-      std::filesystem::create_directories(directory, error);
-      if (error)
-        {
-          failed  = true;
-          message = "Output/Directory: cannot create '" + directory + "': " + error.message();
-        }
-      else
-        {
-          // Only files densityflow writes, so that a user's own files survive.
-          const std::regex ours(R"((density|particles)(_\d+(\.\d+)?)?\.(vtu|pvtu|pvd)|.*\.csv|parameters\.prm|status)");
-          for (const auto &entry : std::filesystem::directory_iterator(directory, error))
-            if (entry.is_regular_file() && std::regex_match(entry.path().filename().string(), ours))
-              std::filesystem::remove(entry.path(), error);
-        }
+      failed  = true;
+      message = "Output/Directory: cannot create '" + directory + "': " + error.message();
     }
+    else
+    {
+      // Only files densityflow writes, so that a user's own files survive.
+      const std::regex ours(
+          R"((density|particles)(_\d+(\.\d+)?)?\.(vtu|pvtu|pvd)|.*\.csv|parameters\.prm|status)");
+      for (const auto &entry : std::filesystem::directory_iterator(directory, error))
+        if (entry.is_regular_file() &&
+            std::regex_match(entry.path().filename().string(), ours))
+          std::filesystem::remove(entry.path(), error);
+    }
+  }
   throw_if_any(failed, message, communicator);
   write_file("status", "running\n");
 }
@@ -81,10 +84,10 @@ const std::string &RunDirectory::path() const
 void RunDirectory::write_file(const std::string &name, const std::string &text) const
 {
   if (Utilities::MPI::this_mpi_process(mpi_communicator) == 0)
-    {
-      std::ofstream file(directory + "/" + name);
-      file << text;
-    }
+  {
+    std::ofstream file(directory + "/" + name);
+    file << text;
+  }
 }
 
 void RunDirectory::mark_completed() const

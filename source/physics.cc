@@ -6,11 +6,12 @@ namespace densityflow
 void PhysicsParameters::declare_parameters(ParameterHandler &prm)
 {
   prm.enter_subsection("Physics");
-  prm.declare_entry("Potential",
-                    "0",
-                    Patterns::Anything(),
-                    "The potential V as an expression of x (y, z) and t and the Constants; "
-                    "the drift is -grad V and the stationary density pi = exp(-V/eps)/Z.");
+  prm.declare_entry(
+      "Potential",
+      "0",
+      Patterns::Anything(),
+      "The potential V as an expression of x (y, z) and t and the Constants; "
+      "the drift is -grad V and the stationary density pi = exp(-V/eps)/Z.");
   prm.declare_entry("Potential gradient",
                     "",
                     Patterns::Anything(),
@@ -35,7 +36,8 @@ void PhysicsParameters::parse_parameters(ParameterHandler &prm)
 Constants constants_with_diffusion(const Constants &constants, const double diffusion)
 {
   if (constants.count("eps") > 0)
-    throw InputError("Constants: 'eps' is reserved for Physics/Diffusion; choose another name.");
+    throw InputError(
+        "Constants: 'eps' is reserved for Physics/Diffusion; choose another name.");
   Constants all = constants;
   all["eps"]    = diffusion;
   return all;
@@ -43,13 +45,14 @@ Constants constants_with_diffusion(const Constants &constants, const double diff
 
 template <int dim>
 Physics<dim>::Physics(const PhysicsParameters &parameters, const Constants &constants)
-  : all_constants(constants_with_diffusion(constants, parameters.diffusion))
-  , eps(parameters.diffusion)
-  , potential_field(parameters.potential,
-                    parameters.potential_gradient,
-                    all_constants,
-                    "Physics/Potential")
-{}
+    : all_constants(constants_with_diffusion(constants, parameters.diffusion))
+    , eps(parameters.diffusion)
+    , potential_field(parameters.potential,
+                      parameters.potential_gradient,
+                      all_constants,
+                      "Physics/Potential")
+{
+}
 
 template <int dim>
 const ScalarField<dim> &Physics<dim>::potential() const

@@ -1,73 +1,82 @@
+#include <deal.II/base/timer.h>
 #include <densityflow/exceptions.h>
 #include <densityflow/fokker_planck_solver.h>
 #include <densityflow/simulation.h>
-
-#include <deal.II/base/timer.h>
-
 #include <iomanip>
 #include <sstream>
 
 namespace densityflow
 {
 template <int dim>
-Simulation<dim>::Simulation(const ProblemParameters &parameters, const MPI_Comm communicator, std::ostream &log)
-  : parameters(parameters)
-  , mpi_communicator(communicator)
-  , pcout(log, Utilities::MPI::this_mpi_process(communicator) == 0)
-  , start_time(MPI_Wtime())
+Simulation<dim>::Simulation(const ProblemParameters &parameters,
+                            const MPI_Comm           communicator,
+                            std::ostream            &log)
+    : parameters(parameters)
+    , mpi_communicator(communicator)
+    , pcout(log, Utilities::MPI::this_mpi_process(communicator) == 0)
+    , start_time(MPI_Wtime())
 {
   if (parameters.output.write_files)
-    {
-      run_directory = std::make_unique<RunDirectory>(parameters.output_directory(), communicator);
-      run_directory->write_file("parameters.prm", parameters.effective_parameters);
-    }
+  {
+    run_directory =
+        std::make_unique<RunDirectory>(parameters.output_directory(), communicator);
+    run_directory->write_file("parameters.prm", parameters.effective_parameters);
+  }
   try
-    {
-      pcout << "densityflow: problem '" << parameters.name << "', " << dim << "D, "
-            << Utilities::MPI::n_mpi_processes(communicator) << " MPI rank(s)" << std::endl;
-      mesh_   = std::make_unique<Mesh<dim>>(parameters.mesh, communicator);
-      physics = std::make_unique<Physics<dim>>(parameters.physics, parameters.constants);
-      initial_density = std::make_unique<Expression<dim>>(parameters.initial_density,
-                                                          physics->constants(),
-                                                          "Initial density/Expression");
-      if (!parameters.exact_solution.empty())
-        exact_solution = std::make_unique<Expression<dim>>(parameters.exact_solution,
-                                                           physics->constants(),
-                                                           "Exact solution/Expression");
-      pcout << "  mesh:   " << mesh_->description() << std::endl;
+  {
+    pcout << "densityflow: problem '" << parameters.name << "', " << dim << "D, "
+          << Utilities::MPI::n_mpi_processes(communicator) << " MPI rank(s)" << std::endl;
+    mesh_   = std::make_unique<Mesh<dim>>(parameters.mesh, communicator);
+    physics = std::make_unique<Physics<dim>>(parameters.physics, parameters.constants);
+    initial_density = std::make_unique<Expression<dim>>(
+        parameters.initial_density, physics->constants(), "Initial density/Expression");
+    if (!parameters.exact_solution.empty())
+      exact_solution = std::make_unique<Expression<dim>>(
+          parameters.exact_solution, physics->constants(), "Exact solution/Expression");
+    pcout << "  mesh:   " << mesh_->description() << std::endl;
 
-      density_solver = std::make_unique<FokkerPlanckSolver<dim>>(
-        *mesh_, *physics, parameters.discretization, parameters.time, parameters.linear_solver);
-      pcout << "  solver: " << density_solver->description() << std::endl;
-      if (const auto *fp = dynamic_cast<const FokkerPlanckSolver<dim> *>(density_solver.get()))
-        if (parameters.discretization.degree == 1)
-          {
-            const auto n_positive = fp->n_positive_off_diagonals();
-            if (n_positive == 0)
-              pcout << "          the Q1 stiffness is an M-matrix"
-                    << (parameters.discretization.mass_lumping ? ": backward Euler keeps rho >= 0 and lets F decrease"
-                                                               : "; positivity needs Mass lumping = true")
-                    << std::endl;
-            else
-              pcout << "          note: " << n_positive << " positive off-diagonal stiffness entries (cells "
-                    << "not box-shaped): positivity is not guaranteed, watch min_density" << std::endl;
-          }
+    density_solver = std::make_unique<FokkerPlanckSolver<dim>>(*mesh_,
+                                                               *physics,
+                                                               parameters.discretization,
+                                                               parameters.time,
+                                                               parameters.linear_solver);
+    pcout << "  solver: " << density_solver->description() << std::endl;
+    if (const auto *fp =
+            dynamic_cast<const FokkerPlanckSolver<dim> *>(density_solver.get()))
+      if (parameters.discretization.degree == 1)
+      {
+        const auto n_positive = fp->n_positive_off_diagonals();
+        if (n_positive == 0)
+          pcout << "          the Q1 stiffness is an M-matrix"
+                << (parameters.discretization.mass_lumping
+                        ? ": backward Euler keeps rho >= 0 and lets F decrease"
+                        : "; positivity needs Mass lumping = true")
+                << std::endl;
+        else
+          pcout << "          note: " << n_positive
+                << " positive off-diagonal stiffness entries (cells "
+                << "not box-shaped): positivity is not guaranteed, watch min_density"
+                << std::endl;
+      }
 
-      const double factor = density_solver->set_initial_density(*initial_density);
-      pcout << "  initial density normalised to unit mass by the factor " << std::setprecision(10) << factor
-            << std::endl;
+    const double factor = density_solver->set_initial_density(*initial_density);
+    pcout << "  initial density normalised to unit mass by the factor "
+          << std::setprecision(10) << factor << std::endl;
 
-      const std::string csv = run_directory ? run_directory->path() + "/diagnostics.csv" : "";
-      diagnostics_          = std::make_unique<Diagnostics>(dim, csv, communicator);
-      if (run_directory)
-        density_output = std::make_unique<DensityOutput<dim>>(run_directory->path(), communicator);
-    }
+    const std::string csv =
+        run_directory ? run_directory->path() + "/diagnostics.csv" : "";
+    diagnostics_ = std::make_unique<Diagnostics>(dim, csv, communicator);
+    if (run_directory)
+      density_output =
+          std::make_unique<DensityOutput<dim>>(run_directory->path(), communicator);
+    run_timing.setup_seconds = MPI_Wtime() - start_time;
+  }
   catch (const std::exception &e)
-    {
-      if (run_directory)
-        run_directory->mark_failed(e.what());
-      throw;
-    }
+  {
+    if (run_directory)
+      run_directory->mark_failed(e.what());
+    throw;
+  }
 }
 
 template <int dim>
@@ -76,20 +85,22 @@ Simulation<dim>::~Simulation() = default;
 template <int dim>
 void Simulation<dim>::write_output(const unsigned int step, const unsigned int iterations)
 {
-  const DensityStatistics<dim> s = density_solver->statistics(exact_solution.get());
+  const DensityStatistics<dim> s    = density_solver->statistics(exact_solution.get());
   const double                 wall = MPI_Wtime() - start_time;
   diagnostics_->add(density_solver->time(), step, s, iterations, wall);
   if (density_output)
     density_output->write(*density_solver, exact_solution.get());
 
   std::ostringstream line;
-  line << "  step " << std::setw(6) << step << "  t = " << std::setw(9) << std::setprecision(5) << std::fixed
-       << density_solver->time() << std::scientific << std::setprecision(3) << "  mass-1 = " << std::setw(10)
-       << s.mass - 1 << "  min = " << std::setw(10) << s.min_density << "  KL = " << std::setw(9)
+  line << "  step " << std::setw(6) << step << "  t = " << std::setw(9)
+       << std::setprecision(5) << std::fixed << density_solver->time() << std::scientific
+       << std::setprecision(3) << "  mass-1 = " << std::setw(10) << s.mass - 1
+       << "  min = " << std::setw(10) << s.min_density << "  KL = " << std::setw(9)
        << s.relative_entropy;
   if (exact_solution)
     line << "  L2 error = " << s.l2_error;
-  line << "  its = " << iterations << std::fixed << std::setprecision(2) << "  (" << wall << " s)";
+  line << "  its = " << iterations << std::fixed << std::setprecision(2) << "  (" << wall
+       << " s)";
   pcout << line.str() << std::endl;
 }
 
@@ -97,56 +108,69 @@ template <int dim>
 void Simulation<dim>::run()
 {
   try
+  {
+    const unsigned int n_steps = parameters.time.n_steps();
+    const double       dt      = parameters.time.step_size();
+    const unsigned int every   = parameters.output.steps_between_outputs(dt, n_steps);
+    pcout << "  time:   " << n_steps << " steps of " << dt
+          << " to T = " << parameters.time.end_time << ", output every " << every
+          << " steps" << std::endl;
+
+    write_output(0, 0);
+    unsigned int iterations = 0, total_iterations = 0;
+    const double loop_start     = MPI_Wtime();
+    double       output_seconds = 0;
+    for (unsigned int step = 1; step <= n_steps; ++step)
     {
-      const unsigned int n_steps = parameters.time.n_steps();
-      const double       dt      = parameters.time.step_size();
-      const unsigned int every   = parameters.output.steps_between_outputs(dt, n_steps);
-      pcout << "  time:   " << n_steps << " steps of " << dt << " to T = " << parameters.time.end_time
-            << ", output every " << every << " steps" << std::endl;
-
-      write_output(0, 0);
-      unsigned int iterations = 0, total_iterations = 0;
-      const double loop_start = MPI_Wtime();
-      double       output_seconds = 0;
-      for (unsigned int step = 1; step <= n_steps; ++step)
-        {
-          iterations += density_solver->advance(dt);
-          if (step % every == 0 || step == n_steps)
-            {
-              const double t0 = MPI_Wtime();
-              write_output(step, iterations);
-              output_seconds += MPI_Wtime() - t0;
-              total_iterations += iterations;
-              iterations = 0;
-            }
-        }
-      const double loop_seconds = MPI_Wtime() - loop_start;
-      solve_seconds             = loop_seconds - output_seconds;
-
-      pcout << std::scientific << std::setprecision(3) << "timing: " << n_steps << " steps in " << solve_seconds
-            << " s (" << solve_seconds / n_steps << " s/step, " << double(total_iterations) / n_steps
-            << " linear iterations/step, " << double(density_solver->n_dofs()) * n_steps / solve_seconds
-            << " DoF-steps/s); output and diagnostics " << output_seconds << " s; total "
-            << MPI_Wtime() - start_time << " s" << std::endl;
-      if (run_directory)
-        {
-          run_directory->mark_completed();
-          pcout << "output: " << run_directory->path() << "/density.pvd (ParaView), " << run_directory->path()
-                << "/diagnostics.csv" << std::endl;
-        }
+      iterations += density_solver->advance(dt);
+      if (step % every == 0 || step == n_steps)
+      {
+        const double t0 = MPI_Wtime();
+        write_output(step, iterations);
+        output_seconds += MPI_Wtime() - t0;
+        total_iterations += iterations;
+        iterations = 0;
+      }
     }
+    run_timing.n_steps           = n_steps;
+    run_timing.linear_iterations = total_iterations;
+    run_timing.output_seconds    = output_seconds;
+    run_timing.solve_seconds     = MPI_Wtime() - loop_start - output_seconds;
+
+    const double solve_seconds = run_timing.solve_seconds;
+    pcout << std::scientific << std::setprecision(3) << "timing: setup "
+          << run_timing.setup_seconds << " s; " << n_steps << " steps in "
+          << solve_seconds << " s (" << solve_seconds / n_steps << " s/step, "
+          << double(total_iterations) / n_steps << " linear iterations/step, "
+          << double(density_solver->n_dofs()) * n_steps / solve_seconds
+          << " DoF-steps/s); output and diagnostics " << output_seconds << " s; total "
+          << MPI_Wtime() - start_time << " s" << std::endl
+          << "solver: " << density_solver->description() << std::endl;
+    if (run_directory)
+    {
+      run_directory->mark_completed();
+      pcout << "output: " << run_directory->path() << "/density.pvd (ParaView), "
+            << run_directory->path() << "/diagnostics.csv" << std::endl;
+    }
+  }
   catch (const std::exception &e)
-    {
-      if (run_directory)
-        run_directory->mark_failed(e.what());
-      throw;
-    }
+  {
+    if (run_directory)
+      run_directory->mark_failed(e.what());
+    throw;
+  }
 }
 
 template <int dim>
 const Diagnostics &Simulation<dim>::diagnostics() const
 {
   return *diagnostics_;
+}
+
+template <int dim>
+const RunTiming &Simulation<dim>::timing() const
+{
+  return run_timing;
 }
 
 template <int dim>
@@ -161,22 +185,25 @@ const Mesh<dim> &Simulation<dim>::mesh() const
   return *mesh_;
 }
 
-void run_problem(const ProblemParameters &parameters, const MPI_Comm communicator, std::ostream &log)
+void run_problem(const ProblemParameters &parameters,
+                 const MPI_Comm           communicator,
+                 std::ostream            &log)
 {
   switch (parameters.dimension)
-    {
-      case 1:
-        Simulation<1>(parameters, communicator, log).run();
-        break;
-      case 2:
-        Simulation<2>(parameters, communicator, log).run();
-        break;
-      case 3:
-        Simulation<3>(parameters, communicator, log).run();
-        break;
-      default:
-        throw InputError("Dimension = " + std::to_string(parameters.dimension) + " must be 1, 2 or 3.");
-    }
+  {
+  case 1:
+    Simulation<1>(parameters, communicator, log).run();
+    break;
+  case 2:
+    Simulation<2>(parameters, communicator, log).run();
+    break;
+  case 3:
+    Simulation<3>(parameters, communicator, log).run();
+    break;
+  default:
+    throw InputError("Dimension = " + std::to_string(parameters.dimension) +
+                     " must be 1, 2 or 3.");
+  }
 }
 
 template class Simulation<1>;

@@ -1,16 +1,14 @@
 // Bad input, end to end: `mpirun -np 2 densityflow` on each bad problem must stop with a
 // non-zero exit code, one clear message naming the parameter, file or line, no hang,
 // no stack dump, and no output directory that looks complete.
-#include <gtest/gtest.h>
-
-#include <sys/wait.h>
-
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <gtest/gtest.h>
 #include <regex>
 #include <string>
+#include <sys/wait.h>
 
 namespace
 {
@@ -25,11 +23,12 @@ struct Outcome
 Outcome run_densityflow(const std::string &arguments)
 {
   // timeout turns a hang into exit code 124.
-  const std::string command = "cd " + work + " && timeout 120 " MPIEXEC_PROGRAM " -np 2 --oversubscribe " +
-                              DENSITYFLOW_EXECUTABLE + " " + arguments + " 2>&1";
-  Outcome              outcome;
+  const std::string command =
+      "cd " + work + " && timeout 120 " MPIEXEC_PROGRAM " -np 2 --oversubscribe " +
+      DENSITYFLOW_EXECUTABLE + " " + arguments + " 2>&1";
+  Outcome                outcome;
   std::array<char, 4096> buffer;
-  FILE                *pipe = popen(command.c_str(), "r");
+  FILE                  *pipe = popen(command.c_str(), "r");
   while (fgets(buffer.data(), buffer.size(), pipe) != nullptr)
     outcome.output += buffer.data();
   const int status  = pclose(pipe);
@@ -38,22 +37,24 @@ Outcome run_densityflow(const std::string &arguments)
 }
 
 /** A valid small problem; @p replace maps lines of it to their replacement. */
-std::string problem(const std::string &name, const std::vector<std::pair<std::string, std::string>> &replace)
+std::string problem(const std::string                                      &name,
+                    const std::vector<std::pair<std::string, std::string>> &replace)
 {
-  std::string text = "set Dimension = 2\n"
-                     "subsection Mesh\n  set Shape = box\n  set Refinement = 3\n  set File = \nend\n"
-                     "subsection Physics\n  set Potential = x^2 + y^2\n  set Diffusion = 0.5\nend\n"
-                     "subsection Initial density\n  set Expression = exp(-(x^2 + y^2))\nend\n"
-                     "subsection Time\n  set End time = 0.05\n  set Time step = 0.01\nend\n"
-                     "subsection Discretization\n  set Degree = 1\nend\n"
-                     "subsection Output\n  set Directory = out-" +
-                     name + "\nend\n";
+  std::string text =
+      "set Dimension = 2\n"
+      "subsection Mesh\n  set Shape = box\n  set Refinement = 3\n  set File = \nend\n"
+      "subsection Physics\n  set Potential = x^2 + y^2\n  set Diffusion = 0.5\nend\n"
+      "subsection Initial density\n  set Expression = exp(-(x^2 + y^2))\nend\n"
+      "subsection Time\n  set End time = 0.05\n  set Time step = 0.01\nend\n"
+      "subsection Discretization\n  set Degree = 1\nend\n"
+      "subsection Output\n  set Directory = out-" +
+      name + "\nend\n";
   for (const auto &[from, to] : replace)
-    {
-      const auto at = text.find(from);
-      EXPECT_NE(at, std::string::npos) << from;
-      text.replace(at, from.size(), to);
-    }
+  {
+    const auto at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+  }
   const std::string file = name + ".prm";
   std::ofstream(work + "/" + file) << text;
   return file;
@@ -67,17 +68,28 @@ int count(const std::string &text, const std::string &what)
   return n;
 }
 
-/** Runs densityflow with @p arguments and checks the failure is clean and says @p expected. */
-void expect_clean_failure(const std::string &arguments, const std::string &expected, const int exit_code = 1)
+/** Runs densityflow with @p arguments and checks the failure is clean and says @p
+ * expected. */
+void expect_clean_failure(const std::string &arguments,
+                          const std::string &expected,
+                          const int          exit_code = 1)
 {
   const Outcome outcome = run_densityflow(arguments);
   SCOPED_TRACE(arguments + "\n" + outcome.output);
   EXPECT_NE(outcome.exit_code, 124) << "densityflow hung";
   EXPECT_EQ(outcome.exit_code, exit_code);
-  EXPECT_NE(outcome.output.find(expected), std::string::npos) << "expected the message to contain: " << expected;
+  EXPECT_NE(outcome.output.find(expected), std::string::npos)
+      << "expected the message to contain: " << expected;
   // One message, from one rank, and nothing that looks like a crash.
-  EXPECT_EQ(count(outcome.output, "densityflow: error:") + count(outcome.output, "densityflow: the run failed:"), 1);
-  for (const char *crash : {"Stacktrace", "PETSC ERROR", "MPI_ABORT", "terminate called", "Segmentation", "internal error"})
+  EXPECT_EQ(count(outcome.output, "densityflow: error:") +
+                count(outcome.output, "densityflow: the run failed:"),
+            1);
+  for (const char *crash : {"Stacktrace",
+                            "PETSC ERROR",
+                            "MPI_ABORT",
+                            "terminate called",
+                            "Segmentation",
+                            "internal error"})
     EXPECT_EQ(outcome.output.find(crash), std::string::npos) << crash;
 }
 
@@ -90,8 +102,9 @@ protected:
 
 TEST_F(BadInput, UnknownParameterNamesTheLine)
 {
-  expect_clean_failure(problem("unknown", {{"set Refinement = 3", "set Refinment = 3"}}),
-                       "Line <4> of file <unknown.prm>: No entry with name <Refinment> was declared");
+  expect_clean_failure(
+      problem("unknown", {{"set Refinement = 3", "set Refinment = 3"}}),
+      "Line <4> of file <unknown.prm>: No entry with name <Refinment> was declared");
 }
 
 TEST_F(BadInput, UnknownParameterOnTheCommandLine)
@@ -108,21 +121,28 @@ TEST_F(BadInput, MalformedExpression)
 
 TEST_F(BadInput, UnknownMeshShape)
 {
-  expect_clean_failure(problem("shape", {{"set Shape = box", "set Shape = sphere"}}),
-                       "Line <3> of file <shape.prm>: The entry value sphere for the entry named Shape does "
-                       "not match the given pattern: [Selection box|ball|shell|L-shape|file ]");
+  expect_clean_failure(
+      problem("shape", {{"set Shape = box", "set Shape = sphere"}}),
+      "Line <3> of file <shape.prm>: The entry value sphere for the entry named Shape "
+      "does "
+      "not match the given pattern: [Selection box|ball|shell|L-shape|file ]");
 }
 
 TEST_F(BadInput, MissingMeshFile)
 {
-  expect_clean_failure(problem("missing-mesh", {{"set Shape = box", "set Shape = file"}, {"set File = ", "set File = nowhere.msh"}}),
+  expect_clean_failure(problem("missing-mesh",
+                               {{"set Shape = box", "set Shape = file"},
+                                {"set File = ", "set File = nowhere.msh"}}),
                        "Mesh/File = 'nowhere.msh': cannot open");
 }
 
 TEST_F(BadInput, CorruptMeshFile)
 {
-  std::ofstream(work + "/corrupt.msh") << "$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\nthree\n";
-  expect_clean_failure(problem("corrupt-mesh", {{"set Shape = box", "set Shape = file"}, {"set File = ", "set File = corrupt.msh"}}),
+  std::ofstream(work + "/corrupt.msh")
+      << "$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\nthree\n";
+  expect_clean_failure(problem("corrupt-mesh",
+                               {{"set Shape = box", "set Shape = file"},
+                                {"set File = ", "set File = corrupt.msh"}}),
                        "Mesh/File = 'corrupt.msh'");
 }
 
@@ -134,31 +154,41 @@ TEST_F(BadInput, NegativeInitialDensity)
 
 TEST_F(BadInput, ZeroMassInitialDensity)
 {
-  expect_clean_failure(problem("zero-mass", {{"exp(-(x^2 + y^2))", "0"}}), "has zero mass");
+  expect_clean_failure(problem("zero-mass", {{"exp(-(x^2 + y^2))", "0"}}),
+                       "has zero mass");
 }
 
 TEST_F(BadInput, NonPositiveDiffusion)
 {
-  expect_clean_failure(problem("eps-zero", {{"Diffusion = 0.5", "Diffusion = 0"}}), "Physics/Diffusion must be positive");
-  expect_clean_failure(problem("eps-negative", {{"Diffusion = 0.5", "Diffusion = -1"}}), "Physics/Diffusion must be positive");
+  expect_clean_failure(problem("eps-zero", {{"Diffusion = 0.5", "Diffusion = 0"}}),
+                       "Physics/Diffusion must be positive");
+  expect_clean_failure(problem("eps-negative", {{"Diffusion = 0.5", "Diffusion = -1"}}),
+                       "Physics/Diffusion must be positive");
 }
 
 TEST_F(BadInput, NonPositiveTimeStep)
 {
-  expect_clean_failure(problem("dt-zero", {{"Time step = 0.01", "Time step = 0"}}), "Time/Time step must be positive");
-  expect_clean_failure(problem("dt-negative", {{"Time step = 0.01", "Time step = -0.1"}}), "Time/Time step must be positive");
+  expect_clean_failure(problem("dt-zero", {{"Time step = 0.01", "Time step = 0"}}),
+                       "Time/Time step must be positive");
+  expect_clean_failure(problem("dt-negative", {{"Time step = 0.01", "Time step = -0.1"}}),
+                       "Time/Time step must be positive");
 }
 
 TEST_F(BadInput, DegreeOutOfRange)
 {
-  expect_clean_failure(problem("degree", {{"Degree = 1", "Degree = 4"}}), "Discretization/Degree = 4 is out of range");
+  expect_clean_failure(problem("degree", {{"Degree = 1", "Degree = 4"}}),
+                       "Discretization/Degree = 4 is out of range");
 }
 
 // V = (x^2 + y^2) log(1 - t) is fine until t = 1, where it stops being finite.
 TEST_F(BadInput, NaNDuringTheSolve)
 {
-  const std::string file = problem("nan", {{"x^2 + y^2", "(x^2 + y^2 + 1) * (1 - log(1 - t))"}, {"End time = 0.05", "End time = 2"}, {"Time step = 0.01", "Time step = 0.1"}});
-  expect_clean_failure(file, "Physics/Potential = '(x^2 + y^2 + 1) * (1 - log(1 - t))' is not finite", 2);
+  const std::string file = problem("nan",
+                                   {{"x^2 + y^2", "(x^2 + y^2 + 1) * (1 - log(1 - t))"},
+                                    {"End time = 0.05", "End time = 2"},
+                                    {"Time step = 0.01", "Time step = 0.1"}});
+  expect_clean_failure(
+      file, "Physics/Potential = '(x^2 + y^2 + 1) * (1 - log(1 - t))' is not finite", 2);
   std::ifstream status(work + "/out-nan/status");
   std::string   line;
   std::getline(status, line);
@@ -167,8 +197,10 @@ TEST_F(BadInput, NaNDuringTheSolve)
 
 TEST_F(BadInput, MissingProblemFileAndUnknownOption)
 {
-  expect_clean_failure("no-such-problem.prm", "Cannot open the problem file 'no-such-problem.prm'");
-  expect_clean_failure(problem("option", {}) + " --refine 3", "Unknown option '--refine'");
+  expect_clean_failure("no-such-problem.prm",
+                       "Cannot open the problem file 'no-such-problem.prm'");
+  expect_clean_failure(problem("option", {}) + " --refine 3",
+                       "Unknown option '--refine'");
 }
 
 TEST_F(BadInput, ACompleteRunSaysSo)

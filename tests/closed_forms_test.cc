@@ -1,6 +1,5 @@
 // The closed forms the tests rely on, checked against their defining properties.
 #include <densityflow/closed_forms.h>
-
 #include <gtest/gtest.h>
 
 using namespace densityflow;
@@ -21,12 +20,15 @@ TEST(ClosedForms, OrnsteinUhlenbeckSolvesTheMomentEquations)
   initial.covariance[1][1] = 0.05;
   initial.covariance[0][1] = 0.03;
   const double eps = 0.7, t = 0.4, h = 1e-5;
-  const auto   g   = [&](const double s) { return ornstein_uhlenbeck(A, mu, eps, initial, s); };
-  const Gaussian<2> now = g(t);
-  const Tensor<1, 2> dm = (g(t + h).mean - g(t - h).mean) / (2 * h);
-  const Tensor<2, 2> dS = (Tensor<2, 2>(g(t + h).covariance) - Tensor<2, 2>(g(t - h).covariance)) / (2 * h);
+  const auto   g = [&](const double s)
+  { return ornstein_uhlenbeck(A, mu, eps, initial, s); };
+  const Gaussian<2>  now = g(t);
+  const Tensor<1, 2> dm  = (g(t + h).mean - g(t - h).mean) / (2 * h);
+  const Tensor<2, 2> dS =
+      (Tensor<2, 2>(g(t + h).covariance) - Tensor<2, 2>(g(t - h).covariance)) / (2 * h);
   const Tensor<1, 2> m_rhs = -(A * (now.mean - mu));
-  const Tensor<2, 2> S_rhs = -Tensor<2, 2>(A) * Tensor<2, 2>(now.covariance) - Tensor<2, 2>(now.covariance) * Tensor<2, 2>(A) +
+  const Tensor<2, 2> S_rhs = -Tensor<2, 2>(A) * Tensor<2, 2>(now.covariance) -
+                             Tensor<2, 2>(now.covariance) * Tensor<2, 2>(A) +
                              2 * eps * unit_symmetric_tensor<2>();
   EXPECT_LT((dm - m_rhs).norm(), 1e-8);
   EXPECT_LT((dS - S_rhs).norm(), 1e-8);

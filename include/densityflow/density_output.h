@@ -1,7 +1,6 @@
 #pragma once
 
 #include <densityflow/density_solver.h>
-
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,8 +24,8 @@ public:
   void write(const DensitySolver<dim> &solver, const Expression<dim> *exact);
 
 private:
-  std::string                                directory;
-  MPI_Comm                                   mpi_communicator;
+  std::string                                 directory;
+  MPI_Comm                                    mpi_communicator;
   std::vector<std::pair<double, std::string>> records;
 };
 } // namespace densityflow

@@ -1,12 +1,10 @@
 #pragma once
 
-#include <densityflow/expression.h>
-
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/symmetric_tensor.h>
 #include <deal.II/base/tensor.h>
 #include <deal.II/numerics/data_out.h>
-
+#include <densityflow/expression.h>
 #include <limits>
 #include <string>
 
@@ -33,7 +31,7 @@ struct DensityStatistics
   /** F(rho) = int V rho + eps int rho log rho (0 log 0 = 0; negative parts left out). */
   double free_energy = undefined;
   /** KL(rho_h | pi) with pi = exp(-V/eps)/Z, under the same convention. */
-  double relative_entropy = undefined;
+  double                  relative_entropy = undefined;
   Tensor<1, dim>          mean;
   SymmetricTensor<2, dim> covariance;
   /** ||rho_h - rho_exact||_L2 / ||rho_exact||_L2 where an exact solution is given. */
@@ -64,10 +62,10 @@ public:
 
 private:
   // Mass is summed with Neumaier's compensation: conservation is tested to 1e-12.
-  double                  mass          = 0;
+  double                  mass              = 0;
   double                  mass_compensation = 0;
-  double                  negative_mass = 0;
-  double                  minimum       = std::numeric_limits<double>::infinity();
+  double                  negative_mass     = 0;
+  double                  minimum           = std::numeric_limits<double>::infinity();
   Tensor<1, dim>          first_moment;
   SymmetricTensor<2, dim> second_moment;
   double                  error_squared = 0;
@@ -108,7 +106,9 @@ public:
   /**
    * Adds the fields of density.pvd (rho and what goes with it, the exact solution and
    * error where @p exact is given, the MPI subdomain) to @p data_out and builds patches.
+   * What @p data_out points to stays valid until the next call.
    */
-  virtual void fill_output(DataOut<dim> &data_out, const Expression<dim> *exact) const = 0;
+  virtual void fill_output(DataOut<dim>          &data_out,
+                           const Expression<dim> *exact) const = 0;
 };
 } // namespace densityflow

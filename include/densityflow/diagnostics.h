@@ -1,9 +1,7 @@
 #pragma once
 
-#include <densityflow/density_solver.h>
-
 #include <deal.II/base/mpi.h>
-
+#include <densityflow/density_solver.h>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -24,7 +22,9 @@ class Diagnostics
 {
 public:
   /** @param csv_file the file to write, or empty for memory only. */
-  Diagnostics(const unsigned int dim, const std::string &csv_file, const MPI_Comm communicator);
+  Diagnostics(const unsigned int dim,
+              const std::string &csv_file,
+              const MPI_Comm     communicator);
 
   template <int dim>
   void add(const double                  time,
@@ -40,7 +40,7 @@ public:
   double value(const std::size_t row, const std::string &column) const;
 
 private:
-  std::vector<std::string>       column_names;
+  std::vector<std::string>         column_names;
   std::vector<std::vector<double>> data;
   std::unique_ptr<std::ofstream>   file;
 };

@@ -9,9 +9,9 @@ using namespace dealii;
 /** The `Discretization` subsection: polynomial degree and mass lumping. */
 struct DiscretizationParameters
 {
-  unsigned int degree       = 1;
+  unsigned int degree = 1;
   /** Lumped weighted mass matrix (Mass lumping = auto: for degree 1 only). */
-  bool         mass_lumping = true;
+  bool mass_lumping = true;
 
   static void declare_parameters(ParameterHandler &prm);
   void        parse_parameters(ParameterHandler &prm);

@@ -16,8 +16,9 @@ class InputError : public std::runtime_error
 {
 public:
   explicit InputError(const std::string &message)
-    : std::runtime_error(message)
-  {}
+      : std::runtime_error(message)
+  {
+  }
 };
 
 /**
@@ -28,8 +29,9 @@ class RunError : public std::runtime_error
 {
 public:
   explicit RunError(const std::string &message)
-    : std::runtime_error(message)
-  {}
+      : std::runtime_error(message)
+  {
+  }
 };
 } // namespace densityflow
 

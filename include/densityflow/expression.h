@@ -2,7 +2,6 @@
 
 #include <deal.II/base/point.h>
 #include <deal.II/base/tensor.h>
-
 #include <map>
 #include <memory>
 #include <string>
@@ -12,7 +11,8 @@ namespace densityflow
 {
 using namespace dealii;
 
-/** Named constants that every expression of a problem may use (`Constants`, plus `eps`). */
+/** Named constants that every expression of a problem may use (`Constants`, plus `eps`).
+ */
 using Constants = std::map<std::string, double>;
 
 /**
@@ -45,7 +45,8 @@ public:
   Expression &operator=(Expression &&) noexcept;
 
   /** The value of one component at point @p p and time @p t. */
-  double value(const Point<dim> &p, const double t, const unsigned int component = 0) const;
+  double
+  value(const Point<dim> &p, const double t, const unsigned int component = 0) const;
 
   /** All dim components of a vector expression at @p p and @p t. */
   Tensor<1, dim> vector_value(const Point<dim> &p, const double t) const;

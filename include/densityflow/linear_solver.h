@@ -4,7 +4,6 @@
 #include <deal.II/base/parameter_handler.h>
 #include <deal.II/lac/petsc_sparse_matrix.h>
 #include <deal.II/lac/petsc_vector.h>
-
 #include <string>
 
 namespace densityflow
@@ -14,7 +13,7 @@ using namespace dealii;
 /** The `Linear solver` subsection. */
 struct LinearSolverParameters
 {
-  std::string  preconditioner = "amg";
+  std::string  preconditioner = "auto";
   double       tolerance      = 1e-10;
   unsigned int max_iterations = 1000;
 
@@ -42,7 +41,8 @@ public:
   LinearSolver(const LinearSolver &)            = delete;
   LinearSolver &operator=(const LinearSolver &) = delete;
 
-  /** Uses @p matrix from now on; the preconditioner is rebuilt unless @p reuse_preconditioner. */
+  /** Uses @p matrix from now on; the preconditioner is rebuilt unless @p
+   * reuse_preconditioner. */
   void set_matrix(const PETScWrappers::MPI::SparseMatrix &matrix,
                   const bool                              reuse_preconditioner = false);
 
@@ -50,15 +50,25 @@ public:
    * Solves with @p solution as the initial guess and returns the number of iterations.
    * Throws RunError if the solver does not converge.
    */
-  unsigned int solve(PETScWrappers::MPI::Vector &solution, const PETScWrappers::MPI::Vector &rhs);
+  unsigned int solve(PETScWrappers::MPI::Vector       &solution,
+                     const PETScWrappers::MPI::Vector &rhs);
 
   /** For the log, e.g. "CG + BoomerAMG". */
   std::string description() const;
 
+  /** Solves with more iterations than this make `auto` switch from Jacobi to AMG. */
+  static constexpr unsigned int auto_switch_iterations = 60;
+
 private:
+  /** Sets the preconditioner type on the KSP (setup happens at the next KSPSetUp). */
+  void configure_preconditioner(const std::string &type);
+
   LinearSolverParameters parameters;
-  MPI_Comm               mpi_communicator;
-  bool                   symmetric;
-  void                  *ksp = nullptr; // KSP; kept opaque so petscksp.h stays in the .cc
+  /** The preconditioner in use: `auto` starts as jacobi. */
+  std::string  active_preconditioner;
+  unsigned int switched_after = 0;
+  MPI_Comm     mpi_communicator;
+  bool         symmetric;
+  void        *ksp = nullptr; // KSP; kept opaque so petscksp.h stays in the .cc
 };
 } // namespace densityflow

@@ -5,7 +5,6 @@
 #include <deal.II/base/parameter_handler.h>
 #include <deal.II/distributed/tria_base.h>
 #include <deal.II/fe/mapping.h>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -72,8 +71,8 @@ private:
 
   MPI_Comm                                          mpi_communicator;
   std::unique_ptr<parallel::TriangulationBase<dim>> tria;
-  bool                                              box            = false;
-  bool                                              curved         = false;
+  bool                                              box    = false;
+  bool                                              curved = false;
   std::string                                       shape_description;
   BoundingBox<dim>                                  domain_box;
 };

@@ -2,7 +2,6 @@
 
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/parameter_handler.h>
-
 #include <string>
 
 namespace densityflow
@@ -15,7 +14,7 @@ struct OutputParameters
   /** Where the run writes; empty: output/<problem name> in the working directory. */
   std::string directory;
   /** Simulated time between outputs; 0: only the first and the last. */
-  double interval = 0.1;
+  double interval    = 0.1;
   bool   write_files = true;
 
   static void declare_parameters(ParameterHandler &prm);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <deal.II/base/parameter_handler.h>
 #include <densityflow/discretization.h>
 #include <densityflow/expression.h>
 #include <densityflow/linear_solver.h>
@@ -7,9 +8,6 @@
 #include <densityflow/output.h>
 #include <densityflow/physics.h>
 #include <densityflow/time_parameters.h>
-
-#include <deal.II/base/parameter_handler.h>
-
 #include <string>
 #include <vector>
 
@@ -50,12 +48,13 @@ struct ProblemParameters
   void        parse_parameters(ParameterHandler &prm);
 
   /** Reads @p filename and applies @p overrides. InputError on any bad line. */
-  static ProblemParameters from_file(const std::string &filename, const std::vector<std::string> &overrides = {});
+  static ProblemParameters from_file(const std::string              &filename,
+                                     const std::vector<std::string> &overrides = {});
 
   /** The same from the text of a parameter file (tests and tools). */
   static ProblemParameters from_string(const std::string              &text,
                                        const std::vector<std::string> &overrides = {},
-                                       const std::string              &name      = "problem",
+                                       const std::string              &name = "problem",
                                        const std::string              &directory = ".");
 
   /** Every parameter with its default and documentation, as a .prm file. */

@@ -1,9 +1,7 @@
 #pragma once
 
-#include <densityflow/expression.h>
-
 #include <deal.II/base/parameter_handler.h>
-
+#include <densityflow/expression.h>
 #include <string>
 
 namespace densityflow

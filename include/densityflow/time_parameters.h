@@ -1,7 +1,6 @@
 #pragma once
 
 #include <deal.II/base/parameter_handler.h>
-
 #include <string>
 
 namespace densityflow

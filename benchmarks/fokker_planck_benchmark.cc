@@ -6,10 +6,12 @@
 //   fokker_planck_benchmark                  the table and the accuracy/throughput
 //   targets mpirun -np 2 fokker_planck_benchmark --scaling
 //                                            speed-up of 2 ranks over 1 at 263k DoFs (Q1)
-#include <cstdio>
-#include <deal.II/base/mpi.h>
 #include <densityflow/parameters.h>
 #include <densityflow/simulation.h>
+
+#include <deal.II/base/mpi.h>
+
+#include <cstdio>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -61,19 +63,18 @@ struct Measured
 
 Measured measure(const Run &run, const MPI_Comm communicator)
 {
-  const ProblemParameters parameters = ProblemParameters::from_string(
-      ou_2d,
-      {"Discretization/Degree=" + std::to_string(run.degree),
-       "Mesh/Refinement=" + std::to_string(run.refinement),
-       "Time/Scheme=" + run.scheme,
-       "Time/Time step=" + std::to_string(run.dt)});
+  const ProblemParameters parameters =
+      ProblemParameters::from_string(ou_2d,
+                                     {"Discretization/Degree=" + std::to_string(run.degree),
+                                      "Mesh/Refinement=" + std::to_string(run.refinement),
+                                      "Time/Scheme=" + run.scheme,
+                                      "Time/Time step=" + std::to_string(run.dt)});
   std::ostringstream log;
   Simulation<2>      simulation(parameters, communicator, log);
   simulation.run();
   const auto &d = simulation.diagnostics();
-  return {simulation.solver().n_dofs(),
-          simulation.timing(),
-          d.value(d.rows().size() - 1, "l2_error")};
+  return {
+      simulation.solver().n_dofs(), simulation.timing(), d.value(d.rows().size() - 1, "l2_error")};
 }
 
 void print_header()
@@ -116,30 +117,30 @@ void print(const Run &run, const Measured &m)
 int main(int argc, char **argv)
 {
   Utilities::MPI::MPI_InitFinalize mpi(argc, argv, 1);
-  const bool root    = Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0;
-  const bool scaling = argc > 1 && std::string(argv[1]) == "--scaling";
+  const bool                       root    = Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0;
+  const bool                       scaling = argc > 1 && std::string(argv[1]) == "--scaling";
 
   if (scaling)
-  {
-    // 1 rank (rank 0 alone, the other rank waiting) against all ranks, same problem.
-    const Run run{1, 9, "bdf2", 0.02};
-    Measured  one{};
-    if (root)
-      one = measure(run, MPI_COMM_SELF);
-    MPI_Barrier(MPI_COMM_WORLD);
-    const Measured all = measure(run, MPI_COMM_WORLD);
-    if (root)
     {
-      print_header();
-      print(run, one);
-      print(run, all);
-      std::printf("speed-up of %u ranks over 1 at %lu DoFs: %.2f (solve time per step)\n",
-                  Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD),
-                  static_cast<unsigned long>(all.dofs),
-                  one.timing.solve_seconds / all.timing.solve_seconds);
+      // 1 rank (rank 0 alone, the other rank waiting) against all ranks, same problem.
+      const Run run{1, 9, "bdf2", 0.02};
+      Measured  one{};
+      if (root)
+        one = measure(run, MPI_COMM_SELF);
+      MPI_Barrier(MPI_COMM_WORLD);
+      const Measured all = measure(run, MPI_COMM_WORLD);
+      if (root)
+        {
+          print_header();
+          print(run, one);
+          print(run, all);
+          std::printf("speed-up of %u ranks over 1 at %lu DoFs: %.2f (solve time per step)\n",
+                      Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD),
+                      static_cast<unsigned long>(all.dofs),
+                      one.timing.solve_seconds / all.timing.solve_seconds);
+        }
+      return 0;
     }
-    return 0;
-  }
 
   if (root)
     std::printf("OU-2D benchmark on %u rank(s): eps = 0.5, V = |x|^2/2, [-4,4]^2, rho0 = "
@@ -151,12 +152,12 @@ int main(int argc, char **argv)
   for (unsigned int degree = 1; degree <= 3; ++degree)
     for (unsigned int r = first_refinement[degree]; r < first_refinement[degree] + 3; ++r)
       for (const std::string scheme : {"backward-euler", "crank-nicolson", "bdf2"})
-      {
-        const Run      run{degree, r, scheme, 0.01};
-        const Measured m = measure(run, MPI_COMM_WORLD);
-        if (root)
-          print(run, m);
-      }
+        {
+          const Run      run{degree, r, scheme, 0.01};
+          const Measured m = measure(run, MPI_COMM_WORLD);
+          if (root)
+            print(run, m);
+        }
 
   // The targets: the cheapest run that reaches a relative L2 error of 1e-4 at T = 1
   // (high order in space and time lets the step grow), and Q1 throughput at 66k DoFs.
@@ -169,16 +170,16 @@ int main(int argc, char **argv)
                          Run{2, 5, "crank-nicolson", 0.05},
                          Run{3, 4, "crank-nicolson", 0.05},
                          Run{3, 4, "bdf2", 0.02}})
-  {
-    const Measured m = measure(run, MPI_COMM_WORLD);
-    if (root)
     {
-      print(run, m);
-      std::printf("    -> %s\n",
-                  m.error <= 1e-4 && m.timing.solve_seconds <= 0.5 ? "meets the target"
-                                                                   : "misses the target");
+      const Measured m = measure(run, MPI_COMM_WORLD);
+      if (root)
+        {
+          print(run, m);
+          std::printf("    -> %s\n",
+                      m.error <= 1e-4 && m.timing.solve_seconds <= 0.5 ? "meets the target"
+                                                                       : "misses the target");
+        }
     }
-  }
   if (root)
     std::printf("\nthroughput target (>= 1e7 DoF-steps/s for Q1 at ~66k DoFs):\n");
   if (root)
@@ -186,10 +187,10 @@ int main(int argc, char **argv)
   const Run      q1{1, 8, "bdf2", 0.01};
   const Measured m = measure(q1, MPI_COMM_WORLD);
   if (root)
-  {
-    print(q1, m);
-    std::printf("    -> %.3e DoF-steps/s\n",
-                m.dofs * double(m.timing.n_steps) / m.timing.solve_seconds);
-  }
+    {
+      print(q1, m);
+      std::printf("    -> %.3e DoF-steps/s\n",
+                  m.dofs * double(m.timing.n_steps) / m.timing.solve_seconds);
+    }
   return 0;
 }

@@ -1,5 +1,6 @@
-#include <cmath>
 #include <densityflow/closed_forms.h>
+
+#include <cmath>
 
 namespace densityflow
 {
@@ -27,8 +28,7 @@ SymmetricTensor<2, dim> spectral(const SymmetricTensor<2, dim> &S, const F &f)
 } // namespace
 
 template <int dim>
-SymmetricTensor<2, dim> symmetric_exponential(const SymmetricTensor<2, dim> &A,
-                                              const double                   t)
+SymmetricTensor<2, dim> symmetric_exponential(const SymmetricTensor<2, dim> &A, const double t)
 {
   return spectral(A, [t](const double lambda) { return std::exp(-lambda * t); });
 }
@@ -36,8 +36,7 @@ SymmetricTensor<2, dim> symmetric_exponential(const SymmetricTensor<2, dim> &A,
 template <int dim>
 SymmetricTensor<2, dim> symmetric_sqrt(const SymmetricTensor<2, dim> &S)
 {
-  return spectral(S,
-                  [](const double lambda) { return std::sqrt(std::max(lambda, 0.0)); });
+  return spectral(S, [](const double lambda) { return std::sqrt(std::max(lambda, 0.0)); });
 }
 
 template <int dim>
@@ -66,9 +65,9 @@ double kl_divergence(const Gaussian<dim> &p, const Gaussian<dim> &q)
 {
   const SymmetricTensor<2, dim> q_inverse = invert(q.covariance);
   const Tensor<1, dim>          d         = q.mean - p.mean;
-  return 0.5 * (trace(Tensor<2, dim>(q_inverse) * Tensor<2, dim>(p.covariance)) +
-                d * (q_inverse * d) - dim +
-                std::log(determinant(q.covariance) / determinant(p.covariance)));
+  return 0.5 *
+         (trace(Tensor<2, dim>(q_inverse) * Tensor<2, dim>(p.covariance)) + d * (q_inverse * d) -
+          dim + std::log(determinant(q.covariance) / determinant(p.covariance)));
 }
 
 template <int dim>
@@ -78,19 +77,15 @@ double wasserstein2(const Gaussian<dim> &p, const Gaussian<dim> &q)
   const Tensor<2, dim>          inner =
       Tensor<2, dim>(root) * Tensor<2, dim>(p.covariance) * Tensor<2, dim>(root);
   const double squared = (p.mean - q.mean).norm_square() + trace(p.covariance) +
-                         trace(q.covariance) -
-                         2 * trace(symmetric_sqrt(symmetrize(inner)));
+                         trace(q.covariance) - 2 * trace(symmetric_sqrt(symmetrize(inner)));
   return std::sqrt(std::max(squared, 0.0));
 }
 
-double energy_distance_gaussians_1d(const double m1,
-                                    const double s1,
-                                    const double m2,
-                                    const double s2)
+double
+energy_distance_gaussians_1d(const double m1, const double s1, const double m2, const double s2)
 {
   // E|X - Y| for X - Y ~ N(delta, s^2); E|X - X'| = 2 s1 / sqrt(pi).
-  const auto mean_abs = [](const double delta, const double s)
-  {
+  const auto mean_abs = [](const double delta, const double s) {
     return s * std::sqrt(2 / M_PI) * std::exp(-delta * delta / (2 * s * s)) +
            delta * (1 - 2 * 0.5 * std::erfc(delta / (s * std::sqrt(2.0))));
   };
@@ -98,18 +93,17 @@ double energy_distance_gaussians_1d(const double m1,
   return 2 * mean_abs(m1 - m2, s) - 2 * s1 / std::sqrt(M_PI) - 2 * s2 / std::sqrt(M_PI);
 }
 
-#define DENSITYFLOW_INSTANTIATE(dim)                                                     \
-  template struct Gaussian<dim>;                                                         \
-  template Gaussian<dim>           ornstein_uhlenbeck(const SymmetricTensor<2, dim> &,   \
-                                                      const Tensor<1, dim> &,            \
-                                                      double,                            \
-                                                      const Gaussian<dim> &,             \
-                                                      double);                           \
-  template SymmetricTensor<2, dim> symmetric_exponential(                                \
-      const SymmetricTensor<2, dim> &, double);                                          \
-  template SymmetricTensor<2, dim> symmetric_sqrt(const SymmetricTensor<2, dim> &);      \
-  template double kl_divergence(const Gaussian<dim> &, const Gaussian<dim> &);           \
-  template double wasserstein2(const Gaussian<dim> &, const Gaussian<dim> &);
+#define DENSITYFLOW_INSTANTIATE(dim)                                                               \
+  template struct Gaussian<dim>;                                                                   \
+  template Gaussian<dim>           ornstein_uhlenbeck(const SymmetricTensor<2, dim> &,             \
+                                                      const Tensor<1, dim> &,                      \
+                                                      double,                                      \
+                                                      const Gaussian<dim> &,                       \
+                                                      double);                                     \
+  template SymmetricTensor<2, dim> symmetric_exponential(const SymmetricTensor<2, dim> &, double); \
+  template SymmetricTensor<2, dim> symmetric_sqrt(const SymmetricTensor<2, dim> &);                \
+  template double                  kl_divergence(const Gaussian<dim> &, const Gaussian<dim> &);    \
+  template double                  wasserstein2(const Gaussian<dim> &, const Gaussian<dim> &);
 DENSITYFLOW_INSTANTIATE(1)
 DENSITYFLOW_INSTANTIATE(2)
 DENSITYFLOW_INSTANTIATE(3)

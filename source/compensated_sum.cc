@@ -1,7 +1,10 @@
-#include <cmath>
-#include <deal.II/base/mpi.h>
 #include <densityflow/compensated_sum.h>
+
+#include <deal.II/base/mpi.h>
+
 #include <petscvec.h>
+
+#include <cmath>
 
 namespace densityflow
 {
@@ -18,13 +21,12 @@ double local_sum(const Vec x, const Vec y)
     VecGetArrayRead(y, &b);
   double sum = 0, compensation = 0;
   for (PetscInt i = 0; i < n; ++i)
-  {
-    const double value = b != nullptr ? a[i] * b[i] : a[i];
-    const double t     = sum + value;
-    compensation +=
-        std::abs(sum) >= std::abs(value) ? (sum - t) + value : (value - t) + sum;
-    sum = t;
-  }
+    {
+      const double value = b != nullptr ? a[i] * b[i] : a[i];
+      const double t     = sum + value;
+      compensation += std::abs(sum) >= std::abs(value) ? (sum - t) + value : (value - t) + sum;
+      sum = t;
+    }
   VecRestoreArrayRead(x, &a);
   if (y != nullptr)
     VecRestoreArrayRead(y, &b);

@@ -1,5 +1,6 @@
-#include <cmath>
 #include <densityflow/density_solver.h>
+
+#include <cmath>
 
 namespace densityflow
 {
@@ -15,17 +16,15 @@ void DensityIntegrals<dim>::add(const Point<dim> &x, const double rho, const dou
     negative_mass -= weight;
   minimum = std::min(minimum, rho);
   for (unsigned int i = 0; i < dim; ++i)
-  {
-    first_moment[i] += weight * x[i];
-    for (unsigned int j = i; j < dim; ++j)
-      second_moment[i][j] += weight * x[i] * x[j];
-  }
+    {
+      first_moment[i] += weight * x[i];
+      for (unsigned int j = i; j < dim; ++j)
+        second_moment[i][j] += weight * x[i] * x[j];
+    }
 }
 
 template <int dim>
-void DensityIntegrals<dim>::add_exact(const double rho,
-                                      const double exact,
-                                      const double JxW)
+void DensityIntegrals<dim>::add_exact(const double rho, const double exact, const double JxW)
 {
   has_exact = true;
   error_squared += (rho - exact) * (rho - exact) * JxW;

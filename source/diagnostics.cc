@@ -1,7 +1,8 @@
-#include <algorithm>
-#include <cmath>
 #include <densityflow/diagnostics.h>
 #include <densityflow/exceptions.h>
+
+#include <algorithm>
+#include <cmath>
 #include <iomanip>
 
 namespace densityflow
@@ -15,29 +16,23 @@ Diagnostics::Diagnostics(const unsigned int dim,
                          const std::string &csv_file,
                          const MPI_Comm     communicator)
 {
-  column_names = {"time",
-                  "step",
-                  "mass",
-                  "min_density",
-                  "negative_mass",
-                  "free_energy",
-                  "relative_entropy"};
+  column_names = {
+      "time", "step", "mass", "min_density", "negative_mass", "free_energy", "relative_entropy"};
   for (unsigned int i = 0; i < dim; ++i)
     column_names.push_back(std::string("mean_") + axis_names[i]);
   for (unsigned int i = 0; i < dim; ++i)
     for (unsigned int j = i; j < dim; ++j)
       column_names.push_back(std::string("cov_") + axis_names[i] + axis_names[j]);
-  for (const char *name :
-       {"l2_error", "outflow_mass", "linear_iterations", "wall_seconds"})
+  for (const char *name : {"l2_error", "outflow_mass", "linear_iterations", "wall_seconds"})
     column_names.emplace_back(name);
 
   if (!csv_file.empty() && Utilities::MPI::this_mpi_process(communicator) == 0)
-  {
-    file = std::make_unique<std::ofstream>(csv_file);
-    for (std::size_t c = 0; c < column_names.size(); ++c)
-      *file << (c > 0 ? "," : "") << column_names[c];
-    *file << '\n' << std::flush;
-  }
+    {
+      file = std::make_unique<std::ofstream>(csv_file);
+      for (std::size_t c = 0; c < column_names.size(); ++c)
+        *file << (c > 0 ? "," : "") << column_names[c];
+      *file << '\n' << std::flush;
+    }
 }
 
 template <int dim>
@@ -59,23 +54,22 @@ void Diagnostics::add(const double                  time,
   for (unsigned int i = 0; i < dim; ++i)
     for (unsigned int j = i; j < dim; ++j)
       row.push_back(s.covariance[i][j]);
-  row.insert(row.end(),
-             {s.l2_error, s.outflow_mass, double(linear_iterations), wall_seconds});
+  row.insert(row.end(), {s.l2_error, s.outflow_mass, double(linear_iterations), wall_seconds});
   AssertDimension(row.size(), column_names.size());
   data.push_back(row);
 
   if (file)
-  {
-    *file << std::setprecision(16);
-    for (std::size_t c = 0; c < row.size(); ++c)
     {
-      if (c > 0)
-        *file << ',';
-      if (std::isfinite(row[c]))
-        *file << row[c];
+      *file << std::setprecision(16);
+      for (std::size_t c = 0; c < row.size(); ++c)
+        {
+          if (c > 0)
+            *file << ',';
+          if (std::isfinite(row[c]))
+            *file << row[c];
+        }
+      *file << '\n' << std::flush;
     }
-    *file << '\n' << std::flush;
-  }
 }
 
 const std::vector<std::string> &Diagnostics::columns() const
@@ -96,10 +90,10 @@ double Diagnostics::value(const std::size_t row, const std::string &column) cons
   return data.at(row)[it - column_names.begin()];
 }
 
-template void Diagnostics::add(
-    double, unsigned int, const DensityStatistics<1> &, unsigned int, double);
-template void Diagnostics::add(
-    double, unsigned int, const DensityStatistics<2> &, unsigned int, double);
-template void Diagnostics::add(
-    double, unsigned int, const DensityStatistics<3> &, unsigned int, double);
+template void
+Diagnostics::add(double, unsigned int, const DensityStatistics<1> &, unsigned int, double);
+template void
+Diagnostics::add(double, unsigned int, const DensityStatistics<2> &, unsigned int, double);
+template void
+Diagnostics::add(double, unsigned int, const DensityStatistics<3> &, unsigned int, double);
 } // namespace densityflow

@@ -1,9 +1,11 @@
+#include <densityflow/exceptions.h>
+#include <densityflow/expression.h>
+
+#include <muParser.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <densityflow/exceptions.h>
-#include <densityflow/expression.h>
-#include <muParser.h>
 #include <sstream>
 
 namespace densityflow
@@ -83,7 +85,8 @@ struct Expression<dim>::Parsers
   // x, (y, (z,)) t: the parsers hold pointers to these, so they must not move.
   mutable std::array<double, dim + 1>      variables{};
   std::vector<std::unique_ptr<mu::Parser>> components;
-  bool                                     time_dependent = false;
+  bool                                     time_dependent  = false;
+  bool                                     space_dependent = false;
 };
 
 template <int dim>
@@ -99,51 +102,53 @@ Expression<dim>::Expression(const std::string &text,
   const std::vector<std::string> component_texts = split_components(text);
   if (component_texts.size() != n_components)
     throw InputError(parameter_name + " = '" + text + "' has " +
-                     std::to_string(component_texts.size()) +
-                     " component(s) separated by ';'" + ", but " +
-                     std::to_string(n_components) + " are needed in " +
+                     std::to_string(component_texts.size()) + " component(s) separated by ';'" +
+                     ", but " + std::to_string(n_components) + " are needed in " +
                      std::to_string(dim) + "D.");
 
   for (const std::string &component_text : component_texts)
-  {
-    if (component_text.empty())
-      throw InputError(parameter_name + " = '" + text + "' has an empty component.");
-    auto parser = std::make_unique<mu::Parser>();
-    try
     {
-      for (unsigned int d = 0; d < dim; ++d)
-        parser->DefineVar(coordinate_names[d], &parsers->variables[d]);
-      parser->DefineVar("t", &parsers->variables[dim]);
-      parser->DefineConst("pi", M_PI);
-      for (const auto &[name, value] : constants)
-        parser->DefineConst(name, value);
-      parser->DefineFun("if", if_function);
-      parser->DefineFun("pow", pow_function);
-      parser->DefineFun("atan2", atan2_function);
-      parser->DefineFun("erf", erf_function);
-      parser->DefineFun("erfc", erfc_function);
-      parser->DefineFun("floor", floor_function);
-      parser->DefineFun("ceil", ceil_function);
-      parser->DefineFun("fmod", fmod_function);
-      parser->SetExpr(component_text);
-      // muparser parses lazily: evaluate once so that errors surface here.
-      parser->Eval();
-      if (parser->GetUsedVar().count("t") > 0)
-        parsers->time_dependent = true;
+      if (component_text.empty())
+        throw InputError(parameter_name + " = '" + text + "' has an empty component.");
+      auto parser = std::make_unique<mu::Parser>();
+      try
+        {
+          for (unsigned int d = 0; d < dim; ++d)
+            parser->DefineVar(coordinate_names[d], &parsers->variables[d]);
+          parser->DefineVar("t", &parsers->variables[dim]);
+          parser->DefineConst("pi", M_PI);
+          for (const auto &[name, value] : constants)
+            parser->DefineConst(name, value);
+          parser->DefineFun("if", if_function);
+          parser->DefineFun("pow", pow_function);
+          parser->DefineFun("atan2", atan2_function);
+          parser->DefineFun("erf", erf_function);
+          parser->DefineFun("erfc", erfc_function);
+          parser->DefineFun("floor", floor_function);
+          parser->DefineFun("ceil", ceil_function);
+          parser->DefineFun("fmod", fmod_function);
+          parser->SetExpr(component_text);
+          // muparser parses lazily: evaluate once so that errors surface here.
+          parser->Eval();
+          const auto used = parser->GetUsedVar();
+          if (used.count("t") > 0)
+            parsers->time_dependent = true;
+          for (unsigned int d = 0; d < dim; ++d)
+            if (used.count(coordinate_names[d]) > 0)
+              parsers->space_dependent = true;
+        }
+      catch (const mu::Parser::exception_type &e)
+        {
+          std::string constant_names;
+          for (const auto &c : constants)
+            constant_names += (constant_names.empty() ? "" : ", ") + c.first;
+          throw InputError(
+              parameter_name + " = '" + text + "' cannot be parsed: " + e.GetMsg() + " (in " +
+              std::to_string(dim) + "D the variables are " + variable_names(dim) +
+              (constant_names.empty() ? std::string() : "; constants: " + constant_names) + ").");
+        }
+      parsers->components.push_back(std::move(parser));
     }
-    catch (const mu::Parser::exception_type &e)
-    {
-      std::string constant_names;
-      for (const auto &c : constants)
-        constant_names += (constant_names.empty() ? "" : ", ") + c.first;
-      throw InputError(
-          parameter_name + " = '" + text + "' cannot be parsed: " + e.GetMsg() + " (in " +
-          std::to_string(dim) + "D the variables are " + variable_names(dim) +
-          (constant_names.empty() ? std::string() : "; constants: " + constant_names) +
-          ").");
-    }
-    parsers->components.push_back(std::move(parser));
-  }
 }
 
 template <int dim>
@@ -156,9 +161,8 @@ template <int dim>
 Expression<dim> &Expression<dim>::operator=(Expression &&) noexcept = default;
 
 template <int dim>
-double Expression<dim>::value(const Point<dim>  &p,
-                              const double       t,
-                              const unsigned int component) const
+double
+Expression<dim>::value(const Point<dim> &p, const double t, const unsigned int component) const
 {
   for (unsigned int d = 0; d < dim; ++d)
     parsers->variables[d] = p[d];
@@ -182,6 +186,12 @@ template <int dim>
 bool Expression<dim>::depends_on_time() const
 {
   return parsers->time_dependent;
+}
+
+template <int dim>
+bool Expression<dim>::depends_on_space() const
+{
+  return parsers->space_dependent;
 }
 
 template <int dim>
@@ -230,27 +240,32 @@ Tensor<1, dim> ScalarField<dim>::gradient(const Point<dim> &p, const double t) c
   // cancellation (1e-16 / h) for fields of unit scale.
   Tensor<1, dim> result;
   for (unsigned int d = 0; d < dim; ++d)
-  {
-    const double h   = 1e-3 * std::max(1.0, std::abs(p[d]));
-    Point<dim>   q   = p;
-    q[d]             = p[d] + h;
-    const double f1  = field.value(q, t);
-    q[d]             = p[d] - h;
-    const double f_1 = field.value(q, t);
-    q[d]             = p[d] + 2 * h;
-    const double f2  = field.value(q, t);
-    q[d]             = p[d] - 2 * h;
-    const double f_2 = field.value(q, t);
-    result[d]        = (8 * (f1 - f_1) - (f2 - f_2)) / (12 * h);
-  }
+    {
+      const double h   = 1e-3 * std::max(1.0, std::abs(p[d]));
+      Point<dim>   q   = p;
+      q[d]             = p[d] + h;
+      const double f1  = field.value(q, t);
+      q[d]             = p[d] - h;
+      const double f_1 = field.value(q, t);
+      q[d]             = p[d] + 2 * h;
+      const double f2  = field.value(q, t);
+      q[d]             = p[d] - 2 * h;
+      const double f_2 = field.value(q, t);
+      result[d]        = (8 * (f1 - f_1) - (f2 - f_2)) / (12 * h);
+    }
   return result;
 }
 
 template <int dim>
 bool ScalarField<dim>::depends_on_time() const
 {
-  return field.depends_on_time() ||
-         (gradient_expression && gradient_expression->depends_on_time());
+  return field.depends_on_time() || (gradient_expression && gradient_expression->depends_on_time());
+}
+
+template <int dim>
+bool ScalarField<dim>::is_constant_in_space() const
+{
+  return !field.depends_on_space();
 }
 
 template <int dim>

@@ -1,13 +1,16 @@
-#include <cmath>
+#include <densityflow/compensated_sum.h>
+#include <densityflow/exceptions.h>
+#include <densityflow/fokker_planck_solver.h>
+
 #include <deal.II/dofs/dof_tools.h>
 #include <deal.II/lac/dynamic_sparsity_pattern.h>
 #include <deal.II/lac/full_matrix.h>
 #include <deal.II/lac/sparsity_tools.h>
 #include <deal.II/numerics/data_postprocessor.h>
-#include <densityflow/compensated_sum.h>
-#include <densityflow/exceptions.h>
-#include <densityflow/fokker_planck_solver.h>
+
 #include <petscmat.h>
+
+#include <cmath>
 #include <sstream>
 
 namespace densityflow
@@ -20,6 +23,19 @@ std::string point_to_string(const Point<dim> &p)
   std::ostringstream out;
   out << "(" << p << ")";
   return out.str();
+}
+
+/** The degree, once the Fokker-Planck model is known to accept it and the scheme. */
+unsigned int checked_degree(const unsigned int degree, const TimeScheme scheme)
+{
+  if (degree < 1)
+    throw InputError("Discretization/Degree = 0 is out of range for the Fokker-Planck model: it "
+                     "must be 1, 2 or 3.");
+  if (scheme == TimeScheme::ssp_rk3)
+    throw InputError(
+        "Time/Scheme = ssp-rk3 is for the transport model without diffusion; the Fokker-Planck "
+        "solver is implicit (backward-euler, crank-nicolson, bdf2).");
+  return degree;
 }
 
 /** The Bernoulli function B(s) = s / (e^s - 1), B(0) = 1, finite for all s. */
@@ -52,11 +68,10 @@ public:
       , shift(shift)
       , partition_function(partition_function)
       , exact(exact)
-  {
-  }
+  {}
 
   void evaluate_scalar_field(const DataPostprocessorInputs::Scalar<dim> &inputs,
-                             std::vector<Vector<double>> &computed) const override
+                             std::vector<Vector<double>>                &computed) const override
   {
     const auto                  cell = inputs.template get_cell<dim>();
     std::vector<double>         rho;
@@ -67,22 +82,21 @@ public:
       V[q] = physics.potential().value(inputs.evaluation_points[q], time);
     solver.evaluate_at_patch_points(cell, inputs.evaluation_points, V, rho, velocity);
     for (unsigned int q = 0; q < inputs.evaluation_points.size(); ++q)
-    {
-      const Point<dim> &x = inputs.evaluation_points[q];
-      unsigned int      k = 0;
-      computed[q](k++)    = rho[q];
-      computed[q](k++)    = V[q];
-      computed[q](k++) =
-          std::exp(-(V[q] - shift) / physics.diffusion()) / partition_function;
-      for (unsigned int d = 0; d < dim; ++d)
-        computed[q](k++) = velocity[q][d];
-      if (exact != nullptr)
       {
-        const double rho_exact = exact->value(x, time);
-        computed[q](k++)       = rho_exact;
-        computed[q](k++)       = rho[q] - rho_exact;
+        const Point<dim> &x = inputs.evaluation_points[q];
+        unsigned int      k = 0;
+        computed[q](k++)    = rho[q];
+        computed[q](k++)    = V[q];
+        computed[q](k++)    = std::exp(-(V[q] - shift) / physics.diffusion()) / partition_function;
+        for (unsigned int d = 0; d < dim; ++d)
+          computed[q](k++) = velocity[q][d];
+        if (exact != nullptr)
+          {
+            const double rho_exact = exact->value(x, time);
+            computed[q](k++)       = rho_exact;
+            computed[q](k++)       = rho[q] - rho_exact;
+          }
       }
-    }
   }
 
   std::vector<std::string> get_names() const override
@@ -91,10 +105,10 @@ public:
     for (unsigned int d = 0; d < dim; ++d)
       names.emplace_back("velocity");
     if (exact != nullptr)
-    {
-      names.emplace_back("exact");
-      names.emplace_back("error");
-    }
+      {
+        names.emplace_back("exact");
+        names.emplace_back("error");
+      }
     return names;
   }
 
@@ -110,10 +124,7 @@ public:
     return kinds;
   }
 
-  UpdateFlags get_needed_update_flags() const override
-  {
-    return update_quadrature_points;
-  }
+  UpdateFlags get_needed_update_flags() const override { return update_quadrature_points; }
 
 private:
   const FokkerPlanckSolver<dim> &solver;
@@ -125,28 +136,27 @@ private:
 } // namespace
 
 template <int dim>
-FokkerPlanckSolver<dim>::FokkerPlanckSolver(
-    const Mesh<dim>                &mesh,
-    const Physics<dim>             &physics,
-    const DiscretizationParameters &discretization,
-    const TimeParameters           &time,
-    const LinearSolverParameters   &linear_solver_parameters)
+FokkerPlanckSolver<dim>::FokkerPlanckSolver(const Mesh<dim>                &mesh,
+                                            const Physics<dim>             &physics,
+                                            const DiscretizationParameters &discretization,
+                                            const TimeParameters           &time,
+                                            const LinearSolverParameters &linear_solver_parameters)
     : mesh(mesh)
     , physics(physics)
     , discretization(discretization)
-    , scheme(time.scheme)
+    , scheme(time.scheme == TimeScheme::automatic ? TimeScheme::bdf2 : time.scheme)
+    , step_size(time.step_size())
     , mpi_communicator(mesh.communicator())
     , mapping(mesh.make_mapping(discretization.degree))
-    , fe(discretization.degree)
+    , fe(checked_degree(discretization.degree, time.scheme))
     , quadrature(discretization.degree + 2)
     , dof_handler(mesh.triangulation())
     , linear_solver(linear_solver_parameters, mesh.communicator())
 {
   if (!(physics.diffusion() > 0) || !std::isfinite(physics.diffusion()))
-    throw InputError(
-        "Physics/Diffusion must be positive for the Fokker-Planck equation, but "
-        "it is " +
-        std::to_string(physics.diffusion()) + ".");
+    throw InputError("Physics/Diffusion must be positive for the Fokker-Planck equation, but "
+                     "it is " +
+                     std::to_string(physics.diffusion()) + ".");
 
   dof_handler.distribute_dofs(fe);
   locally_owned_dofs = dof_handler.locally_owned_dofs();
@@ -187,9 +197,8 @@ void FokkerPlanckSolver<dim>::update_potential(const double t)
 
   const Quadrature<dim> support_quadrature(fe.get_unit_support_points());
   FEValues<dim>         fe_values(*mapping, fe, quadrature, update_quadrature_points);
-  FEValues<dim>         support_values(
-      *mapping, fe, support_quadrature, update_quadrature_points);
-  const unsigned int n_q = quadrature.size(), dofs_per_cell = fe.n_dofs_per_cell();
+  FEValues<dim>         support_values(*mapping, fe, support_quadrature, update_quadrature_points);
+  const unsigned int    n_q = quadrature.size(), dofs_per_cell = fe.n_dofs_per_cell();
   std::vector<types::global_dof_index> dof_indices(dofs_per_cell);
 
   potential_at_quadrature_points.assign(mesh.triangulation().n_active_cells() * n_q, 0.);
@@ -199,45 +208,42 @@ void FokkerPlanckSolver<dim>::update_potential(const double t)
   double      minimum = std::numeric_limits<double>::infinity();
   bool        failed  = false;
   std::string message;
-  const auto  evaluate = [&](const Point<dim> &x)
-  {
+  const auto  evaluate = [&](const Point<dim> &x) {
     const double value = physics.potential().value(x, t);
     if (!std::isfinite(value) && !failed)
-    {
-      failed = true;
-      std::ostringstream out;
-      out << "Physics/Potential = '" << physics.potential().expression().text()
-          << "' is not finite at x = " << point_to_string(x) << ", t = " << t
-          << " (value " << value << ").";
-      message = out.str();
-    }
+      {
+        failed = true;
+        std::ostringstream out;
+        out << "Physics/Potential = '" << physics.potential().expression().text()
+            << "' is not finite at x = " << point_to_string(x) << ", t = " << t << " (value "
+            << value << ").";
+        message = out.str();
+      }
     minimum = std::min(minimum, value);
     return value;
   };
   for (const auto &cell : dof_handler.active_cell_iterators())
     if (cell->is_locally_owned())
-    {
-      const unsigned int c = cell->active_cell_index();
-      fe_values.reinit(cell);
-      for (unsigned int q = 0; q < n_q; ++q)
-        potential_at_quadrature_points[c * n_q + q] =
-            evaluate(fe_values.quadrature_point(q));
-      // Each node's V is evaluated once, by its owner, so that all cells and ranks
-      // see the same value and K annihilates the stationary state exactly.
-      support_values.reinit(cell);
-      cell->get_dof_indices(dof_indices);
-      for (unsigned int i = 0; i < dofs_per_cell; ++i)
-        if (locally_owned_dofs.is_element(dof_indices[i]))
-        {
-          const auto k = locally_owned_dofs.index_within_set(dof_indices[i]);
-          if (!done[k])
-          {
-            owned_potential(dof_indices[i]) =
-                evaluate(support_values.quadrature_point(i));
-            done[k] = true;
-          }
-        }
-    }
+      {
+        const unsigned int c = cell->active_cell_index();
+        fe_values.reinit(cell);
+        for (unsigned int q = 0; q < n_q; ++q)
+          potential_at_quadrature_points[c * n_q + q] = evaluate(fe_values.quadrature_point(q));
+        // Each node's V is evaluated once, by its owner, so that all cells and ranks
+        // see the same value and K annihilates the stationary state exactly.
+        support_values.reinit(cell);
+        cell->get_dof_indices(dof_indices);
+        for (unsigned int i = 0; i < dofs_per_cell; ++i)
+          if (locally_owned_dofs.is_element(dof_indices[i]))
+            {
+              const auto k = locally_owned_dofs.index_within_set(dof_indices[i]);
+              if (!done[k])
+                {
+                  owned_potential(dof_indices[i]) = evaluate(support_values.quadrature_point(i));
+                  done[k]                         = true;
+                }
+            }
+      }
   owned_potential.compress(VectorOperation::insert);
   throw_if_any(failed, message, mpi_communicator, t > 0);
 
@@ -249,26 +255,25 @@ void FokkerPlanckSolver<dim>::update_potential(const double t)
   root_pi.compress(VectorOperation::insert);
 
   if (potential_evaluated)
-  {
-    // V changed: carry the stored vectors over to the new scaling. Vectors of
-    // values (y) scale by root_pi_new / root_pi_old, tested vectors (M y, K y) by
-    // the inverse; both from exponent differences, so nothing over- or underflows.
-    PETScWrappers::MPI::Vector up(root_pi), down(root_pi);
-    for (const auto j : locally_owned_dofs)
     {
-      const double change =
-          (-(owned_potential(j) - shift) + (nodal_potential(j) - old_shift)) /
-          (2 * physics.diffusion());
-      up(j)   = std::exp(change);
-      down(j) = std::exp(-change);
+      // V changed: carry the stored vectors over to the new scaling. Vectors of
+      // values (y) scale by root_pi_new / root_pi_old, tested vectors (M y, K y) by
+      // the inverse; both from exponent differences, so nothing over- or underflows.
+      PETScWrappers::MPI::Vector up(root_pi), down(root_pi);
+      for (const auto j : locally_owned_dofs)
+        {
+          const double change = (-(owned_potential(j) - shift) + (nodal_potential(j) - old_shift)) /
+                                (2 * physics.diffusion());
+          up(j)   = std::exp(change);
+          down(j) = std::exp(-change);
+        }
+      up.compress(VectorOperation::insert);
+      down.compress(VectorOperation::insert);
+      for (auto *v : {&solution, &old_solution})
+        v->scale(up);
+      for (auto *v : {&mass_solution, &old_mass_solution, &stiffness_solution})
+        v->scale(down);
     }
-    up.compress(VectorOperation::insert);
-    down.compress(VectorOperation::insert);
-    for (auto *v : {&solution, &old_solution})
-      v->scale(up);
-    for (auto *v : {&mass_solution, &old_mass_solution, &stiffness_solution})
-      v->scale(down);
-  }
   (void)old_root_pi;
   nodal_potential     = owned_potential;
   potential_evaluated = true;
@@ -294,66 +299,65 @@ void FokkerPlanckSolver<dim>::assemble_matrices()
 
   for (const auto &cell : dof_handler.active_cell_iterators())
     if (cell->is_locally_owned())
-    {
-      fe_values.reinit(cell);
-      cell->get_dof_indices(dof_indices);
-      for (unsigned int i = 0; i < dofs_per_cell; ++i)
-        V[i] = nodal_potential(dof_indices[i]);
-      const double *V_q =
-          &potential_at_quadrature_points[cell->active_cell_index() * n_q];
-
-      // Scaled entries: M_ij = int pi phi_i phi_j / sqrt(pi_i pi_j), whose weight
-      // exp(-(V - (V_i + V_j)/2)/eps) involves differences of V only.
-      cell_mass      = 0;
-      cell_stiffness = 0;
-      cell_lumped    = 0;
-      for (unsigned int q = 0; q < n_q; ++q)
-        for (unsigned int i = 0; i < dofs_per_cell; ++i)
-        {
-          cell_lumped(i) += std::exp(-(V_q[q] - V[i]) / eps) *
-                            fe_values.shape_value(i, q) * fe_values.JxW(q);
-          for (unsigned int j = 0; j < dofs_per_cell; ++j)
-          {
-            const double weight =
-                fe.degree == 1 ? 1.0 : std::exp(-(V_q[q] - (V[i] + V[j]) / 2) / eps);
-            if (!discretization.mass_lumping)
-              cell_mass(i, j) += std::exp(-(V_q[q] - (V[i] + V[j]) / 2) / eps) *
-                                 fe_values.shape_value(i, q) *
-                                 fe_values.shape_value(j, q) * fe_values.JxW(q);
-            // Q1 weighs the geometric stiffness by edge averages below.
-            cell_stiffness(i, j) += eps * weight * fe_values.shape_grad(i, q) *
-                                    fe_values.shape_grad(j, q) * fe_values.JxW(q);
-          }
-        }
-
-      if (fe.degree == 1)
       {
-        // EAFE: the pair (i, j) is weighted by the harmonic mean of pi along the
-        // segment x_i x_j for V linear on it, pi_low B(|dV|/eps). Scaled by
-        // sqrt(pi_i pi_j) this is B(|s|) e^{|s|/2} = |s| / (2 sinh(|s|/2)), and the
-        // diagonal that makes K annihilate root_pi is -sum_j G_ij B(-s_ij), with
-        // s_ij = (V_i - V_j)/eps.
+        fe_values.reinit(cell);
+        cell->get_dof_indices(dof_indices);
         for (unsigned int i = 0; i < dofs_per_cell; ++i)
-        {
-          double diagonal = 0;
-          for (unsigned int j = 0; j < dofs_per_cell; ++j)
-            if (j != i)
-            {
-              const double s        = (V[i] - V[j]) / eps;
-              const double geometry = cell_stiffness(i, j);
-              cell_stiffness(i, j) =
-                  geometry * (std::abs(s) < 1e-8 ? 1.0 : s / (2 * std::sinh(s / 2)));
-              diagonal -= geometry * bernoulli(-s);
-            }
-          cell_stiffness(i, i) = diagonal;
-        }
-      }
+          V[i] = nodal_potential(dof_indices[i]);
+        const double *V_q = &potential_at_quadrature_points[cell->active_cell_index() * n_q];
 
-      stiffness_matrix.add(dof_indices, cell_stiffness);
-      lumped_mass.add(dof_indices, cell_lumped);
-      if (!discretization.mass_lumping)
-        mass_matrix.add(dof_indices, cell_mass);
-    }
+        // Scaled entries: M_ij = int pi phi_i phi_j / sqrt(pi_i pi_j), whose weight
+        // exp(-(V - (V_i + V_j)/2)/eps) involves differences of V only.
+        cell_mass      = 0;
+        cell_stiffness = 0;
+        cell_lumped    = 0;
+        for (unsigned int q = 0; q < n_q; ++q)
+          for (unsigned int i = 0; i < dofs_per_cell; ++i)
+            {
+              cell_lumped(i) +=
+                  std::exp(-(V_q[q] - V[i]) / eps) * fe_values.shape_value(i, q) * fe_values.JxW(q);
+              for (unsigned int j = 0; j < dofs_per_cell; ++j)
+                {
+                  const double weight =
+                      fe.degree == 1 ? 1.0 : std::exp(-(V_q[q] - (V[i] + V[j]) / 2) / eps);
+                  if (!discretization.mass_lumping)
+                    cell_mass(i, j) += std::exp(-(V_q[q] - (V[i] + V[j]) / 2) / eps) *
+                                       fe_values.shape_value(i, q) * fe_values.shape_value(j, q) *
+                                       fe_values.JxW(q);
+                  // Q1 weighs the geometric stiffness by edge averages below.
+                  cell_stiffness(i, j) += eps * weight * fe_values.shape_grad(i, q) *
+                                          fe_values.shape_grad(j, q) * fe_values.JxW(q);
+                }
+            }
+
+        if (fe.degree == 1)
+          {
+            // EAFE: the pair (i, j) is weighted by the harmonic mean of pi along the
+            // segment x_i x_j for V linear on it, pi_low B(|dV|/eps). Scaled by
+            // sqrt(pi_i pi_j) this is B(|s|) e^{|s|/2} = |s| / (2 sinh(|s|/2)), and the
+            // diagonal that makes K annihilate root_pi is -sum_j G_ij B(-s_ij), with
+            // s_ij = (V_i - V_j)/eps.
+            for (unsigned int i = 0; i < dofs_per_cell; ++i)
+              {
+                double diagonal = 0;
+                for (unsigned int j = 0; j < dofs_per_cell; ++j)
+                  if (j != i)
+                    {
+                      const double s        = (V[i] - V[j]) / eps;
+                      const double geometry = cell_stiffness(i, j);
+                      cell_stiffness(i, j) =
+                          geometry * (std::abs(s) < 1e-8 ? 1.0 : s / (2 * std::sinh(s / 2)));
+                      diagonal -= geometry * bernoulli(-s);
+                    }
+                cell_stiffness(i, i) = diagonal;
+              }
+          }
+
+        stiffness_matrix.add(dof_indices, cell_stiffness);
+        lumped_mass.add(dof_indices, cell_lumped);
+        if (!discretization.mass_lumping)
+          mass_matrix.add(dof_indices, cell_mass);
+      }
   stiffness_matrix.compress(VectorOperation::add);
   lumped_mass.compress(VectorOperation::add);
   if (!discretization.mass_lumping)
@@ -371,10 +375,10 @@ void FokkerPlanckSolver<dim>::apply_mass(const PETScWrappers::MPI::Vector &y,
                                          PETScWrappers::MPI::Vector       &result) const
 {
   if (discretization.mass_lumping)
-  {
-    result = y;
-    result.scale(lumped_mass);
-  }
+    {
+      result = y;
+      result.scale(lumped_mass);
+    }
   else
     mass_matrix.vmult(result, y);
 }
@@ -387,20 +391,20 @@ void FokkerPlanckSolver<dim>::set_system_matrix(const double a, const double b)
   system_matrix.copy_from(stiffness_matrix);
   system_matrix *= b;
   if (discretization.mass_lumping)
-  {
-    PETScWrappers::MPI::Vector diagonal(lumped_mass);
-    diagonal *= a;
-    const PetscErrorCode code =
-        MatDiagonalSet(system_matrix.petsc_matrix(), diagonal, ADD_VALUES);
-    AssertThrow(code == 0, ExcPETScError(code));
-  }
+    {
+      PETScWrappers::MPI::Vector diagonal(lumped_mass);
+      diagonal *= a;
+      const PetscErrorCode code =
+          MatDiagonalSet(system_matrix.petsc_matrix(), diagonal, ADD_VALUES);
+      AssertThrow(code == 0, ExcPETScError(code));
+    }
   else
     system_matrix.add(a, mass_matrix);
 
   // Where V changes in time, the preconditioner of an earlier matrix usually still
   // serves; it is rebuilt when the iteration count has doubled since the last setup.
-  const bool reuse = physics.potential().depends_on_time() && a == system_a &&
-                     b == system_b && iterations_after_setup > 0;
+  const bool reuse = physics.potential().depends_on_time() && a == system_a && b == system_b &&
+                     iterations_after_setup > 0;
   linear_solver.set_matrix(system_matrix, reuse);
   if (!reuse)
     iterations_after_setup = 0;
@@ -412,10 +416,8 @@ void FokkerPlanckSolver<dim>::set_system_matrix(const double a, const double b)
 template <int dim>
 double FokkerPlanckSolver<dim>::set_initial_density(const Expression<dim> &rho0)
 {
-  FEValues<dim>                        fe_values(*mapping,
-                          fe,
-                          quadrature,
-                          update_values | update_quadrature_points | update_JxW_values);
+  FEValues<dim> fe_values(
+      *mapping, fe, quadrature, update_values | update_quadrature_points | update_JxW_values);
   const unsigned int                   dofs_per_cell = fe.n_dofs_per_cell();
   Vector<double>                       cell_rhs(dofs_per_cell);
   std::vector<types::global_dof_index> dof_indices(dofs_per_cell);
@@ -425,28 +427,28 @@ double FokkerPlanckSolver<dim>::set_initial_density(const Expression<dim> &rho0)
   std::string message;
   for (const auto &cell : dof_handler.active_cell_iterators())
     if (cell->is_locally_owned())
-    {
-      fe_values.reinit(cell);
-      cell_rhs = 0;
-      for (unsigned int q = 0; q < quadrature.size(); ++q)
       {
-        const double value = rho0.value(fe_values.quadrature_point(q), 0.0);
-        if (!(value >= 0) && !failed)
-        {
-          failed = true;
-          std::ostringstream out;
-          out << rho0.parameter_name() << " = '" << rho0.text() << "' is "
-              << (std::isfinite(value) ? "negative" : "not finite")
-              << " at x = " << point_to_string(fe_values.quadrature_point(q))
-              << " (value " << value << "); a density must be finite and non-negative.";
-          message = out.str();
-        }
-        for (unsigned int i = 0; i < dofs_per_cell; ++i)
-          cell_rhs(i) += value * fe_values.shape_value(i, q) * fe_values.JxW(q);
+        fe_values.reinit(cell);
+        cell_rhs = 0;
+        for (unsigned int q = 0; q < quadrature.size(); ++q)
+          {
+            const double value = rho0.value(fe_values.quadrature_point(q), 0.0);
+            if (!(value >= 0) && !failed)
+              {
+                failed = true;
+                std::ostringstream out;
+                out << rho0.parameter_name() << " = '" << rho0.text() << "' is "
+                    << (std::isfinite(value) ? "negative" : "not finite")
+                    << " at x = " << point_to_string(fe_values.quadrature_point(q)) << " (value "
+                    << value << "); a density must be finite and non-negative.";
+                message = out.str();
+              }
+            for (unsigned int i = 0; i < dofs_per_cell; ++i)
+              cell_rhs(i) += value * fe_values.shape_value(i, q) * fe_values.JxW(q);
+          }
+        cell->get_dof_indices(dof_indices);
+        rhs.add(dof_indices, cell_rhs);
       }
-      cell->get_dof_indices(dof_indices);
-      rhs.add(dof_indices, cell_rhs);
-    }
   rhs.compress(VectorOperation::add);
   throw_if_any(failed, message, mpi_communicator);
 
@@ -461,8 +463,8 @@ double FokkerPlanckSolver<dim>::set_initial_density(const Expression<dim> &rho0)
   // the mass of rho0 exactly and, lumped with Q1, its sign. The right-hand side is
   // divided by root_pi_j, from the exponent so that it does not overflow needlessly.
   for (const auto j : locally_owned_dofs)
-    rhs(j) = rhs(j) / total_mass *
-             std::exp((nodal_potential(j) - shift) / (2 * physics.diffusion()));
+    rhs(j) =
+        rhs(j) / total_mass * std::exp((nodal_potential(j) - shift) / (2 * physics.diffusion()));
   rhs.compress(VectorOperation::insert);
   throw_if_any(!std::isfinite(rhs.linfty_norm()),
                rho0.parameter_name() +
@@ -473,22 +475,22 @@ double FokkerPlanckSolver<dim>::set_initial_density(const Expression<dim> &rho0)
                mpi_communicator);
 
   if (discretization.mass_lumping)
-  {
-    solution = rhs;
-    for (const auto j : locally_owned_dofs)
-      solution(j) = rhs(j) / lumped_mass(j);
-    solution.compress(VectorOperation::insert);
-  }
+    {
+      solution = rhs;
+      for (const auto j : locally_owned_dofs)
+        solution(j) = rhs(j) / lumped_mass(j);
+      solution.compress(VectorOperation::insert);
+    }
   else
-  {
-    LinearSolverParameters projection_parameters;
-    projection_parameters.preconditioner = "jacobi";
-    projection_parameters.tolerance      = 1e-13;
-    LinearSolver projection(projection_parameters, mpi_communicator);
-    projection.set_matrix(mass_matrix);
-    solution = 0;
-    projection.solve(solution, rhs);
-  }
+    {
+      LinearSolverParameters projection_parameters;
+      projection_parameters.preconditioner = "jacobi";
+      projection_parameters.tolerance      = 1e-13;
+      LinearSolver projection(projection_parameters, mpi_communicator);
+      projection.set_matrix(mass_matrix);
+      solution = 0;
+      projection.solve(solution, rhs);
+    }
   apply_mass(solution, mass_solution);
   const double scaling = 1.0 / compensated_dot(root_pi, mass_solution);
   solution *= scaling;
@@ -509,25 +511,25 @@ unsigned int FokkerPlanckSolver<dim>::advance(const double dt)
 {
   const double new_time = current_time + dt;
   if (physics.potential().depends_on_time())
-  {
-    update_potential(new_time);
-    assemble_matrices();
-  }
+    {
+      update_potential(new_time);
+      assemble_matrices();
+    }
 
   // The system a M^{n+1} y^{n+1} + b K^{n+1} y^{n+1} = rhs of each scheme.
   PETScWrappers::MPI::Vector rhs(mass_solution);
   double                     a = 1, b = dt;
   if (scheme == TimeScheme::crank_nicolson)
-  {
-    b = dt / 2;
-    rhs.add(-dt / 2, stiffness_solution);
-  }
+    {
+      b = dt / 2;
+      rhs.add(-dt / 2, stiffness_solution);
+    }
   else if (scheme == TimeScheme::bdf2 && step_number > 0)
-  {
-    a = 1.5;
-    rhs *= 2.0;
-    rhs.add(-0.5, old_mass_solution);
-  }
+    {
+      a = 1.5;
+      rhs *= 2.0;
+      rhs.add(-0.5, old_mass_solution);
+    }
   set_system_matrix(a, b);
 
   PETScWrappers::MPI::Vector new_solution(solution);
@@ -555,8 +557,8 @@ unsigned int FokkerPlanckSolver<dim>::advance(const double dt)
     stiffness_matrix.vmult(stiffness_solution, solution);
 
   if (!std::isfinite(solution.l2_norm()))
-    throw RunError("The density is no longer finite after step " +
-                   std::to_string(step_number + 1) + " (t = " + std::to_string(new_time) +
+    throw RunError("The density is no longer finite after step " + std::to_string(step_number + 1) +
+                   " (t = " + std::to_string(new_time) +
                    "): check Physics/Potential and Time/Time step.");
   current_time = new_time;
   ++step_number;
@@ -591,10 +593,10 @@ void FokkerPlanckSolver<dim>::evaluate_on_cell(
   std::vector<double> a(dofs_per_cell), c(dofs_per_cell);
   double              A = -std::numeric_limits<double>::infinity();
   for (unsigned int j = 0; j < dofs_per_cell; ++j)
-  {
-    a[j] = (nodal_potential(dof_indices[j]) - shift) / (2 * eps);
-    A    = std::max(A, a[j]);
-  }
+    {
+      a[j] = (nodal_potential(dof_indices[j]) - shift) / (2 * eps);
+      A    = std::max(A, a[j]);
+    }
   for (unsigned int j = 0; j < dofs_per_cell; ++j)
     c[j] = ghosted_solution(dof_indices[j]) * std::exp(a[j] - A);
 
@@ -602,36 +604,35 @@ void FokkerPlanckSolver<dim>::evaluate_on_cell(
   if (velocity != nullptr)
     velocity->resize(n_points);
   for (unsigned int q = 0; q < n_points; ++q)
-  {
-    double         sum = 0;
-    Tensor<1, dim> gradient;
-    for (unsigned int j = 0; j < dofs_per_cell; ++j)
     {
-      sum += c[j] * fe_values.shape_value(j, q);
+      double         sum = 0;
+      Tensor<1, dim> gradient;
+      for (unsigned int j = 0; j < dofs_per_cell; ++j)
+        {
+          sum += c[j] * fe_values.shape_value(j, q);
+          if (velocity != nullptr)
+            gradient += c[j] * fe_values.shape_grad(j, q);
+        }
+      rho[q] = std::exp(A - (V_at_points[q] - shift) / eps) * sum;
+      // v = -(grad V + eps grad log rho) = -eps grad u / u.
       if (velocity != nullptr)
-        gradient += c[j] * fe_values.shape_grad(j, q);
+        (*velocity)[q] = sum > 0 ? Tensor<1, dim>(-eps * gradient / sum) : Tensor<1, dim>();
     }
-    rho[q] = std::exp(A - (V_at_points[q] - shift) / eps) * sum;
-    // v = -(grad V + eps grad log rho) = -eps grad u / u.
-    if (velocity != nullptr)
-      (*velocity)[q] = sum > 0 ? Tensor<1, dim>(-eps * gradient / sum) : Tensor<1, dim>();
-  }
 }
 
 template <int dim>
-void FokkerPlanckSolver<dim>::evaluate(
-    const typename DoFHandler<dim>::active_cell_iterator &cell,
-    const std::vector<Point<dim>>                        &points,
-    std::vector<double>                                  &rho,
-    std::vector<Tensor<1, dim>>                          *velocity) const
+void FokkerPlanckSolver<dim>::evaluate(const typename DoFHandler<dim>::active_cell_iterator &cell,
+                                       const std::vector<Point<dim>>                        &points,
+                                       std::vector<double>                                  &rho,
+                                       std::vector<Tensor<1, dim>> *velocity) const
 {
   std::vector<Point<dim>> unit_points(points.size());
   std::vector<double>     V(points.size());
   for (unsigned int q = 0; q < points.size(); ++q)
-  {
-    unit_points[q] = mapping->transform_real_to_unit_cell(cell, points[q]);
-    V[q]           = physics.potential().value(points[q], current_time);
-  }
+    {
+      unit_points[q] = mapping->transform_real_to_unit_cell(cell, points[q]);
+      V[q]           = physics.potential().value(points[q], current_time);
+    }
   FEValues<dim> fe_values(*mapping,
                           fe,
                           Quadrature<dim>(unit_points),
@@ -653,25 +654,31 @@ void FokkerPlanckSolver<dim>::evaluate_at_patch_points(
   // one FEValues on that rule serves all cells, where mapping the points back to the
   // unit cell one by one would dominate the cost of output.
   if (!patch_values)
-    patch_values = std::make_unique<FEValues<dim>>(
-        *mapping,
-        fe,
-        QIterated<dim>(QTrapezoid<1>(), fe.degree),
-        update_values | update_gradients | update_quadrature_points);
+    patch_values = std::make_unique<FEValues<dim>>(*mapping,
+                                                   fe,
+                                                   QIterated<dim>(QTrapezoid<1>(), fe.degree),
+                                                   update_values | update_gradients |
+                                                       update_quadrature_points);
   if (patch_values->n_quadrature_points == points.size())
-  {
-    patch_values->reinit(cell);
-    const double tolerance = 1e-10 * cell->diameter();
-    bool         same      = true;
-    for (unsigned int q = 0; q < points.size() && same; ++q)
-      same = patch_values->quadrature_point(q).distance(points[q]) < tolerance;
-    if (same)
     {
-      evaluate_on_cell(cell, *patch_values, V, rho, &velocity);
-      return;
+      patch_values->reinit(cell);
+      const double tolerance = 1e-10 * cell->diameter();
+      bool         same      = true;
+      for (unsigned int q = 0; q < points.size() && same; ++q)
+        same = patch_values->quadrature_point(q).distance(points[q]) < tolerance;
+      if (same)
+        {
+          evaluate_on_cell(cell, *patch_values, V, rho, &velocity);
+          return;
+        }
     }
-  }
   evaluate(cell, points, rho, &velocity);
+}
+
+template <int dim>
+double FokkerPlanckSolver<dim>::time_step() const
+{
+  return step_size;
 }
 
 template <int dim>
@@ -699,14 +706,11 @@ const PETScWrappers::MPI::Vector &FokkerPlanckSolver<dim>::scaled_solution() con
 }
 
 template <int dim>
-DensityStatistics<dim>
-FokkerPlanckSolver<dim>::statistics(const Expression<dim> *exact) const
+DensityStatistics<dim> FokkerPlanckSolver<dim>::statistics(const Expression<dim> *exact) const
 {
-  const double        eps = physics.diffusion();
-  FEValues<dim>       fe_values(*mapping,
-                          fe,
-                          quadrature,
-                          update_values | update_quadrature_points | update_JxW_values);
+  const double  eps = physics.diffusion();
+  FEValues<dim> fe_values(
+      *mapping, fe, quadrature, update_values | update_quadrature_points | update_JxW_values);
   const unsigned int  n_q = quadrature.size(), dofs_per_cell = fe.n_dofs_per_cell();
   std::vector<double> rho(n_q), V(n_q);
   std::vector<types::global_dof_index> dof_indices(dofs_per_cell);
@@ -716,45 +720,42 @@ FokkerPlanckSolver<dim>::statistics(const Expression<dim> *exact) const
 
   for (const auto &cell : dof_handler.active_cell_iterators())
     if (cell->is_locally_owned())
-    {
-      fe_values.reinit(cell);
-      const double *V_q =
-          &potential_at_quadrature_points[cell->active_cell_index() * n_q];
-      V.assign(V_q, V_q + n_q);
-      evaluate_on_cell(cell, fe_values, V, rho, nullptr);
-      for (unsigned int q = 0; q < n_q; ++q)
       {
-        const Point<dim> &x = fe_values.quadrature_point(q);
-        integrals.add(x, rho[q], fe_values.JxW(q));
-        if (exact != nullptr)
-          integrals.add_exact(rho[q], exact->value(x, current_time), fe_values.JxW(q));
-        // log(rho / pi_normalised) = log(rho) + (V - shift)/eps + log Z
-        if (!discretization.mass_lumping && rho[q] > 0)
-          entropy += rho[q] * (std::log(rho[q]) + (V[q] - shift) / eps + log_Z) *
-                     fe_values.JxW(q);
+        fe_values.reinit(cell);
+        const double *V_q = &potential_at_quadrature_points[cell->active_cell_index() * n_q];
+        V.assign(V_q, V_q + n_q);
+        evaluate_on_cell(cell, fe_values, V, rho, nullptr);
+        for (unsigned int q = 0; q < n_q; ++q)
+          {
+            const Point<dim> &x = fe_values.quadrature_point(q);
+            integrals.add(x, rho[q], fe_values.JxW(q));
+            if (exact != nullptr)
+              integrals.add_exact(rho[q], exact->value(x, current_time), fe_values.JxW(q));
+            // log(rho / pi_normalised) = log(rho) + (V - shift)/eps + log Z
+            if (!discretization.mass_lumping && rho[q] > 0)
+              entropy +=
+                  rho[q] * (std::log(rho[q]) + (V[q] - shift) / eps + log_Z) * fe_values.JxW(q);
+          }
+        // Nodal densities rho_j = root_pi_j y_j, for the minimum.
+        cell->get_dof_indices(dof_indices);
+        for (unsigned int i = 0; i < dofs_per_cell; ++i)
+          integrals.add_to_minimum(
+              std::exp(-(nodal_potential(dof_indices[i]) - shift) / (2 * eps)) *
+              ghosted_solution(dof_indices[i]));
       }
-      // Nodal densities rho_j = root_pi_j y_j, for the minimum.
-      cell->get_dof_indices(dof_indices);
-      for (unsigned int i = 0; i < dofs_per_cell; ++i)
-        integrals.add_to_minimum(
-            std::exp(-(nodal_potential(dof_indices[i]) - shift) / (2 * eps)) *
-            ghosted_solution(dof_indices[i]));
-    }
   // With lumping, the entropy is the one the scheme dissipates: sum_j m_j u_j log(u_j Z),
   // where m_j u_j = lumped_j root_pi_j y_j and log u_j = log y_j + (V_j - shift)/(2 eps).
   if (discretization.mass_lumping)
     for (const auto j : locally_owned_dofs)
       if (solution(j) > 0)
-        entropy +=
-            lumped_mass(j) * root_pi(j) * solution(j) *
-            (std::log(solution(j)) + (nodal_potential(j) - shift) / (2 * eps) + log_Z);
+        entropy += lumped_mass(j) * root_pi(j) * solution(j) *
+                   (std::log(solution(j)) + (nodal_potential(j) - shift) / (2 * eps) + log_Z);
 
   DensityStatistics<dim> result;
   integrals.finish(result, mpi_communicator);
   result.relative_entropy = Utilities::MPI::sum(entropy, mpi_communicator);
   // F(rho) = eps KL(rho | pi) - eps log(Z_true) mass, with Z_true = e^{-shift/eps} Z_h.
-  result.free_energy =
-      eps * result.relative_entropy + result.mass * (shift - eps * log_Z);
+  result.free_energy = eps * result.relative_entropy + result.mass * (shift - eps * log_Z);
   return result;
 }
 
@@ -782,8 +783,7 @@ types::global_dof_index FokkerPlanckSolver<dim>::n_positive_off_diagonals() cons
 {
   types::global_dof_index count = 0;
   for (const auto row : locally_owned_dofs)
-    for (auto entry = stiffness_matrix.begin(row); entry != stiffness_matrix.end(row);
-         ++entry)
+    for (auto entry = stiffness_matrix.begin(row); entry != stiffness_matrix.end(row); ++entry)
       if (entry->column() != row &&
           entry->value() > 1e-14 * std::abs(stiffness_matrix.diag_element(row)))
         ++count;
@@ -795,8 +795,7 @@ std::string FokkerPlanckSolver<dim>::description() const
 {
   std::ostringstream out;
   out << "Fokker-Planck, symmetric weighted form, Q" << fe.degree
-      << (fe.degree == 1 ? " with edge-averaged (EAFE) weights"
-                         : " with Gauss-point weights")
+      << (fe.degree == 1 ? " with edge-averaged (EAFE) weights" : " with Gauss-point weights")
       << ", " << (discretization.mass_lumping ? "lumped" : "consistent") << " mass, "
       << to_string(scheme) << "; " << dof_handler.n_dofs() << " DoFs; "
       << linear_solver.description();

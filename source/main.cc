@@ -1,9 +1,11 @@
 // densityflow: the command-line program.
-#include <deal.II/base/exceptions.h>
-#include <deal.II/base/mpi.h>
 #include <densityflow/exceptions.h>
 #include <densityflow/parameters.h>
 #include <densityflow/simulation.h>
+
+#include <deal.II/base/exceptions.h>
+#include <deal.II/base/mpi.h>
+
 #include <iostream>
 #include <string>
 #include <vector>
@@ -33,78 +35,76 @@ int main(int argc, char **argv)
   const bool root = dealii::Utilities::MPI::this_mpi_process(communicator) == 0;
 
   try
-  {
-    std::vector<std::string> arguments(argv + 1, argv + argc);
-    std::string              problem_file;
-    std::vector<std::string> overrides;
-    for (std::size_t i = 0; i < arguments.size(); ++i)
     {
-      const std::string &a = arguments[i];
-      if (a == "--help" || a == "-h")
-      {
-        if (root)
-          std::cout << usage;
-        return 0;
-      }
-      else if (a == "--print-parameters")
-      {
-        if (root)
-          std::cout << ProblemParameters::documentation();
-        return 0;
-      }
-      else if (a == "--set")
-      {
-        if (i + 1 == arguments.size())
-          throw InputError("--set needs an argument \"Section/Name=value\".");
-        overrides.push_back(arguments[++i]);
-      }
-      else if (a.rfind("--set=", 0) == 0)
-        overrides.push_back(a.substr(6));
-      else if (a == "--")
-        break; // what follows is for PETSc (-ksp_monitor, -log_view, ...)
-      else if (a.rfind("-", 0) == 0)
-        throw InputError("Unknown option '" + a + "'.\n" + usage);
-      else if (problem_file.empty())
-        problem_file = a;
-      else
-        throw InputError("More than one problem file: '" + problem_file + "' and '" + a +
-                         "'.");
-    }
-    if (problem_file.empty())
-      throw InputError(std::string("No problem file given.\n") + usage);
+      std::vector<std::string> arguments(argv + 1, argv + argc);
+      std::string              problem_file;
+      std::vector<std::string> overrides;
+      for (std::size_t i = 0; i < arguments.size(); ++i)
+        {
+          const std::string &a = arguments[i];
+          if (a == "--help" || a == "-h")
+            {
+              if (root)
+                std::cout << usage;
+              return 0;
+            }
+          else if (a == "--print-parameters")
+            {
+              if (root)
+                std::cout << ProblemParameters::documentation();
+              return 0;
+            }
+          else if (a == "--set")
+            {
+              if (i + 1 == arguments.size())
+                throw InputError("--set needs an argument \"Section/Name=value\".");
+              overrides.push_back(arguments[++i]);
+            }
+          else if (a.rfind("--set=", 0) == 0)
+            overrides.push_back(a.substr(6));
+          else if (a == "--")
+            break; // what follows is for PETSc (-ksp_monitor, -log_view, ...)
+          else if (a.rfind("-", 0) == 0)
+            throw InputError("Unknown option '" + a + "'.\n" + usage);
+          else if (problem_file.empty())
+            problem_file = a;
+          else
+            throw InputError("More than one problem file: '" + problem_file + "' and '" + a + "'.");
+        }
+      if (problem_file.empty())
+        throw InputError(std::string("No problem file given.\n") + usage);
 
-    run_problem(
-        ProblemParameters::from_file(problem_file, overrides), communicator, std::cout);
-    return 0;
-  }
+      run_problem(ProblemParameters::from_file(problem_file, overrides), communicator, std::cout);
+      return 0;
+    }
   catch (const InputError &e)
-  {
-    // Every rank found the same error: report once, leave cleanly.
-    if (root)
-      std::cerr << "densityflow: error: " << e.what() << std::endl;
-    return 1;
-  }
+    {
+      // Every rank found the same error: report once, leave cleanly.
+      if (root)
+        std::cerr << "densityflow: error: " << e.what() << std::endl;
+      return 1;
+    }
   catch (const RunError &e)
-  {
-    if (root)
-      std::cerr << "densityflow: the run failed: " << e.what() << std::endl;
-    return 2;
-  }
+    {
+      if (root)
+        std::cerr << "densityflow: the run failed: " << e.what() << std::endl;
+      return 2;
+    }
   catch (const dealii::ExceptionBase &e)
-  {
-    // Possibly on this rank only: report and stop all ranks, rather than hang.
-    std::cerr << "densityflow: internal error on rank "
-              << dealii::Utilities::MPI::this_mpi_process(communicator) << ": ";
-    e.print_info(std::cerr);
-    std::cerr << std::endl;
-    MPI_Abort(communicator, 3);
-  }
+    {
+      // Possibly on this rank only: report and stop all ranks, rather than hang.
+      std::cerr << "densityflow: internal error on rank "
+                << dealii::Utilities::MPI::this_mpi_process(communicator) << ": ";
+      e.print_info(std::cerr);
+      std::cerr << std::endl;
+      MPI_Abort(communicator, 3);
+    }
   catch (const std::exception &e)
-  {
-    std::cerr << "densityflow: internal error on rank "
-              << dealii::Utilities::MPI::this_mpi_process(communicator) << ": "
-              << e.what() << std::endl;
-    MPI_Abort(communicator, 3);
-  }
+    {
+      std::cerr << "densityflow: internal error on rank "
+                << dealii::Utilities::MPI::this_mpi_process(communicator) << ": " << e.what()
+                << std::endl;
+      MPI_Abort(communicator, 3);
+    }
   return 3;
 }

@@ -1,11 +1,13 @@
+#include <densityflow/exceptions.h>
+#include <densityflow/mesh.h>
+
 #include <deal.II/distributed/shared_tria.h>
 #include <deal.II/distributed/tria.h>
 #include <deal.II/fe/mapping_q.h>
 #include <deal.II/grid/grid_generator.h>
 #include <deal.II/grid/grid_in.h>
 #include <deal.II/grid/grid_tools.h>
-#include <densityflow/exceptions.h>
-#include <densityflow/mesh.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -15,14 +17,13 @@ namespace densityflow
 void MeshParameters::declare_parameters(ParameterHandler &prm)
 {
   prm.enter_subsection("Mesh");
-  prm.declare_entry(
-      "Shape",
-      "box",
-      Patterns::Selection("box|ball|shell|L-shape|file"),
-      "The domain: box (between Lower corner and Upper corner), ball (Center, "
-      "Radius), shell (Center, Inner radius, Radius), L-shape (the cube "
-      "[Lower corner, Upper corner] of the first coordinates without its upper "
-      "quadrant), or file (a Gmsh .msh file, see File).");
+  prm.declare_entry("Shape",
+                    "box",
+                    Patterns::Selection("box|ball|shell|L-shape|file"),
+                    "The domain: box (between Lower corner and Upper corner), ball (Center, "
+                    "Radius), shell (Center, Inner radius, Radius), L-shape (the cube "
+                    "[Lower corner, Upper corner] of the first coordinates without its upper "
+                    "quadrant), or file (a Gmsh .msh file, see File).");
   prm.declare_entry("Lower corner",
                     "-1, -1, -1",
                     Patterns::List(Patterns::Double()),
@@ -31,29 +32,24 @@ void MeshParameters::declare_parameters(ParameterHandler &prm)
                     "1, 1, 1",
                     Patterns::List(Patterns::Double()),
                     "Upper corner of the box; the first dim values are used.");
-  prm.declare_entry(
-      "Subdivisions",
-      "1",
-      Patterns::List(Patterns::Integer(1)),
-      "Coarse cells of the box per coordinate direction: one value for all "
-      "directions or one per direction. Use it to keep cells square on a box "
-      "that is not a cube.");
+  prm.declare_entry("Subdivisions",
+                    "1",
+                    Patterns::List(Patterns::Integer(1)),
+                    "Coarse cells of the box per coordinate direction: one value for all "
+                    "directions or one per direction. Use it to keep cells square on a box "
+                    "that is not a cube.");
   prm.declare_entry("Center",
                     "0, 0, 0",
                     Patterns::List(Patterns::Double()),
                     "Center of the ball or shell; the first dim values are used.");
-  prm.declare_entry("Radius",
-                    "1",
-                    Patterns::Double(),
-                    "Radius of the ball; outer radius of the shell.");
   prm.declare_entry(
-      "Inner radius", "0.5", Patterns::Double(), "Inner radius of the shell.");
-  prm.declare_entry(
-      "File",
-      "",
-      Patterns::Anything(),
-      "Gmsh mesh (.msh, format 2 or 4) for Shape = file; a relative path is "
-      "relative to the folder of the .prm file.");
+      "Radius", "1", Patterns::Double(), "Radius of the ball; outer radius of the shell.");
+  prm.declare_entry("Inner radius", "0.5", Patterns::Double(), "Inner radius of the shell.");
+  prm.declare_entry("File",
+                    "",
+                    Patterns::Anything(),
+                    "Gmsh mesh (.msh, format 2 or 4) for Shape = file; a relative path is "
+                    "relative to the folder of the .prm file.");
   prm.declare_entry("Refinement",
                     "3",
                     Patterns::Integer(0, 20),
@@ -61,13 +57,13 @@ void MeshParameters::declare_parameters(ParameterHandler &prm)
   prm.leave_subsection();
 }
 
-void MeshParameters::parse_parameters(ParameterHandler  &prm,
-                                      const std::string &base_directory)
+void MeshParameters::parse_parameters(ParameterHandler &prm, const std::string &base_directory)
 {
   prm.enter_subsection("Mesh");
   shape              = prm.get("Shape");
-  const auto doubles = [&](const std::string &name)
-  { return Utilities::string_to_double(Utilities::split_string_list(prm.get(name))); };
+  const auto doubles = [&](const std::string &name) {
+    return Utilities::string_to_double(Utilities::split_string_list(prm.get(name)));
+  };
   lower_corner = doubles("Lower corner");
   upper_corner = doubles("Upper corner");
   center       = doubles("Center");
@@ -83,19 +79,17 @@ void MeshParameters::parse_parameters(ParameterHandler  &prm,
 
   resolved_file.clear();
   if (!file.empty())
-  {
-    const std::filesystem::path path(file);
-    resolved_file = path.is_absolute()
-                        ? file
-                        : (std::filesystem::path(base_directory) / path).string();
-  }
+    {
+      const std::filesystem::path path(file);
+      resolved_file =
+          path.is_absolute() ? file : (std::filesystem::path(base_directory) / path).string();
+    }
 }
 
 namespace
 {
 template <int dim>
-std::unique_ptr<parallel::TriangulationBase<dim>>
-make_triangulation(const MPI_Comm communicator)
+std::unique_ptr<parallel::TriangulationBase<dim>> make_triangulation(const MPI_Comm communicator)
 {
   if constexpr (dim == 1)
     // p4est has no 1D; a shared triangulation partitioned along the line (z-order is
@@ -113,9 +107,8 @@ template <int dim>
 Point<dim> first_coordinates(const std::vector<double> &values, const std::string &name)
 {
   if (values.size() < dim)
-    throw InputError("Mesh/" + name + " has " + std::to_string(values.size()) +
-                     " value(s); a " + std::to_string(dim) + "D mesh needs " +
-                     std::to_string(dim) + ".");
+    throw InputError("Mesh/" + name + " has " + std::to_string(values.size()) + " value(s); a " +
+                     std::to_string(dim) + "D mesh needs " + std::to_string(dim) + ".");
   Point<dim> p;
   for (unsigned int d = 0; d < dim; ++d)
     p[d] = values[d];
@@ -142,10 +135,10 @@ Mesh<dim>::Mesh(const MeshParameters &parameters, const MPI_Comm communicator)
   Point<dim>       lower = local.get_boundary_points().first;
   Point<dim>       upper = local.get_boundary_points().second;
   for (unsigned int d = 0; d < dim; ++d)
-  {
-    lower[d] = Utilities::MPI::min(lower[d], mpi_communicator);
-    upper[d] = Utilities::MPI::max(upper[d], mpi_communicator);
-  }
+    {
+      lower[d] = Utilities::MPI::min(lower[d], mpi_communicator);
+      upper[d] = Utilities::MPI::max(upper[d], mpi_communicator);
+    }
   domain_box = BoundingBox<dim>(std::make_pair(lower, upper));
 }
 
@@ -160,117 +153,112 @@ void Mesh<dim>::create_coarse_mesh(const MeshParameters &parameters)
   std::ostringstream description;
 
   if (shape == "box")
-  {
-    const Point<dim> lower =
-        first_coordinates<dim>(parameters.lower_corner, "Lower corner");
-    const Point<dim> upper =
-        first_coordinates<dim>(parameters.upper_corner, "Upper corner");
-    for (unsigned int d = 0; d < dim; ++d)
-      if (!(lower[d] < upper[d]))
-        throw InputError("Mesh/Upper corner must exceed Mesh/Lower corner in every "
-                         "coordinate, but in coordinate " +
-                         std::to_string(d) + " it is " + std::to_string(upper[d]) +
-                         " <= " + std::to_string(lower[d]) + ".");
-    std::vector<unsigned int> repetitions(dim, parameters.subdivisions[0]);
-    if (parameters.subdivisions.size() > 1)
     {
-      if (parameters.subdivisions.size() < dim)
-        throw InputError("Mesh/Subdivisions needs one value or " + std::to_string(dim) +
-                         " values in " + std::to_string(dim) + "D.");
+      const Point<dim> lower = first_coordinates<dim>(parameters.lower_corner, "Lower corner");
+      const Point<dim> upper = first_coordinates<dim>(parameters.upper_corner, "Upper corner");
       for (unsigned int d = 0; d < dim; ++d)
-        repetitions[d] = parameters.subdivisions[d];
+        if (!(lower[d] < upper[d]))
+          throw InputError("Mesh/Upper corner must exceed Mesh/Lower corner in every "
+                           "coordinate, but in coordinate " +
+                           std::to_string(d) + " it is " + std::to_string(upper[d]) +
+                           " <= " + std::to_string(lower[d]) + ".");
+      std::vector<unsigned int> repetitions(dim, parameters.subdivisions[0]);
+      if (parameters.subdivisions.size() > 1)
+        {
+          if (parameters.subdivisions.size() < dim)
+            throw InputError("Mesh/Subdivisions needs one value or " + std::to_string(dim) +
+                             " values in " + std::to_string(dim) + "D.");
+          for (unsigned int d = 0; d < dim; ++d)
+            repetitions[d] = parameters.subdivisions[d];
+        }
+      GridGenerator::subdivided_hyper_rectangle(*tria, repetitions, lower, upper);
+      box = true;
+      description << "box [" << lower << "] - [" << upper << "]";
     }
-    GridGenerator::subdivided_hyper_rectangle(*tria, repetitions, lower, upper);
-    box = true;
-    description << "box [" << lower << "] - [" << upper << "]";
-  }
   else if (shape == "ball" || shape == "shell")
-  {
-    const Point<dim> center = first_coordinates<dim>(parameters.center, "Center");
-    if (!(parameters.radius > 0))
-      throw InputError("Mesh/Radius must be positive, but it is " +
-                       std::to_string(parameters.radius) + ".");
-    if (shape == "ball")
     {
-      if constexpr (dim == 1)
-      {
-        GridGenerator::hyper_cube(
-            *tria, center[0] - parameters.radius, center[0] + parameters.radius);
-        box = true;
-      }
+      const Point<dim> center = first_coordinates<dim>(parameters.center, "Center");
+      if (!(parameters.radius > 0))
+        throw InputError("Mesh/Radius must be positive, but it is " +
+                         std::to_string(parameters.radius) + ".");
+      if (shape == "ball")
+        {
+          if constexpr (dim == 1)
+            {
+              GridGenerator::hyper_cube(
+                  *tria, center[0] - parameters.radius, center[0] + parameters.radius);
+              box = true;
+            }
+          else
+            {
+              GridGenerator::hyper_ball(*tria, center, parameters.radius);
+              curved = true;
+            }
+          description << "ball, center (" << center << "), radius " << parameters.radius;
+        }
       else
-      {
-        GridGenerator::hyper_ball(*tria, center, parameters.radius);
-        curved = true;
-      }
-      description << "ball, center (" << center << "), radius " << parameters.radius;
+        {
+          if constexpr (dim == 1)
+            throw InputError("Mesh/Shape = shell" + in_dim);
+          else
+            {
+              if (!(parameters.inner_radius > 0 && parameters.inner_radius < parameters.radius))
+                throw InputError("Mesh/Inner radius must lie in (0, Mesh/Radius), but it is " +
+                                 std::to_string(parameters.inner_radius) + ".");
+              GridGenerator::hyper_shell(*tria, center, parameters.inner_radius, parameters.radius);
+              curved = true;
+              description << "shell, center (" << center << "), radii " << parameters.inner_radius
+                          << " and " << parameters.radius;
+            }
+        }
     }
-    else
-    {
-      if constexpr (dim == 1)
-        throw InputError("Mesh/Shape = shell" + in_dim);
-      else
-      {
-        if (!(parameters.inner_radius > 0 && parameters.inner_radius < parameters.radius))
-          throw InputError("Mesh/Inner radius must lie in (0, Mesh/Radius), but it is " +
-                           std::to_string(parameters.inner_radius) + ".");
-        GridGenerator::hyper_shell(
-            *tria, center, parameters.inner_radius, parameters.radius);
-        curved = true;
-        description << "shell, center (" << center << "), radii "
-                    << parameters.inner_radius << " and " << parameters.radius;
-      }
-    }
-  }
   else if (shape == "L-shape")
-  {
-    if constexpr (dim == 1)
-      throw InputError("Mesh/Shape = L-shape" + in_dim);
-    else
     {
-      const double left  = parameters.lower_corner.at(0);
-      const double right = parameters.upper_corner.at(0);
-      if (!(left < right))
-        throw InputError("Mesh/Shape = L-shape needs Lower corner < Upper corner in the "
-                         "first coordinate.");
-      GridGenerator::hyper_L(*tria, left, right);
-      description << "L-shape [" << left << ", " << right << "]^" << dim;
+      if constexpr (dim == 1)
+        throw InputError("Mesh/Shape = L-shape" + in_dim);
+      else
+        {
+          const double left  = parameters.lower_corner.at(0);
+          const double right = parameters.upper_corner.at(0);
+          if (!(left < right))
+            throw InputError("Mesh/Shape = L-shape needs Lower corner < Upper corner in the "
+                             "first coordinate.");
+          GridGenerator::hyper_L(*tria, left, right);
+          description << "L-shape [" << left << ", " << right << "]^" << dim;
+        }
     }
-  }
   else if (shape == "file")
-  {
-    if (parameters.file.empty())
-      throw InputError("Mesh/Shape = file needs Mesh/File (a Gmsh .msh file).");
-    std::ifstream input(parameters.resolved_file);
-    if (!input)
-      throw InputError("Mesh/File = '" + parameters.file + "': cannot open '" +
-                       parameters.resolved_file + "'.");
-    try
     {
-      GridIn<dim> grid_in;
-      grid_in.attach_triangulation(*tria);
-      grid_in.read_msh(input);
+      if (parameters.file.empty())
+        throw InputError("Mesh/Shape = file needs Mesh/File (a Gmsh .msh file).");
+      std::ifstream input(parameters.resolved_file);
+      if (!input)
+        throw InputError("Mesh/File = '" + parameters.file + "': cannot open '" +
+                         parameters.resolved_file + "'.");
+      try
+        {
+          GridIn<dim> grid_in;
+          grid_in.attach_triangulation(*tria);
+          grid_in.read_msh(input);
+        }
+      catch (const ExceptionBase &e)
+        {
+          std::ostringstream info;
+          e.print_info(info);
+          throw InputError("Mesh/File = '" + parameters.file + "' (" + parameters.resolved_file +
+                           ") is not a valid " + std::to_string(dim) +
+                           "D Gmsh mesh: " + Utilities::trim(info.str()));
+        }
+      catch (const std::exception &e)
+        {
+          throw InputError("Mesh/File = '" + parameters.file + "' (" + parameters.resolved_file +
+                           ") is not a valid " + std::to_string(dim) + "D Gmsh mesh: " + e.what());
+        }
+      if (tria->n_global_active_cells() == 0)
+        throw InputError("Mesh/File = '" + parameters.file + "' contains no " +
+                         std::to_string(dim) + "D cells.");
+      description << "Gmsh mesh " << parameters.file;
     }
-    catch (const ExceptionBase &e)
-    {
-      std::ostringstream info;
-      e.print_info(info);
-      throw InputError("Mesh/File = '" + parameters.file + "' (" +
-                       parameters.resolved_file + ") is not a valid " +
-                       std::to_string(dim) +
-                       "D Gmsh mesh: " + Utilities::trim(info.str()));
-    }
-    catch (const std::exception &e)
-    {
-      throw InputError("Mesh/File = '" + parameters.file + "' (" +
-                       parameters.resolved_file + ") is not a valid " +
-                       std::to_string(dim) + "D Gmsh mesh: " + e.what());
-    }
-    if (tria->n_global_active_cells() == 0)
-      throw InputError("Mesh/File = '" + parameters.file + "' contains no " +
-                       std::to_string(dim) + "D cells.");
-    description << "Gmsh mesh " << parameters.file;
-  }
   else
     throw InputError("Mesh/Shape = '" + shape + "' is unknown.");
 

@@ -1,6 +1,7 @@
-#include <cmath>
 #include <densityflow/exceptions.h>
 #include <densityflow/output.h>
+
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -15,12 +16,11 @@ void OutputParameters::declare_parameters(ParameterHandler &prm)
                     Patterns::Anything(),
                     "Folder for density.pvd, diagnostics.csv and the rest. Empty: "
                     "output/<name of the .prm file> in the working directory.");
-  prm.declare_entry(
-      "Interval",
-      "0.1",
-      Patterns::Double(0),
-      "Simulated time between outputs (rounded to whole time steps); 0: only "
-      "the initial and the final state.");
+  prm.declare_entry("Interval",
+                    "0.1",
+                    Patterns::Double(0),
+                    "Simulated time between outputs (rounded to whole time steps); 0: only "
+                    "the initial and the final state.");
   prm.declare_entry("Write files",
                     "true",
                     Patterns::Bool(),
@@ -38,14 +38,6 @@ void OutputParameters::parse_parameters(ParameterHandler &prm)
   prm.leave_subsection();
 }
 
-unsigned int OutputParameters::steps_between_outputs(const double       dt,
-                                                     const unsigned int n_steps) const
-{
-  if (interval <= 0)
-    return n_steps;
-  return std::max(1u, static_cast<unsigned int>(std::lround(interval / dt)));
-}
-
 RunDirectory::RunDirectory(const std::string &path, const MPI_Comm communicator)
     : directory(path)
     , mpi_communicator(communicator)
@@ -53,25 +45,24 @@ RunDirectory::RunDirectory(const std::string &path, const MPI_Comm communicator)
   bool        failed = false;
   std::string message;
   if (Utilities::MPI::this_mpi_process(communicator) == 0)
-  {
-    std::error_code error;
-    std::filesystem::create_directories(directory, error);
-    if (error)
     {
-      failed  = true;
-      message = "Output/Directory: cannot create '" + directory + "': " + error.message();
+      std::error_code error;
+      std::filesystem::create_directories(directory, error);
+      if (error)
+        {
+          failed  = true;
+          message = "Output/Directory: cannot create '" + directory + "': " + error.message();
+        }
+      else
+        {
+          // Only files densityflow writes, so that a user's own files survive.
+          const std::regex ours(
+              R"((density|particles)(_\d+(\.\d+)?)?\.(vtu|pvtu|pvd)|.*\.csv|parameters\.prm|status)");
+          for (const auto &entry : std::filesystem::directory_iterator(directory, error))
+            if (entry.is_regular_file() && std::regex_match(entry.path().filename().string(), ours))
+              std::filesystem::remove(entry.path(), error);
+        }
     }
-    else
-    {
-      // Only files densityflow writes, so that a user's own files survive.
-      const std::regex ours(
-          R"((density|particles)(_\d+(\.\d+)?)?\.(vtu|pvtu|pvd)|.*\.csv|parameters\.prm|status)");
-      for (const auto &entry : std::filesystem::directory_iterator(directory, error))
-        if (entry.is_regular_file() &&
-            std::regex_match(entry.path().filename().string(), ours))
-          std::filesystem::remove(entry.path(), error);
-    }
-  }
   throw_if_any(failed, message, communicator);
   write_file("status", "running\n");
 }
@@ -84,10 +75,10 @@ const std::string &RunDirectory::path() const
 void RunDirectory::write_file(const std::string &name, const std::string &text) const
 {
   if (Utilities::MPI::this_mpi_process(mpi_communicator) == 0)
-  {
-    std::ofstream file(directory + "/" + name);
-    file << text;
-  }
+    {
+      std::ofstream file(directory + "/" + name);
+      file << text;
+    }
 }
 
 void RunDirectory::mark_completed() const

@@ -1,6 +1,7 @@
-#include <cctype>
 #include <densityflow/exceptions.h>
 #include <densityflow/parameters.h>
+
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -25,64 +26,63 @@ Constants parse_constants(const std::string &text)
 {
   Constants constants;
   for (const std::string &item : Utilities::split_string_list(text, ','))
-  {
-    const auto        equals = item.find('=');
-    const std::string name =
-        equals == std::string::npos ? "" : Utilities::trim(item.substr(0, equals));
-    bool valid_name = !name.empty() && (std::isalpha(name[0]) || name[0] == '_');
-    for (const char c : name)
-      valid_name = valid_name && (std::isalnum(c) || c == '_');
-    if (!valid_name)
-      throw InputError("Constants = '" + text + "': '" + item +
-                       "' is not of the form name = value.");
-    const std::string value = Utilities::trim(item.substr(equals + 1));
-    try
     {
-      std::size_t used = 0;
-      constants[name]  = std::stod(value, &used);
-      if (used != value.size())
-        throw std::invalid_argument(value);
+      const auto        equals = item.find('=');
+      const std::string name =
+          equals == std::string::npos ? "" : Utilities::trim(item.substr(0, equals));
+      bool valid_name = !name.empty() && (std::isalpha(name[0]) || name[0] == '_');
+      for (const char c : name)
+        valid_name = valid_name && (std::isalnum(c) || c == '_');
+      if (!valid_name)
+        throw InputError("Constants = '" + text + "': '" + item +
+                         "' is not of the form name = value.");
+      const std::string value = Utilities::trim(item.substr(equals + 1));
+      try
+        {
+          std::size_t used = 0;
+          constants[name]  = std::stod(value, &used);
+          if (used != value.size())
+            throw std::invalid_argument(value);
+        }
+      catch (const std::exception &)
+        {
+          throw InputError("Constants = '" + text + "': the value of '" + name +
+                           "' is not a number.");
+        }
     }
-    catch (const std::exception &)
-    {
-      throw InputError("Constants = '" + text + "': the value of '" + name +
-                       "' is not a number.");
-    }
-  }
   return constants;
 }
 
 void parse_overrides(ParameterHandler &prm, const std::vector<std::string> &overrides)
 {
   for (const std::string &item : overrides)
-  {
-    const auto equals = item.find('=');
-    if (equals == std::string::npos)
-      throw InputError("--set '" + item + "': expected \"Section/Name=value\".");
-    std::vector<std::string> path =
-        Utilities::split_string_list(item.substr(0, equals), '/');
-    const std::string value = Utilities::trim(item.substr(equals + 1));
-    // Written as lines of a parameter file, an override gets the file's checks.
-    std::string text;
-    for (std::size_t i = 0; i + 1 < path.size(); ++i)
-      text += "subsection " + path[i] + "\n";
-    text += "set " + (path.empty() ? std::string() : path.back()) + " = " + value + "\n";
-    for (std::size_t i = 0; i + 1 < path.size(); ++i)
-      text += "end\n";
-    try
     {
-      prm.parse_input_from_string(text);
+      const auto equals = item.find('=');
+      if (equals == std::string::npos)
+        throw InputError("--set '" + item + "': expected \"Section/Name=value\".");
+      std::vector<std::string> path  = Utilities::split_string_list(item.substr(0, equals), '/');
+      const std::string        value = Utilities::trim(item.substr(equals + 1));
+      // Written as lines of a parameter file, an override gets the file's checks.
+      std::string text;
+      for (std::size_t i = 0; i + 1 < path.size(); ++i)
+        text += "subsection " + path[i] + "\n";
+      text += "set " + (path.empty() ? std::string() : path.back()) + " = " + value + "\n";
+      for (std::size_t i = 0; i + 1 < path.size(); ++i)
+        text += "end\n";
+      try
+        {
+          prm.parse_input_from_string(text);
+        }
+      catch (const ExceptionBase &e)
+        {
+          std::string reason = describe(e);
+          // The line number refers to the snippet above, which the user never saw.
+          const auto colon = reason.find(">: ");
+          if (reason.rfind("Line <", 0) == 0 && colon != std::string::npos)
+            reason = reason.substr(colon + 3);
+          throw InputError("--set '" + item + "': " + reason);
+        }
     }
-    catch (const ExceptionBase &e)
-    {
-      std::string reason = describe(e);
-      // The line number refers to the snippet above, which the user never saw.
-      const auto colon = reason.find(">: ");
-      if (reason.rfind("Line <", 0) == 0 && colon != std::string::npos)
-        reason = reason.substr(colon + 3);
-      throw InputError("--set '" + item + "': " + reason);
-    }
-  }
 }
 
 ProblemParameters parse(std::istream                   &input,
@@ -94,13 +94,13 @@ ProblemParameters parse(std::istream                   &input,
   ParameterHandler prm;
   ProblemParameters::declare_parameters(prm);
   try
-  {
-    prm.parse_input(input, filename);
-  }
+    {
+      prm.parse_input(input, filename);
+    }
   catch (const ExceptionBase &e)
-  {
-    throw InputError(describe(e));
-  }
+    {
+      throw InputError(describe(e));
+    }
   parse_overrides(prm, overrides);
 
   ProblemParameters parameters;
@@ -116,8 +116,7 @@ ProblemParameters parse(std::istream                   &input,
 
 void ProblemParameters::declare_parameters(ParameterHandler &prm)
 {
-  prm.declare_entry(
-      "Dimension", "2", Patterns::Integer(1, 3), "Space dimension: 1, 2 or 3.");
+  prm.declare_entry("Dimension", "2", Patterns::Integer(1, 3), "Space dimension: 1, 2 or 3.");
   prm.declare_entry("Constants",
                     "",
                     Patterns::Anything(),
@@ -126,20 +125,18 @@ void ProblemParameters::declare_parameters(ParameterHandler &prm)
   MeshParameters::declare_parameters(prm);
   PhysicsParameters::declare_parameters(prm);
   prm.enter_subsection("Initial density");
-  prm.declare_entry(
-      "Expression",
-      "1",
-      Patterns::Anything(),
-      "rho0 as an expression of x (y, z); non-negative, normalised to unit mass "
-      "on the mesh (the factor is reported).");
+  prm.declare_entry("Expression",
+                    "1",
+                    Patterns::Anything(),
+                    "rho0 as an expression of x (y, z); non-negative, normalised to unit mass "
+                    "on the mesh (the factor is reported).");
   prm.leave_subsection();
   prm.enter_subsection("Exact solution");
-  prm.declare_entry(
-      "Expression",
-      "",
-      Patterns::Anything(),
-      "The exact density as an expression of x (y, z) and t, for the l2_error "
-      "column and the exact and error fields. Empty: none.");
+  prm.declare_entry("Expression",
+                    "",
+                    Patterns::Anything(),
+                    "The exact density as an expression of x (y, z) and t, for the l2_error "
+                    "column and the exact and error fields. Empty: none.");
   prm.leave_subsection();
   TimeParameters::declare_parameters(prm);
   DiscretizationParameters::declare_parameters(prm);
@@ -177,11 +174,10 @@ ProblemParameters ProblemParameters::from_file(const std::string              &f
   return parse(input, filename, overrides, path.stem().string(), directory);
 }
 
-ProblemParameters
-ProblemParameters::from_string(const std::string              &text,
-                               const std::vector<std::string> &overrides,
-                               const std::string              &name,
-                               const std::string              &directory)
+ProblemParameters ProblemParameters::from_string(const std::string              &text,
+                                                 const std::vector<std::string> &overrides,
+                                                 const std::string              &name,
+                                                 const std::string              &directory)
 {
   std::istringstream input(text);
   return parse(input, name, overrides, name, directory);

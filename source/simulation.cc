@@ -1,7 +1,10 @@
-#include <deal.II/base/timer.h>
 #include <densityflow/exceptions.h>
 #include <densityflow/fokker_planck_solver.h>
 #include <densityflow/simulation.h>
+#include <densityflow/transport_solver.h>
+
+#include <deal.II/base/timer.h>
+
 #include <iomanip>
 #include <sstream>
 
@@ -17,66 +20,63 @@ Simulation<dim>::Simulation(const ProblemParameters &parameters,
     , start_time(MPI_Wtime())
 {
   if (parameters.output.write_files)
-  {
-    run_directory =
-        std::make_unique<RunDirectory>(parameters.output_directory(), communicator);
-    run_directory->write_file("parameters.prm", parameters.effective_parameters);
-  }
+    {
+      run_directory = std::make_unique<RunDirectory>(parameters.output_directory(), communicator);
+      run_directory->write_file("parameters.prm", parameters.effective_parameters);
+    }
   try
-  {
-    pcout << "densityflow: problem '" << parameters.name << "', " << dim << "D, "
-          << Utilities::MPI::n_mpi_processes(communicator) << " MPI rank(s)" << std::endl;
-    mesh_   = std::make_unique<Mesh<dim>>(parameters.mesh, communicator);
-    physics = std::make_unique<Physics<dim>>(parameters.physics, parameters.constants);
-    initial_density = std::make_unique<Expression<dim>>(
-        parameters.initial_density, physics->constants(), "Initial density/Expression");
-    if (!parameters.exact_solution.empty())
-      exact_solution = std::make_unique<Expression<dim>>(
-          parameters.exact_solution, physics->constants(), "Exact solution/Expression");
-    pcout << "  mesh:   " << mesh_->description() << std::endl;
+    {
+      pcout << "densityflow: problem '" << parameters.name << "', " << dim << "D, "
+            << Utilities::MPI::n_mpi_processes(communicator) << " MPI rank(s)" << std::endl;
+      mesh_           = std::make_unique<Mesh<dim>>(parameters.mesh, communicator);
+      physics         = std::make_unique<Physics<dim>>(parameters.physics, parameters.constants);
+      initial_density = std::make_unique<Expression<dim>>(
+          parameters.initial_density, physics->constants(), "Initial density/Expression");
+      if (!parameters.exact_solution.empty())
+        exact_solution = std::make_unique<Expression<dim>>(
+            parameters.exact_solution, physics->constants(), "Exact solution/Expression");
+      pcout << "  mesh:   " << mesh_->description() << std::endl;
 
-    density_solver = std::make_unique<FokkerPlanckSolver<dim>>(*mesh_,
-                                                               *physics,
-                                                               parameters.discretization,
-                                                               parameters.time,
-                                                               parameters.linear_solver);
-    pcout << "  solver: " << density_solver->description() << std::endl;
-    if (const auto *fp =
-            dynamic_cast<const FokkerPlanckSolver<dim> *>(density_solver.get()))
-      if (parameters.discretization.degree == 1)
-      {
-        const auto n_positive = fp->n_positive_off_diagonals();
-        if (n_positive == 0)
-          pcout << "          the Q1 stiffness is an M-matrix"
-                << (parameters.discretization.mass_lumping
-                        ? ": backward Euler keeps rho >= 0 and lets F decrease"
-                        : "; positivity needs Mass lumping = true")
-                << std::endl;
-        else
-          pcout << "          note: " << n_positive
-                << " positive off-diagonal stiffness entries (cells "
-                << "not box-shaped): positivity is not guaranteed, watch min_density"
-                << std::endl;
-      }
+      if (physics->model() == Model::transport)
+        density_solver = std::make_unique<TransportSolver<dim>>(
+            *mesh_, *physics, parameters.discretization, parameters.time, parameters.linear_solver);
+      else
+        density_solver = std::make_unique<FokkerPlanckSolver<dim>>(
+            *mesh_, *physics, parameters.discretization, parameters.time, parameters.linear_solver);
+      pcout << "  solver: " << density_solver->description() << std::endl;
+      if (const auto *fp = dynamic_cast<const FokkerPlanckSolver<dim> *>(density_solver.get()))
+        if (parameters.discretization.degree == 1)
+          {
+            const auto n_positive = fp->n_positive_off_diagonals();
+            if (n_positive == 0)
+              pcout << "          the Q1 stiffness is an M-matrix"
+                    << (parameters.discretization.mass_lumping
+                            ? ": backward Euler keeps rho >= 0 and lets F decrease"
+                            : "; positivity needs Mass lumping = true")
+                    << std::endl;
+            else
+              pcout << "          note: " << n_positive
+                    << " positive off-diagonal stiffness entries (cells "
+                    << "not box-shaped): positivity is not guaranteed, watch min_density"
+                    << std::endl;
+          }
 
-    const double factor = density_solver->set_initial_density(*initial_density);
-    pcout << "  initial density normalised to unit mass by the factor "
-          << std::setprecision(10) << factor << std::endl;
+      const double factor = density_solver->set_initial_density(*initial_density);
+      pcout << "  initial density normalised to unit mass by the factor " << std::setprecision(10)
+            << factor << std::endl;
 
-    const std::string csv =
-        run_directory ? run_directory->path() + "/diagnostics.csv" : "";
-    diagnostics_ = std::make_unique<Diagnostics>(dim, csv, communicator);
-    if (run_directory)
-      density_output =
-          std::make_unique<DensityOutput<dim>>(run_directory->path(), communicator);
-    run_timing.setup_seconds = MPI_Wtime() - start_time;
-  }
+      const std::string csv = run_directory ? run_directory->path() + "/diagnostics.csv" : "";
+      diagnostics_          = std::make_unique<Diagnostics>(dim, csv, communicator);
+      if (run_directory)
+        density_output = std::make_unique<DensityOutput<dim>>(run_directory->path(), communicator);
+      run_timing.setup_seconds = MPI_Wtime() - start_time;
+    }
   catch (const std::exception &e)
-  {
-    if (run_directory)
-      run_directory->mark_failed(e.what());
-    throw;
-  }
+    {
+      if (run_directory)
+        run_directory->mark_failed(e.what());
+      throw;
+    }
 }
 
 template <int dim>
@@ -92,15 +92,13 @@ void Simulation<dim>::write_output(const unsigned int step, const unsigned int i
     density_output->write(*density_solver, exact_solution.get());
 
   std::ostringstream line;
-  line << "  step " << std::setw(6) << step << "  t = " << std::setw(9)
-       << std::setprecision(5) << std::fixed << density_solver->time() << std::scientific
-       << std::setprecision(3) << "  mass-1 = " << std::setw(10) << s.mass - 1
-       << "  min = " << std::setw(10) << s.min_density << "  KL = " << std::setw(9)
-       << s.relative_entropy;
+  line << "  step " << std::setw(6) << step << "  t = " << std::setw(9) << std::setprecision(5)
+       << std::fixed << density_solver->time() << std::scientific << std::setprecision(3)
+       << "  mass-1 = " << std::setw(10) << s.mass - 1 << "  min = " << std::setw(10)
+       << s.min_density << "  KL = " << std::setw(9) << s.relative_entropy;
   if (exact_solution)
     line << "  L2 error = " << s.l2_error;
-  line << "  its = " << iterations << std::fixed << std::setprecision(2) << "  (" << wall
-       << " s)";
+  line << "  its = " << iterations << std::fixed << std::setprecision(2) << "  (" << wall << " s)";
   pcout << line.str() << std::endl;
 }
 
@@ -108,57 +106,70 @@ template <int dim>
 void Simulation<dim>::run()
 {
   try
-  {
-    const unsigned int n_steps = parameters.time.n_steps();
-    const double       dt      = parameters.time.step_size();
-    const unsigned int every   = parameters.output.steps_between_outputs(dt, n_steps);
-    pcout << "  time:   " << n_steps << " steps of " << dt
-          << " to T = " << parameters.time.end_time << ", output every " << every
-          << " steps" << std::endl;
-
-    write_output(0, 0);
-    unsigned int iterations = 0, total_iterations = 0;
-    const double loop_start     = MPI_Wtime();
-    double       output_seconds = 0;
-    for (unsigned int step = 1; step <= n_steps; ++step)
     {
-      iterations += density_solver->advance(dt);
-      if (step % every == 0 || step == n_steps)
-      {
-        const double t0 = MPI_Wtime();
-        write_output(step, iterations);
-        output_seconds += MPI_Wtime() - t0;
-        total_iterations += iterations;
-        iterations = 0;
-      }
-    }
-    run_timing.n_steps           = n_steps;
-    run_timing.linear_iterations = total_iterations;
-    run_timing.output_seconds    = output_seconds;
-    run_timing.solve_seconds     = MPI_Wtime() - loop_start - output_seconds;
+      // Output at t_k = k Interval and at the end time. Explicit solvers shorten steps to
+      // land on the t_k; implicit ones keep their fixed step and write at the first step
+      // that reaches t_k.
+      const double end_time = parameters.time.end_time;
+      const double interval =
+          parameters.output.interval > 0 ? parameters.output.interval : end_time;
+      pcout << "  time:   to T = " << end_time << ", first step " << density_solver->time_step()
+            << (density_solver->adjustable_time_step() ? " (CFL-limited)" : "") << ", output every "
+            << interval << std::endl;
 
-    const double solve_seconds = run_timing.solve_seconds;
-    pcout << std::scientific << std::setprecision(3) << "timing: setup "
-          << run_timing.setup_seconds << " s; " << n_steps << " steps in "
-          << solve_seconds << " s (" << solve_seconds / n_steps << " s/step, "
-          << double(total_iterations) / n_steps << " linear iterations/step, "
-          << double(density_solver->n_dofs()) * n_steps / solve_seconds
-          << " DoF-steps/s); output and diagnostics " << output_seconds << " s; total "
-          << MPI_Wtime() - start_time << " s" << std::endl
-          << "solver: " << density_solver->description() << std::endl;
-    if (run_directory)
-    {
-      run_directory->mark_completed();
-      pcout << "output: " << run_directory->path() << "/density.pvd (ParaView), "
-            << run_directory->path() << "/diagnostics.csv" << std::endl;
+      write_output(0, 0);
+      unsigned int iterations = 0, total_iterations = 0, step = 0, output_count = 1;
+      const double loop_start     = MPI_Wtime();
+      double       output_seconds = 0;
+      while (density_solver->time() < end_time * (1 - 1e-12))
+        {
+          const double t           = density_solver->time();
+          const double next_output = std::min(output_count * interval, end_time);
+          double       dt          = density_solver->time_step();
+          if (density_solver->adjustable_time_step() && t + dt > next_output * (1 - 1e-12))
+            dt = next_output - t;
+          iterations += density_solver->advance(dt);
+          ++step;
+          const double reached = density_solver->time();
+          if (reached >= next_output - 1e-9 * dt || reached >= end_time * (1 - 1e-12))
+            {
+              const double t0 = MPI_Wtime();
+              write_output(step, iterations);
+              output_seconds += MPI_Wtime() - t0;
+              total_iterations += iterations;
+              iterations = 0;
+              while (output_count * interval <= reached + 1e-9 * dt)
+                ++output_count;
+            }
+        }
+      const unsigned int n_steps   = std::max(step, 1u);
+      run_timing.n_steps           = step;
+      run_timing.linear_iterations = total_iterations;
+      run_timing.output_seconds    = output_seconds;
+      run_timing.solve_seconds     = MPI_Wtime() - loop_start - output_seconds;
+
+      const double solve_seconds = run_timing.solve_seconds;
+      pcout << std::scientific << std::setprecision(3) << "timing: setup "
+            << run_timing.setup_seconds << " s; " << step << " steps in " << solve_seconds << " s ("
+            << solve_seconds / n_steps << " s/step, " << double(total_iterations) / n_steps
+            << " linear iterations/step, "
+            << double(density_solver->n_dofs()) * n_steps / solve_seconds
+            << " DoF-steps/s); output and diagnostics " << output_seconds << " s; total "
+            << MPI_Wtime() - start_time << " s" << std::endl
+            << "solver: " << density_solver->description() << std::endl;
+      if (run_directory)
+        {
+          run_directory->mark_completed();
+          pcout << "output: " << run_directory->path() << "/density.pvd (ParaView), "
+                << run_directory->path() << "/diagnostics.csv" << std::endl;
+        }
     }
-  }
   catch (const std::exception &e)
-  {
-    if (run_directory)
-      run_directory->mark_failed(e.what());
-    throw;
-  }
+    {
+      if (run_directory)
+        run_directory->mark_failed(e.what());
+      throw;
+    }
 }
 
 template <int dim>
@@ -190,20 +201,20 @@ void run_problem(const ProblemParameters &parameters,
                  std::ostream            &log)
 {
   switch (parameters.dimension)
-  {
-  case 1:
-    Simulation<1>(parameters, communicator, log).run();
-    break;
-  case 2:
-    Simulation<2>(parameters, communicator, log).run();
-    break;
-  case 3:
-    Simulation<3>(parameters, communicator, log).run();
-    break;
-  default:
-    throw InputError("Dimension = " + std::to_string(parameters.dimension) +
-                     " must be 1, 2 or 3.");
-  }
+    {
+      case 1:
+        Simulation<1>(parameters, communicator, log).run();
+        break;
+      case 2:
+        Simulation<2>(parameters, communicator, log).run();
+        break;
+      case 3:
+        Simulation<3>(parameters, communicator, log).run();
+        break;
+      default:
+        throw InputError("Dimension = " + std::to_string(parameters.dimension) +
+                         " must be 1, 2 or 3.");
+    }
 }
 
 template class Simulation<1>;

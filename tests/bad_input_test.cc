@@ -1,13 +1,15 @@
 // Bad input, end to end: `mpirun -np 2 densityflow` on each bad problem must stop with a
 // non-zero exit code, one clear message naming the parameter, file or line, no hang,
 // no stack dump, and no output directory that looks complete.
+#include <gtest/gtest.h>
+
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <gtest/gtest.h>
 #include <regex>
 #include <string>
+
 #include <sys/wait.h>
 
 namespace
@@ -23,9 +25,9 @@ struct Outcome
 Outcome run_densityflow(const std::string &arguments)
 {
   // timeout turns a hang into exit code 124.
-  const std::string command =
-      "cd " + work + " && timeout 120 " MPIEXEC_PROGRAM " -np 2 --oversubscribe " +
-      DENSITYFLOW_EXECUTABLE + " " + arguments + " 2>&1";
+  const std::string command = "cd " + work +
+                              " && timeout 120 " MPIEXEC_PROGRAM " -np 2 --oversubscribe " +
+                              DENSITYFLOW_EXECUTABLE + " " + arguments + " 2>&1";
   Outcome                outcome;
   std::array<char, 4096> buffer;
   FILE                  *pipe = popen(command.c_str(), "r");
@@ -50,11 +52,11 @@ std::string problem(const std::string                                      &name
       "subsection Output\n  set Directory = out-" +
       name + "\nend\n";
   for (const auto &[from, to] : replace)
-  {
-    const auto at = text.find(from);
-    EXPECT_NE(at, std::string::npos) << from;
-    text.replace(at, from.size(), to);
-  }
+    {
+      const auto at = text.find(from);
+      EXPECT_NE(at, std::string::npos) << from;
+      text.replace(at, from.size(), to);
+    }
   const std::string file = name + ".prm";
   std::ofstream(work + "/" + file) << text;
   return file;
@@ -130,20 +132,19 @@ TEST_F(BadInput, UnknownMeshShape)
 
 TEST_F(BadInput, MissingMeshFile)
 {
-  expect_clean_failure(problem("missing-mesh",
-                               {{"set Shape = box", "set Shape = file"},
-                                {"set File = ", "set File = nowhere.msh"}}),
-                       "Mesh/File = 'nowhere.msh': cannot open");
+  expect_clean_failure(
+      problem("missing-mesh",
+              {{"set Shape = box", "set Shape = file"}, {"set File = ", "set File = nowhere.msh"}}),
+      "Mesh/File = 'nowhere.msh': cannot open");
 }
 
 TEST_F(BadInput, CorruptMeshFile)
 {
-  std::ofstream(work + "/corrupt.msh")
-      << "$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\nthree\n";
-  expect_clean_failure(problem("corrupt-mesh",
-                               {{"set Shape = box", "set Shape = file"},
-                                {"set File = ", "set File = corrupt.msh"}}),
-                       "Mesh/File = 'corrupt.msh'");
+  std::ofstream(work + "/corrupt.msh") << "$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\nthree\n";
+  expect_clean_failure(
+      problem("corrupt-mesh",
+              {{"set Shape = box", "set Shape = file"}, {"set File = ", "set File = corrupt.msh"}}),
+      "Mesh/File = 'corrupt.msh'");
 }
 
 TEST_F(BadInput, NegativeInitialDensity)
@@ -154,8 +155,7 @@ TEST_F(BadInput, NegativeInitialDensity)
 
 TEST_F(BadInput, ZeroMassInitialDensity)
 {
-  expect_clean_failure(problem("zero-mass", {{"exp(-(x^2 + y^2))", "0"}}),
-                       "has zero mass");
+  expect_clean_failure(problem("zero-mass", {{"exp(-(x^2 + y^2))", "0"}}), "has zero mass");
 }
 
 TEST_F(BadInput, NonPositiveDiffusion)
@@ -177,7 +177,7 @@ TEST_F(BadInput, NonPositiveTimeStep)
 TEST_F(BadInput, DegreeOutOfRange)
 {
   expect_clean_failure(problem("degree", {{"Degree = 1", "Degree = 4"}}),
-                       "Discretization/Degree = 4 is out of range");
+                       "Discretization/Degree = 4 is out of range: it must be 0 to 3");
 }
 
 // V = (x^2 + y^2) log(1 - t) is fine until t = 1, where it stops being finite.
@@ -197,10 +197,8 @@ TEST_F(BadInput, NaNDuringTheSolve)
 
 TEST_F(BadInput, MissingProblemFileAndUnknownOption)
 {
-  expect_clean_failure("no-such-problem.prm",
-                       "Cannot open the problem file 'no-such-problem.prm'");
-  expect_clean_failure(problem("option", {}) + " --refine 3",
-                       "Unknown option '--refine'");
+  expect_clean_failure("no-such-problem.prm", "Cannot open the problem file 'no-such-problem.prm'");
+  expect_clean_failure(problem("option", {}) + " --refine 3", "Unknown option '--refine'");
 }
 
 TEST_F(BadInput, ACompleteRunSaysSo)

@@ -1,5 +1,6 @@
 // The closed forms the tests rely on, checked against their defining properties.
 #include <densityflow/closed_forms.h>
+
 #include <gtest/gtest.h>
 
 using namespace densityflow;
@@ -19,9 +20,8 @@ TEST(ClosedForms, OrnsteinUhlenbeckSolvesTheMomentEquations)
   initial.covariance[0][0] = 0.2;
   initial.covariance[1][1] = 0.05;
   initial.covariance[0][1] = 0.03;
-  const double eps = 0.7, t = 0.4, h = 1e-5;
-  const auto   g = [&](const double s)
-  { return ornstein_uhlenbeck(A, mu, eps, initial, s); };
+  const double       eps = 0.7, t = 0.4, h = 1e-5;
+  const auto         g = [&](const double s) { return ornstein_uhlenbeck(A, mu, eps, initial, s); };
   const Gaussian<2>  now = g(t);
   const Tensor<1, 2> dm  = (g(t + h).mean - g(t - h).mean) / (2 * h);
   const Tensor<2, 2> dS =

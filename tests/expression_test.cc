@@ -1,6 +1,7 @@
 // Expressions: parsing, the parameter named in errors, gradients, time dependence.
 #include <densityflow/exceptions.h>
 #include <densityflow/expression.h>
+
 #include <gtest/gtest.h>
 
 using namespace densityflow;
@@ -12,13 +13,13 @@ template <typename F>
 std::string input_error_of(const F &f)
 {
   try
-  {
-    f();
-  }
+    {
+      f();
+    }
   catch (const InputError &e)
-  {
-    return e.what();
-  }
+    {
+      return e.what();
+    }
   return "";
 }
 } // namespace
@@ -34,19 +35,15 @@ TEST(Expression, EvaluatesWithConstantsAndTime)
 TEST(Expression, ExtraFunctions)
 {
   const Expression<1> e(
-      "if(x > 0, pow(x, 3), atan2(1, 1)) + erf(0) + floor(1.5) + fmod(5, 3)",
-      {},
-      "Test/Value");
+      "if(x > 0, pow(x, 3), atan2(1, 1)) + erf(0) + floor(1.5) + fmod(5, 3)", {}, "Test/Value");
   EXPECT_DOUBLE_EQ(e.value(Point<1>(2.0), 0), 8 + 0 + 1 + 2);
   EXPECT_DOUBLE_EQ(e.value(Point<1>(-2.0), 0), M_PI / 4 + 0 + 1 + 2);
 }
 
 TEST(Expression, ErrorsNameTheParameter)
 {
-  std::string message =
-      input_error_of([] { Expression<2>("x^^2", {}, "Physics/Potential"); });
-  EXPECT_NE(message.find("Physics/Potential = 'x^^2' cannot be parsed"),
-            std::string::npos)
+  std::string message = input_error_of([] { Expression<2>("x^^2", {}, "Physics/Potential"); });
+  EXPECT_NE(message.find("Physics/Potential = 'x^^2' cannot be parsed"), std::string::npos)
       << message;
 
   // z is not a variable in 2D; the message lists the ones that are.
@@ -62,8 +59,7 @@ TEST(Expression, ErrorsNameTheParameter)
 
 TEST(ScalarField, NumericalGradientMatchesExact)
 {
-  const ScalarField<3> numerical(
-      "sin(x) * exp(y) + z^3 * t", "", {}, "Physics/Potential");
+  const ScalarField<3> numerical("sin(x) * exp(y) + z^3 * t", "", {}, "Physics/Potential");
   const ScalarField<3> exact("sin(x) * exp(y) + z^3 * t",
                              "cos(x) * exp(y); sin(x) * exp(y); 3 * z^2 * t",
                              {},
@@ -72,10 +68,10 @@ TEST(ScalarField, NumericalGradientMatchesExact)
   EXPECT_FALSE(numerical.has_gradient_expression());
   for (const Point<3> &p :
        {Point<3>(0.3, -0.7, 1.1), Point<3>(-2.5, 0.4, -3.0), Point<3>(10, 1, 0.5)})
-  {
-    const Tensor<1, 3> g = numerical.gradient(p, 0.7), h = exact.gradient(p, 0.7);
-    // Fourth-order differences with h = 1e-3 max(1, |x|): truncation ~ h^4 |f^(5)| / 30.
-    for (unsigned int d = 0; d < 3; ++d)
-      EXPECT_NEAR(g[d], h[d], 1e-9 * std::max(1.0, std::abs(h[d]))) << p;
-  }
+    {
+      const Tensor<1, 3> g = numerical.gradient(p, 0.7), h = exact.gradient(p, 0.7);
+      // Fourth-order differences with h = 1e-3 max(1, |x|): truncation ~ h^4 |f^(5)| / 30.
+      for (unsigned int d = 0; d < 3; ++d)
+        EXPECT_NEAR(g[d], h[d], 1e-9 * std::max(1.0, std::abs(h[d]))) << p;
+    }
 }

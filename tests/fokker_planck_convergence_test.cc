@@ -2,6 +2,7 @@
 // observed order of the relative L2 error at the end time, in space (>= p + 0.8) and
 // in time (>= 0.9 for backward Euler, >= 1.8 for BDF2 and Crank-Nicolson).
 #include <gtest/gtest.h>
+
 #include <test_tools.h>
 
 using namespace densityflow;
@@ -15,22 +16,21 @@ std::vector<double> errors_over_refinements(OuProblem                        pro
 {
   std::vector<double> errors;
   for (const unsigned int r : refinements)
-  {
-    problem.refinement = r;
-    errors.push_back(run(problem.text()).last("l2_error"));
-  }
+    {
+      problem.refinement = r;
+      errors.push_back(run(problem.text()).last("l2_error"));
+    }
   return errors;
 }
 
-std::vector<double> errors_over_time_steps(OuProblem                  problem,
-                                           const std::vector<double> &time_steps)
+std::vector<double> errors_over_time_steps(OuProblem problem, const std::vector<double> &time_steps)
 {
   std::vector<double> errors;
   for (const double dt : time_steps)
-  {
-    problem.time_step = dt;
-    errors.push_back(run(problem.text()).last("l2_error"));
-  }
+    {
+      problem.time_step = dt;
+      errors.push_back(run(problem.text()).last("l2_error"));
+    }
   return errors;
 }
 
@@ -45,8 +45,7 @@ void expect_order(const std::vector<double> &errors,
   for (std::size_t i = 1; i < errors.size(); ++i)
     orders << observed_order(errors[i - 1], errors[i]) << " ";
   if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
-    std::cout << "  " << what << ": errors " << all.str() << "orders " << orders.str()
-              << std::endl;
+    std::cout << "  " << what << ": errors " << all.str() << "orders " << orders.str() << std::endl;
   // The asymptotic order is that of the finest pair; coarser pairs may be pre-asymptotic.
   const double order = observed_order(errors[errors.size() - 2], errors.back());
   EXPECT_GE(order, minimum_order) << what << ": errors " << all.str();
@@ -64,18 +63,18 @@ OuProblem space_problem(const unsigned int dim, const unsigned int degree)
   p.end_time  = 0.25;
   p.time_step = degree == 1 ? 0.0025 : 0.001;
   if (dim == 3)
-  {
-    p.eps        = 0.5;
-    p.a1         = 1;
-    p.a2         = 1.5;
-    p.a3         = 2;
-    p.m0[0]      = 0.5;
-    p.m0[1]      = 0.25;
-    p.m0[2]      = 0;
-    p.s0         = 0.25;
-    p.half_width = 4;
-    p.time_step  = 0.0025;
-  }
+    {
+      p.eps        = 0.5;
+      p.a1         = 1;
+      p.a2         = 1.5;
+      p.a3         = 2;
+      p.m0[0]      = 0.5;
+      p.m0[1]      = 0.25;
+      p.m0[2]      = 0;
+      p.s0         = 0.25;
+      p.half_width = 4;
+      p.time_step  = 0.0025;
+    }
   return p;
 }
 } // namespace
@@ -159,24 +158,21 @@ OuProblem time_problem(const std::string &scheme)
 
 TEST(FokkerPlanckConvergence, TimeBackwardEuler)
 {
-  expect_order(
-      errors_over_time_steps(time_problem("backward-euler"), {0.05, 0.025, 0.0125}),
-      0.9,
-      "backward Euler");
+  expect_order(errors_over_time_steps(time_problem("backward-euler"), {0.05, 0.025, 0.0125}),
+               0.9,
+               "backward Euler");
 }
 
 TEST(FokkerPlanckConvergence, TimeCrankNicolson)
 {
-  expect_order(
-      errors_over_time_steps(time_problem("crank-nicolson"), {0.05, 0.025, 0.0125}),
-      1.8,
-      "Crank-Nicolson");
+  expect_order(errors_over_time_steps(time_problem("crank-nicolson"), {0.05, 0.025, 0.0125}),
+               1.8,
+               "Crank-Nicolson");
 }
 
 TEST(FokkerPlanckConvergence, TimeBDF2)
 {
-  expect_order(
-      errors_over_time_steps(time_problem("bdf2"), {0.05, 0.025, 0.0125}), 1.8, "BDF2");
+  expect_order(errors_over_time_steps(time_problem("bdf2"), {0.05, 0.025, 0.0125}), 1.8, "BDF2");
 }
 
 // The same in 2D for BDF2 (Q2, fine enough that space error is below the time error).

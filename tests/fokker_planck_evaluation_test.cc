@@ -1,11 +1,14 @@
 // Point evaluation of the Fokker-Planck solution, which output and the probability-flow
 // particles use: rho_h and v = -(grad V + eps grad log rho_h) at arbitrary points
 // against the exact OU density and velocity -A x + eps S_t^{-1} (x - m_t).
+#include <densityflow/fokker_planck_solver.h>
+
 #include <deal.II/base/quadrature_lib.h>
 #include <deal.II/fe/fe_values.h>
 #include <deal.II/fe/mapping_q.h>
-#include <densityflow/fokker_planck_solver.h>
+
 #include <gtest/gtest.h>
+
 #include <test_tools.h>
 
 using namespace densityflow;
@@ -36,42 +39,42 @@ TEST(FokkerPlanckEvaluation, DensityAndVelocityAtPoints)
       mapping, solver.get_dof_handler().get_fe(), patch, update_quadrature_points);
   for (const auto &cell : solver.get_dof_handler().active_cell_iterators())
     if (cell->is_locally_owned())
-    {
-      // Two points inside the cell that are not nodes.
-      const Point<2>              c      = cell->center();
-      const std::vector<Point<2>> points = {c, c + 0.3 * (cell->vertex(3) - c)};
-      std::vector<double>         rho;
-      std::vector<Tensor<1, 2>>   velocity;
-      solver.evaluate(cell, points, rho, &velocity);
-      for (unsigned int q = 0; q < points.size(); ++q)
       {
-        const double exact_rho = exact.density(points[q]);
-        rho_error              = std::max(rho_error, std::abs(rho[q] - exact_rho) / peak);
-        if (exact_rho > 1e-2 * peak)
-        {
-          const Tensor<1, 2> x = points[q];
-          const Tensor<1, 2> v = -(A * x) + p.eps * (S_inverse * (x - exact.mean));
-          velocity_error =
-              std::max(velocity_error, (velocity[q] - v).norm() / (1 + v.norm()));
-          ++n_checked;
-        }
-      }
+        // Two points inside the cell that are not nodes.
+        const Point<2>              c      = cell->center();
+        const std::vector<Point<2>> points = {c, c + 0.3 * (cell->vertex(3) - c)};
+        std::vector<double>         rho;
+        std::vector<Tensor<1, 2>>   velocity;
+        solver.evaluate(cell, points, rho, &velocity);
+        for (unsigned int q = 0; q < points.size(); ++q)
+          {
+            const double exact_rho = exact.density(points[q]);
+            rho_error              = std::max(rho_error, std::abs(rho[q] - exact_rho) / peak);
+            if (exact_rho > 1e-2 * peak)
+              {
+                const Tensor<1, 2> x = points[q];
+                const Tensor<1, 2> v = -(A * x) + p.eps * (S_inverse * (x - exact.mean));
+                velocity_error =
+                    std::max(velocity_error, (velocity[q] - v).norm() / (1 + v.norm()));
+                ++n_checked;
+              }
+          }
 
-      // The fast path at DataOut's patch points agrees with the general one.
-      patch_points.reinit(cell);
-      const std::vector<Point<2>> at_patch = patch_points.get_quadrature_points();
-      std::vector<double>         V(at_patch.size()), rho_fast, rho_slow;
-      std::vector<Tensor<1, 2>>   v_fast, v_slow;
-      for (unsigned int q = 0; q < V.size(); ++q)
-        V[q] = 0.5 * at_patch[q] * (A * at_patch[q]);
-      solver.evaluate_at_patch_points(cell, at_patch, V, rho_fast, v_fast);
-      solver.evaluate(cell, at_patch, rho_slow, &v_slow);
-      for (unsigned int q = 0; q < V.size(); ++q)
-      {
-        EXPECT_NEAR(rho_fast[q], rho_slow[q], 1e-12 * peak);
-        EXPECT_LT((v_fast[q] - v_slow[q]).norm(), 1e-9 * (1 + v_slow[q].norm()));
+        // The fast path at DataOut's patch points agrees with the general one.
+        patch_points.reinit(cell);
+        const std::vector<Point<2>> at_patch = patch_points.get_quadrature_points();
+        std::vector<double>         V(at_patch.size()), rho_fast, rho_slow;
+        std::vector<Tensor<1, 2>>   v_fast, v_slow;
+        for (unsigned int q = 0; q < V.size(); ++q)
+          V[q] = 0.5 * at_patch[q] * (A * at_patch[q]);
+        solver.evaluate_at_patch_points(cell, at_patch, V, rho_fast, v_fast);
+        solver.evaluate(cell, at_patch, rho_slow, &v_slow);
+        for (unsigned int q = 0; q < V.size(); ++q)
+          {
+            EXPECT_NEAR(rho_fast[q], rho_slow[q], 1e-12 * peak);
+            EXPECT_LT((v_fast[q] - v_slow[q]).norm(), 1e-9 * (1 + v_slow[q].norm()));
+          }
       }
-    }
   rho_error      = Utilities::MPI::max(rho_error, MPI_COMM_WORLD);
   velocity_error = Utilities::MPI::max(velocity_error, MPI_COMM_WORLD);
   n_checked      = Utilities::MPI::sum(n_checked, MPI_COMM_WORLD);
@@ -83,6 +86,6 @@ TEST(FokkerPlanckEvaluation, DensityAndVelocityAtPoints)
   EXPECT_GT(n_checked, 100u);
   if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
     std::cout << "  max |rho_h - rho| / max rho = " << rho_error
-              << ", max |v_h - v| / (1 + |v|) = " << velocity_error << " over "
-              << n_checked << " points" << std::endl;
+              << ", max |v_h - v| / (1 + |v|) = " << velocity_error << " over " << n_checked
+              << " points" << std::endl;
 }

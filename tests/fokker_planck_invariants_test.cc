@@ -2,7 +2,9 @@
 // positivity and free-energy decay (Q1, lumped, backward Euler), and the relative
 // entropy against its closed form with the right late-time decay rate.
 #include <densityflow/fokker_planck_solver.h>
+
 #include <gtest/gtest.h>
+
 #include <test_tools.h>
 
 using namespace densityflow;
@@ -28,30 +30,29 @@ TEST(FokkerPlanckInvariants, StationaryStateIsExact)
 {
   for (const std::string degree : {"1", "2"})
     for (const std::string scheme : {"backward-euler", "crank-nicolson", "bdf2"})
-    {
-      const ProblemParameters parameters = ProblemParameters::from_string(
-          double_well("exp(-((x^2 - 1)^2 + (y^2 - 1)^2 / 2) / eps)"),
-          {"Discretization/Degree=" + degree,
-           "Time/Scheme=" + scheme,
-           "Time/End time=1",
-           "Time/Time step=0.01",
-           "Output/Write files=false",
-           "Output/Interval=0.25"});
-      std::ostringstream log;
-      Simulation<2>      simulation(parameters, MPI_COMM_WORLD, log);
-      const auto        &solver =
-          dynamic_cast<const FokkerPlanckSolver<2> &>(simulation.solver());
-      PETScWrappers::MPI::Vector initial(solver.scaled_solution());
-      simulation.run();
-      PETScWrappers::MPI::Vector difference(solver.scaled_solution());
-      difference -= initial;
-      EXPECT_LE(difference.linfty_norm(), 1e-12 * initial.linfty_norm())
-          << "Q" << degree << " " << scheme;
-      const RunResult result = result_of(simulation);
-      for (std::size_t row = 0; row < result.rows.size(); ++row)
-        EXPECT_NEAR(result.value(row, "relative_entropy"), 0.0, 1e-12)
+      {
+        const ProblemParameters parameters = ProblemParameters::from_string(
+            double_well("exp(-((x^2 - 1)^2 + (y^2 - 1)^2 / 2) / eps)"),
+            {"Discretization/Degree=" + degree,
+             "Time/Scheme=" + scheme,
+             "Time/End time=1",
+             "Time/Time step=0.01",
+             "Output/Write files=false",
+             "Output/Interval=0.25"});
+        std::ostringstream log;
+        Simulation<2>      simulation(parameters, MPI_COMM_WORLD, log);
+        const auto &solver = dynamic_cast<const FokkerPlanckSolver<2> &>(simulation.solver());
+        PETScWrappers::MPI::Vector initial(solver.scaled_solution());
+        simulation.run();
+        PETScWrappers::MPI::Vector difference(solver.scaled_solution());
+        difference -= initial;
+        EXPECT_LE(difference.linfty_norm(), 1e-12 * initial.linfty_norm())
             << "Q" << degree << " " << scheme;
-    }
+        const RunResult result = result_of(simulation);
+        for (std::size_t row = 0; row < result.rows.size(); ++row)
+          EXPECT_NEAR(result.value(row, "relative_entropy"), 0.0, 1e-12)
+              << "Q" << degree << " " << scheme;
+      }
 }
 
 // Mass is conserved to round-off over 1000 steps whatever the scheme and mass matrix.
@@ -59,21 +60,21 @@ TEST(FokkerPlanckInvariants, MassOver1000Steps)
 {
   for (const unsigned int degree : {1u, 2u})
     for (const std::string scheme : {"backward-euler", "crank-nicolson", "bdf2"})
-    {
-      OuProblem p;
-      p.degree               = degree;
-      p.refinement           = degree == 1 ? 4 : 3;
-      p.scheme               = scheme;
-      p.time_step            = 0.005;
-      p.end_time             = 5;
-      p.interval             = 0.5;
-      p.tolerance            = 1e-8; // mass must not depend on the solver tolerance
-      const RunResult result = run(p.text());
-      ASSERT_EQ(result.last("step"), 1000);
-      for (std::size_t row = 0; row < result.rows.size(); ++row)
-        EXPECT_NEAR(result.value(row, "mass"), 1.0, 1e-12)
-            << "Q" << degree << " " << scheme << " row " << row;
-    }
+      {
+        OuProblem p;
+        p.degree               = degree;
+        p.refinement           = degree == 1 ? 4 : 3;
+        p.scheme               = scheme;
+        p.time_step            = 0.005;
+        p.end_time             = 5;
+        p.interval             = 0.5;
+        p.tolerance            = 1e-8; // mass must not depend on the solver tolerance
+        const RunResult result = run(p.text());
+        ASSERT_EQ(result.last("step"), 1000);
+        for (std::size_t row = 0; row < result.rows.size(); ++row)
+          EXPECT_NEAR(result.value(row, "mass"), 1.0, 1e-12)
+              << "Q" << degree << " " << scheme << " row " << row;
+      }
 }
 
 // With Q1, a lumped mass matrix and box-shaped cells, backward Euler keeps rho >= 0
@@ -91,11 +92,10 @@ TEST(FokkerPlanckInvariants, PositivityOfQ1Lumped)
   const RunResult                lumped = run(double_well(disc), common);
   ASSERT_EQ(lumped.rows.size(), 21u);
   for (std::size_t row = 0; row < lumped.rows.size(); ++row)
-  {
-    EXPECT_GE(lumped.value(row, "min_density"), 0.0)
-        << "step " << lumped.value(row, "step");
-    EXPECT_EQ(lumped.value(row, "negative_mass"), 0.0);
-  }
+    {
+      EXPECT_GE(lumped.value(row, "min_density"), 0.0) << "step " << lumped.value(row, "step");
+      EXPECT_EQ(lumped.value(row, "negative_mass"), 0.0);
+    }
 
   std::vector<std::string> consistent = common;
   consistent.push_back("Discretization/Mass lumping=false");
@@ -119,12 +119,12 @@ TEST(FokkerPlanckInvariants, FreeEnergyDecaysEveryBackwardEulerStep)
                                 "Linear solver/Preconditioner=direct"});
   ASSERT_EQ(result.rows.size(), 201u);
   for (std::size_t row = 1; row < result.rows.size(); ++row)
-  {
-    const double before = result.value(row - 1, "free_energy"),
-                 after  = result.value(row, "free_energy");
-    // Round-off in the sum that defines F: a few ulps of its terms.
-    EXPECT_LE(after, before + 1e-13 * (1 + std::abs(before))) << "step " << row;
-  }
+    {
+      const double before = result.value(row - 1, "free_energy"),
+                   after  = result.value(row, "free_energy");
+      // Round-off in the sum that defines F: a few ulps of its terms.
+      EXPECT_LE(after, before + 1e-13 * (1 + std::abs(before))) << "step " << row;
+    }
   EXPECT_LT(result.last("free_energy"), result.value(0, "free_energy") - 0.1);
 }
 
@@ -140,41 +140,40 @@ TEST(FokkerPlanckInvariants, RelativeEntropyOfOrnsteinUhlenbeck)
   p.interval  = 0.25;
   std::vector<double> kl_errors, l2_errors;
   for (const unsigned int refinement : {3u, 4u, 5u})
-  {
-    p.refinement           = refinement;
-    const RunResult result = run(p.text());
-    double          error = 0, l2_error = 0;
-    for (std::size_t row = 0; row < result.rows.size(); ++row)
     {
-      const double t     = result.value(row, "time");
-      const double exact = kl_divergence(p.exact<2>(t), p.stationary<2>());
-      error    = std::max(error, std::abs(result.value(row, "relative_entropy") - exact));
-      l2_error = std::max(l2_error, result.value(row, "l2_error"));
-    }
-    kl_errors.push_back(error);
-    l2_errors.push_back(l2_error);
-
-    if (refinement == 5)
-    {
-      // Least-squares slope of log KL over t in [3, 5].
-      double n = 0, st = 0, sl = 0, stt = 0, stl = 0;
+      p.refinement           = refinement;
+      const RunResult result = run(p.text());
+      double          error = 0, l2_error = 0;
       for (std::size_t row = 0; row < result.rows.size(); ++row)
-        if (const double t = result.value(row, "time"); t >= 3 - 1e-9)
         {
-          const double l = std::log(result.value(row, "relative_entropy"));
-          n += 1, st += t, sl += l, stt += t * t, stl += t * l;
+          const double t     = result.value(row, "time");
+          const double exact = kl_divergence(p.exact<2>(t), p.stationary<2>());
+          error    = std::max(error, std::abs(result.value(row, "relative_entropy") - exact));
+          l2_error = std::max(l2_error, result.value(row, "l2_error"));
         }
-      const double rate = -(n * stl - st * sl) / (n * stt - st * st);
-      EXPECT_NEAR(rate / (2 * std::min(p.a1, p.a2)), 1.0, 0.05) << "decay rate " << rate;
-      if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
-        std::cout << "  late-time decay rate of KL: " << rate
-                  << " (2 lambda_min = " << 2 * std::min(p.a1, p.a2) << ")" << std::endl;
+      kl_errors.push_back(error);
+      l2_errors.push_back(l2_error);
+
+      if (refinement == 5)
+        {
+          // Least-squares slope of log KL over t in [3, 5].
+          double n = 0, st = 0, sl = 0, stt = 0, stl = 0;
+          for (std::size_t row = 0; row < result.rows.size(); ++row)
+            if (const double t = result.value(row, "time"); t >= 3 - 1e-9)
+              {
+                const double l = std::log(result.value(row, "relative_entropy"));
+                n += 1, st += t, sl += l, stt += t * t, stl += t * l;
+              }
+          const double rate = -(n * stl - st * sl) / (n * stt - st * st);
+          EXPECT_NEAR(rate / (2 * std::min(p.a1, p.a2)), 1.0, 0.05) << "decay rate " << rate;
+          if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+            std::cout << "  late-time decay rate of KL: " << rate
+                      << " (2 lambda_min = " << 2 * std::min(p.a1, p.a2) << ")" << std::endl;
+        }
     }
-  }
   if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
-    std::cout << "  max |KL_h - KL| over time: " << kl_errors[0] << " " << kl_errors[1]
-              << " " << kl_errors[2] << "; max relative L2 error: " << l2_errors[0] << " "
-              << l2_errors[1] << " " << l2_errors[2] << std::endl;
-  EXPECT_GE(observed_order(kl_errors[1], kl_errors[2]), 2.8)
-      << kl_errors[1] << " " << kl_errors[2];
+    std::cout << "  max |KL_h - KL| over time: " << kl_errors[0] << " " << kl_errors[1] << " "
+              << kl_errors[2] << "; max relative L2 error: " << l2_errors[0] << " " << l2_errors[1]
+              << " " << l2_errors[2] << std::endl;
+  EXPECT_GE(observed_order(kl_errors[1], kl_errors[2]), 2.8) << kl_errors[1] << " " << kl_errors[2];
 }

@@ -2,7 +2,9 @@
 // prints the usual report, other ranks print only their failures, and the program
 // fails on every rank if a test failed on any.
 #include <deal.II/base/mpi.h>
+
 #include <gtest/gtest.h>
+
 #include <iostream>
 
 namespace
@@ -12,14 +14,12 @@ class FailurePrinter : public ::testing::EmptyTestEventListener
 public:
   explicit FailurePrinter(const unsigned int rank)
       : rank(rank)
-  {
-  }
+  {}
 
   void OnTestPartResult(const ::testing::TestPartResult &result) override
   {
     if (result.failed())
-      std::cerr << "[rank " << rank << "] "
-                << (result.file_name() ? result.file_name() : "") << ":"
+      std::cerr << "[rank " << rank << "] " << (result.file_name() ? result.file_name() : "") << ":"
                 << result.line_number() << ": " << result.summary() << std::endl;
   }
 
@@ -34,11 +34,11 @@ int main(int argc, char **argv)
   ::testing::InitGoogleTest(&argc, argv);
   const unsigned int rank = dealii::Utilities::MPI::this_mpi_process(MPI_COMM_WORLD);
   if (rank != 0)
-  {
-    auto &listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-    listeners.Append(new FailurePrinter(rank));
-  }
+    {
+      auto &listeners = ::testing::UnitTest::GetInstance()->listeners();
+      delete listeners.Release(listeners.default_result_printer());
+      listeners.Append(new FailurePrinter(rank));
+    }
   const int result = RUN_ALL_TESTS();
   return dealii::Utilities::MPI::max(result, MPI_COMM_WORLD);
 }

@@ -2,7 +2,9 @@
 // ranks) and, on rank 0, alone on MPI_COMM_SELF; the diagnostics must agree to 1e-9
 // (relative to each column's scale, at least 1: densities are of order one).
 #include <deal.II/base/mpi.h>
+
 #include <gtest/gtest.h>
+
 #include <test_tools.h>
 
 using namespace densityflow;
@@ -12,8 +14,7 @@ namespace
 {
 void expect_same_on_one_and_two_ranks(const std::string &prm, const std::string &what)
 {
-  ASSERT_EQ(Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD), 2u)
-      << "run this test on 2 ranks";
+  ASSERT_EQ(Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD), 2u) << "run this test on 2 ranks";
   const RunResult two = run(prm, {}, MPI_COMM_WORLD);
   RunResult       one;
   if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
@@ -23,25 +24,25 @@ void expect_same_on_one_and_two_ranks(const std::string &prm, const std::string 
 
   ASSERT_EQ(one.rows.size(), two.rows.size());
   for (std::size_t c = 0; c < two.columns.size(); ++c)
-  {
-    const std::string &name = two.columns[c];
-    if (name == "wall_seconds" || name == "linear_iterations")
-      continue;
-    double scale = 1;
-    for (const auto &row : two.rows)
-      if (std::isfinite(row[c]))
-        scale = std::max(scale, std::abs(row[c]));
-    for (std::size_t r = 0; r < two.rows.size(); ++r)
     {
-      if (std::isnan(two.rows[r][c]))
-      {
-        EXPECT_TRUE(std::isnan(one.rows[r][c])) << what << " " << name;
+      const std::string &name = two.columns[c];
+      if (name == "wall_seconds" || name == "linear_iterations")
         continue;
-      }
-      EXPECT_NEAR(one.rows[r][c], two.rows[r][c], 1e-9 * scale)
-          << what << ": " << name << " in row " << r;
+      double scale = 1;
+      for (const auto &row : two.rows)
+        if (std::isfinite(row[c]))
+          scale = std::max(scale, std::abs(row[c]));
+      for (std::size_t r = 0; r < two.rows.size(); ++r)
+        {
+          if (std::isnan(two.rows[r][c]))
+            {
+              EXPECT_TRUE(std::isnan(one.rows[r][c])) << what << " " << name;
+              continue;
+            }
+          EXPECT_NEAR(one.rows[r][c], two.rows[r][c], 1e-9 * scale)
+              << what << ": " << name << " in row " << r;
+        }
     }
-  }
 }
 } // namespace
 

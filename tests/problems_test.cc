@@ -2,10 +2,13 @@
 // complete output folder: status `completed`, parameters.prm, diagnostics.csv, and
 // density.pvd whose .pvtu files carry the documented fields.
 #include <deal.II/base/mpi.h>
+
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
-#include <gtest/gtest.h>
 #include <sstream>
+
 #include <test_tools.h>
 
 using namespace densityflow;
@@ -21,17 +24,16 @@ std::string read(const std::string &file)
 }
 
 class ShippedProblem : public ::testing::TestWithParam<std::string>
-{
-};
+{};
 } // namespace
 
 TEST_P(ShippedProblem, RunsAndWritesCompleteOutput)
 {
-  const std::string name       = GetParam();
-  const std::string directory  = std::string(TEST_WORK_DIRECTORY) + "/" + name;
-  ProblemParameters parameters = ProblemParameters::from_file(
-      std::string(PROBLEMS_DIRECTORY) + "/" + name + ".prm",
-      {"Output/Directory=" + directory, "Output/Interval=0"});
+  const std::string name      = GetParam();
+  const std::string directory = std::string(TEST_WORK_DIRECTORY) + "/" + name;
+  ProblemParameters parameters =
+      ProblemParameters::from_file(std::string(PROBLEMS_DIRECTORY) + "/" + name + ".prm",
+                                   {"Output/Directory=" + directory, "Output/Interval=0"});
   // A few steps are enough to see that the problem is well formed.
   parameters.time.end_time = 3 * parameters.time.step_size();
   std::ostringstream log;
@@ -42,9 +44,7 @@ TEST_P(ShippedProblem, RunsAndWritesCompleteOutput)
   EXPECT_NE(read(directory + "/parameters.prm").find("set Dimension"), std::string::npos);
   const std::string csv = read(directory + "/diagnostics.csv");
   EXPECT_EQ(
-      csv.rfind(
-          "time,step,mass,min_density,negative_mass,free_energy,relative_entropy,mean_x",
-          0),
+      csv.rfind("time,step,mass,min_density,negative_mass,free_energy,relative_entropy,mean_x", 0),
       0u);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3); // header, t = 0, t = T
 
@@ -52,14 +52,12 @@ TEST_P(ShippedProblem, RunsAndWritesCompleteOutput)
   EXPECT_NE(pvd.find("density_00001.pvtu"), std::string::npos);
   const std::string pvtu = read(directory + "/density_00001.pvtu");
   for (const char *field : {"rho", "V", "pi", "velocity", "subdomain"})
-    EXPECT_NE(pvtu.find("Name=\"" + std::string(field) + "\""), std::string::npos)
-        << field;
+    EXPECT_NE(pvtu.find("Name=\"" + std::string(field) + "\""), std::string::npos) << field;
   const bool has_exact = !parameters.exact_solution.empty();
   EXPECT_EQ(pvtu.find("Name=\"error\"") != std::string::npos, has_exact);
-  for (unsigned int rank = 0; rank < Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD);
-       ++rank)
-    EXPECT_TRUE(std::filesystem::exists(directory + "/density_00001." +
-                                        std::to_string(rank) + ".vtu"));
+  for (unsigned int rank = 0; rank < Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD); ++rank)
+    EXPECT_TRUE(
+        std::filesystem::exists(directory + "/density_00001." + std::to_string(rank) + ".vtu"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Problems,
@@ -70,8 +68,7 @@ INSTANTIATE_TEST_SUITE_P(Problems,
                                            "double-well-2d",
                                            "gaussian-mixture-2d",
                                            "obstacle-2d"),
-                         [](const auto &info)
-                         {
+                         [](const auto &info) {
                            std::string name = info.param;
                            std::replace(name.begin(), name.end(), '-', '_');
                            return name;

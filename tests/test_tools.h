@@ -2,10 +2,11 @@
 // Shared helpers of the tests: running a problem in memory, and the Ornstein-Uhlenbeck
 // problems whose exact solutions the tests compare against.
 
-#include <cmath>
 #include <densityflow/closed_forms.h>
 #include <densityflow/parameters.h>
 #include <densityflow/simulation.h>
+
+#include <cmath>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -43,26 +44,26 @@ inline RunResult run(const std::string       &prm,
   const ProblemParameters parameters = ProblemParameters::from_string(prm, overrides);
   std::ostringstream      log;
   switch (parameters.dimension)
-  {
-  case 1:
-  {
-    Simulation<1> simulation(parameters, communicator, log);
-    simulation.run();
-    return result_of(simulation);
-  }
-  case 2:
-  {
-    Simulation<2> simulation(parameters, communicator, log);
-    simulation.run();
-    return result_of(simulation);
-  }
-  default:
-  {
-    Simulation<3> simulation(parameters, communicator, log);
-    simulation.run();
-    return result_of(simulation);
-  }
-  }
+    {
+      case 1:
+        {
+          Simulation<1> simulation(parameters, communicator, log);
+          simulation.run();
+          return result_of(simulation);
+        }
+      case 2:
+        {
+          Simulation<2> simulation(parameters, communicator, log);
+          simulation.run();
+          return result_of(simulation);
+        }
+      default:
+        {
+          Simulation<3> simulation(parameters, communicator, log);
+          simulation.run();
+          return result_of(simulation);
+        }
+    }
 }
 
 /** log2(e_coarse / e_fine): the observed order between two halvings. */
@@ -99,59 +100,53 @@ struct OuProblem
   {
     std::ostringstream prm;
     prm.precision(17);
-    const auto gaussian_1d =
-        [&](const std::string &coordinate, const std::string &a, double mean)
-    {
+    const auto gaussian_1d = [&](const std::string &coordinate, const std::string &a, double mean) {
       std::ostringstream g;
       g.precision(17);
       const std::string variance = "(" + std::to_string(s0) + " * exp(-2 * " + a +
-                                   " * t) + eps / " + a + " * (1 - exp(-2 * " + a +
-                                   " * t)))";
-      g << "exp(-(" << coordinate << " - " << mean << " * exp(-" << a
-        << " * t))^2 / (2 * " << variance << ")) / sqrt(2 * pi * " << variance << ")";
+                                   " * t) + eps / " + a + " * (1 - exp(-2 * " + a + " * t)))";
+      g << "exp(-(" << coordinate << " - " << mean << " * exp(-" << a << " * t))^2 / (2 * "
+        << variance << ")) / sqrt(2 * pi * " << variance << ")";
       return g.str();
     };
     std::string potential, exact, initial = "1";
     std::string lower, upper;
     const char *names[3] = {"x", "y", "z"};
     for (unsigned int d = 0; d < dim; ++d)
-    {
-      lower += (d ? ", " : "") + std::to_string(-half_width);
-      upper += (d ? ", " : "") + std::to_string(half_width);
-      initial += std::string(" * exp(-(") + names[d] + " - " + std::to_string(m0[d]) +
-                 ")^2 / (2 * s0)) / sqrt(2 * pi * s0)";
-    }
+      {
+        lower += (d ? ", " : "") + std::to_string(-half_width);
+        upper += (d ? ", " : "") + std::to_string(half_width);
+        initial += std::string(" * exp(-(") + names[d] + " - " + std::to_string(m0[d]) +
+                   ")^2 / (2 * s0)) / sqrt(2 * pi * s0)";
+      }
     if (dim == 1)
-    {
-      potential = "a1 * x^2 / 2";
-      exact     = gaussian_1d("x", "a1", m0[0]);
-    }
+      {
+        potential = "a1 * x^2 / 2";
+        exact     = gaussian_1d("x", "a1", m0[0]);
+      }
     else if (dim == 2)
-    {
-      potential = "(a1 * ((x + y) / sqrt(2))^2 + a2 * ((x - y) / sqrt(2))^2) / 2";
-      exact = gaussian_1d("(x + y) / sqrt(2)", "a1", (m0[0] + m0[1]) / std::sqrt(2.0)) +
-              " * " +
-              gaussian_1d("(x - y) / sqrt(2)", "a2", (m0[0] - m0[1]) / std::sqrt(2.0));
-    }
+      {
+        potential = "(a1 * ((x + y) / sqrt(2))^2 + a2 * ((x - y) / sqrt(2))^2) / 2";
+        exact = gaussian_1d("(x + y) / sqrt(2)", "a1", (m0[0] + m0[1]) / std::sqrt(2.0)) + " * " +
+                gaussian_1d("(x - y) / sqrt(2)", "a2", (m0[0] - m0[1]) / std::sqrt(2.0));
+      }
     else
-    {
-      potential = "(a1 * x^2 + a2 * y^2 + a3 * z^2) / 2";
-      exact     = gaussian_1d("x", "a1", m0[0]) + " * " + gaussian_1d("y", "a2", m0[1]) +
-              " * " + gaussian_1d("z", "a3", m0[2]);
-    }
+      {
+        potential = "(a1 * x^2 + a2 * y^2 + a3 * z^2) / 2";
+        exact     = gaussian_1d("x", "a1", m0[0]) + " * " + gaussian_1d("y", "a2", m0[1]) + " * " +
+                gaussian_1d("z", "a3", m0[2]);
+      }
     prm << "set Dimension = " << dim << "\n"
-        << "set Constants = a1 = " << a1 << ", a2 = " << a2 << ", a3 = " << a3
-        << ", s0 = " << s0 << "\n"
-        << "subsection Mesh\n  set Lower corner = " << lower
-        << "\n  set Upper corner = " << upper << "\n  set Refinement = " << refinement
+        << "set Constants = a1 = " << a1 << ", a2 = " << a2 << ", a3 = " << a3 << ", s0 = " << s0
+        << "\n"
+        << "subsection Mesh\n  set Lower corner = " << lower << "\n  set Upper corner = " << upper
+        << "\n  set Refinement = " << refinement << "\nend\n"
+        << "subsection Physics\n  set Potential = " << potential << "\n  set Diffusion = " << eps
         << "\nend\n"
-        << "subsection Physics\n  set Potential = " << potential
-        << "\n  set Diffusion = " << eps << "\nend\n"
         << "subsection Initial density\n  set Expression = " << initial << "\nend\n"
         << "subsection Exact solution\n  set Expression = " << exact << "\nend\n"
-        << "subsection Time\n  set End time = " << end_time
-        << "\n  set Time step = " << time_step << "\n  set Scheme = " << scheme
-        << "\nend\n"
+        << "subsection Time\n  set End time = " << end_time << "\n  set Time step = " << time_step
+        << "\n  set Scheme = " << scheme << "\nend\n"
         << "subsection Discretization\n  set Degree = " << degree
         << "\n  set Mass lumping = " << lumping << "\nend\n"
         << "subsection Linear solver\n  set Preconditioner = " << preconditioner
@@ -166,16 +161,16 @@ struct OuProblem
   {
     SymmetricTensor<2, d> A;
     if constexpr (d == 2)
-    {
-      A[0][0] = A[1][1] = (a1 + a2) / 2;
-      A[0][1]           = (a1 - a2) / 2;
-    }
+      {
+        A[0][0] = A[1][1] = (a1 + a2) / 2;
+        A[0][1]           = (a1 - a2) / 2;
+      }
     else
-    {
-      const double a[3] = {a1, a2, a3};
-      for (int i = 0; i < d; ++i)
-        A[i][i] = a[i];
-    }
+      {
+        const double a[3] = {a1, a2, a3};
+        for (int i = 0; i < d; ++i)
+          A[i][i] = a[i];
+      }
     return A;
   }
 
@@ -185,10 +180,10 @@ struct OuProblem
   {
     Gaussian<d> initial;
     for (int i = 0; i < d; ++i)
-    {
-      initial.mean[i]          = m0[i];
-      initial.covariance[i][i] = s0;
-    }
+      {
+        initial.mean[i]          = m0[i];
+        initial.covariance[i][i] = s0;
+      }
     return ornstein_uhlenbeck(matrix<d>(), Tensor<1, d>(), eps, initial, t);
   }
 

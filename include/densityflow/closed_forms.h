@@ -32,8 +32,7 @@ Gaussian<dim> ornstein_uhlenbeck(const SymmetricTensor<2, dim> &A,
 
 /** e^{-A t} for a symmetric A. */
 template <int dim>
-SymmetricTensor<2, dim> symmetric_exponential(const SymmetricTensor<2, dim> &A,
-                                              const double                   t);
+SymmetricTensor<2, dim> symmetric_exponential(const SymmetricTensor<2, dim> &A, const double t);
 
 /** The square root of a symmetric positive semi-definite matrix. */
 template <int dim>
@@ -49,8 +48,6 @@ template <int dim>
 double wasserstein2(const Gaussian<dim> &p, const Gaussian<dim> &q);
 
 /** The energy distance 2 E|X-Y| - E|X-X'| - E|Y-Y'| of N(m1, s1^2) and N(m2, s2^2). */
-double energy_distance_gaussians_1d(const double m1,
-                                    const double s1,
-                                    const double m2,
-                                    const double s2);
+double
+energy_distance_gaussians_1d(const double m1, const double s1, const double m2, const double s2);
 } // namespace densityflow

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <densityflow/density_solver.h>
+
 #include <string>
 #include <utility>
 #include <vector>

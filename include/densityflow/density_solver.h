@@ -1,10 +1,12 @@
 #pragma once
 
+#include <densityflow/expression.h>
+
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/symmetric_tensor.h>
 #include <deal.II/base/tensor.h>
 #include <deal.II/numerics/data_out.h>
-#include <densityflow/expression.h>
+
 #include <limits>
 #include <string>
 
@@ -97,6 +99,15 @@ public:
   /** Advances by @p dt and returns the number of linear-solver iterations it took. */
   virtual unsigned int advance(const double dt) = 0;
 
+  /**
+   * The step the solver wants next: the fixed step of an implicit scheme, or the
+   * CFL-limited step of an explicit one.
+   */
+  virtual double time_step() const = 0;
+
+  /** Whether the run loop may shorten a step to land on an output time (explicit schemes). */
+  virtual bool adjustable_time_step() const { return false; }
+
   /** The time of the current density. */
   virtual double time() const = 0;
 
@@ -108,7 +119,6 @@ public:
    * error where @p exact is given, the MPI subdomain) to @p data_out and builds patches.
    * What @p data_out points to stays valid until the next call.
    */
-  virtual void fill_output(DataOut<dim>          &data_out,
-                           const Expression<dim> *exact) const = 0;
+  virtual void fill_output(DataOut<dim> &data_out, const Expression<dim> *exact) const = 0;
 };
 } // namespace densityflow

@@ -1,7 +1,9 @@
 #pragma once
 
-#include <deal.II/base/mpi.h>
 #include <densityflow/density_solver.h>
+
+#include <deal.II/base/mpi.h>
+
 #include <fstream>
 #include <memory>
 #include <string>
@@ -22,9 +24,7 @@ class Diagnostics
 {
 public:
   /** @param csv_file the file to write, or empty for memory only. */
-  Diagnostics(const unsigned int dim,
-              const std::string &csv_file,
-              const MPI_Comm     communicator);
+  Diagnostics(const unsigned int dim, const std::string &csv_file, const MPI_Comm communicator);
 
   template <int dim>
   void add(const double                  time,

@@ -17,8 +17,7 @@ class InputError : public std::runtime_error
 public:
   explicit InputError(const std::string &message)
       : std::runtime_error(message)
-  {
-  }
+  {}
 };
 
 /**
@@ -30,8 +29,7 @@ class RunError : public std::runtime_error
 public:
   explicit RunError(const std::string &message)
       : std::runtime_error(message)
-  {
-  }
+  {}
 };
 } // namespace densityflow
 

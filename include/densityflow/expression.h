@@ -2,6 +2,7 @@
 
 #include <deal.II/base/point.h>
 #include <deal.II/base/tensor.h>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -45,14 +46,16 @@ public:
   Expression &operator=(Expression &&) noexcept;
 
   /** The value of one component at point @p p and time @p t. */
-  double
-  value(const Point<dim> &p, const double t, const unsigned int component = 0) const;
+  double value(const Point<dim> &p, const double t, const unsigned int component = 0) const;
 
   /** All dim components of a vector expression at @p p and @p t. */
   Tensor<1, dim> vector_value(const Point<dim> &p, const double t) const;
 
   /** Whether the text uses the variable t. */
   bool depends_on_time() const;
+
+  /** Whether the text uses any of the coordinates x, y, z. */
+  bool depends_on_space() const;
 
   unsigned int n_components() const;
 
@@ -90,6 +93,9 @@ public:
   Tensor<1, dim> gradient(const Point<dim> &p, const double t) const;
 
   bool depends_on_time() const;
+
+  /** Whether the field does not depend on x (its gradient is zero). */
+  bool is_constant_in_space() const;
 
   /** Whether the gradient comes from the user's expression (not from differences). */
   bool has_gradient_expression() const;

@@ -1,5 +1,12 @@
 #pragma once
 
+#include <densityflow/density_solver.h>
+#include <densityflow/discretization.h>
+#include <densityflow/linear_solver.h>
+#include <densityflow/mesh.h>
+#include <densityflow/physics.h>
+#include <densityflow/time_parameters.h>
+
 #include <deal.II/base/quadrature_lib.h>
 #include <deal.II/dofs/dof_handler.h>
 #include <deal.II/fe/fe_q.h>
@@ -8,12 +15,7 @@
 #include <deal.II/lac/petsc_sparse_matrix.h>
 #include <deal.II/lac/petsc_vector.h>
 #include <deal.II/numerics/data_postprocessor.h>
-#include <densityflow/density_solver.h>
-#include <densityflow/discretization.h>
-#include <densityflow/linear_solver.h>
-#include <densityflow/mesh.h>
-#include <densityflow/physics.h>
-#include <densityflow/time_parameters.h>
+
 #include <memory>
 
 namespace densityflow
@@ -64,6 +66,7 @@ public:
   types::global_dof_index n_dofs() const override;
   double                  set_initial_density(const Expression<dim> &rho0) override;
   unsigned int            advance(const double dt) override;
+  double                  time_step() const override;
   double                  time() const override;
   DensityStatistics<dim>  statistics(const Expression<dim> *exact) const override;
   void fill_output(DataOut<dim> &data_out, const Expression<dim> *exact) const override;
@@ -79,12 +82,11 @@ public:
                 std::vector<Tensor<1, dim>>                          *velocity) const;
 
   /** The same at the points DataOut uses for a cell's patch, where V is known: fast. */
-  void
-  evaluate_at_patch_points(const typename DoFHandler<dim>::active_cell_iterator &cell,
-                           const std::vector<Point<dim>>                        &points,
-                           const std::vector<double>                            &V,
-                           std::vector<double>                                  &rho,
-                           std::vector<Tensor<1, dim>> &velocity) const;
+  void evaluate_at_patch_points(const typename DoFHandler<dim>::active_cell_iterator &cell,
+                                const std::vector<Point<dim>>                        &points,
+                                const std::vector<double>                            &V,
+                                std::vector<double>                                  &rho,
+                                std::vector<Tensor<1, dim>> &velocity) const;
 
   const DoFHandler<dim> &get_dof_handler() const;
 
@@ -100,20 +102,20 @@ private:
   void assemble_matrices();
   /** Makes system_matrix = a M + b K and hands it to the linear solver. */
   void set_system_matrix(const double a, const double b);
-  void apply_mass(const PETScWrappers::MPI::Vector &y,
-                  PETScWrappers::MPI::Vector       &result) const;
+  void apply_mass(const PETScWrappers::MPI::Vector &y, PETScWrappers::MPI::Vector &result) const;
   /** rho and v at the points of @p fe_values, where V takes the values @p V_at_points. */
   void evaluate_on_cell(const typename DoFHandler<dim>::active_cell_iterator &cell,
                         const FEValues<dim>                                  &fe_values,
                         const std::vector<double>                            &V_at_points,
                         std::vector<double>                                  &rho,
-                        std::vector<Tensor<1, dim>> *velocity) const;
+                        std::vector<Tensor<1, dim>>                          *velocity) const;
   void update_ghosts();
 
   const Mesh<dim>               &mesh;
   const Physics<dim>            &physics;
   const DiscretizationParameters discretization;
   const TimeScheme               scheme;
+  const double                   step_size;
   MPI_Comm                       mpi_communicator;
   std::unique_ptr<Mapping<dim>>  mapping;
   FE_Q<dim>                      fe;

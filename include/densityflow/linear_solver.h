@@ -4,6 +4,7 @@
 #include <deal.II/base/parameter_handler.h>
 #include <deal.II/lac/petsc_sparse_matrix.h>
 #include <deal.II/lac/petsc_vector.h>
+
 #include <string>
 
 namespace densityflow
@@ -50,14 +51,13 @@ public:
    * Solves with @p solution as the initial guess and returns the number of iterations.
    * Throws RunError if the solver does not converge.
    */
-  unsigned int solve(PETScWrappers::MPI::Vector       &solution,
-                     const PETScWrappers::MPI::Vector &rhs);
+  unsigned int solve(PETScWrappers::MPI::Vector &solution, const PETScWrappers::MPI::Vector &rhs);
 
   /** For the log, e.g. "CG + BoomerAMG". */
   std::string description() const;
 
-  /** Solves with more iterations than this make `auto` switch from Jacobi to AMG. */
-  static constexpr unsigned int auto_switch_iterations = 60;
+  /** Two solves in a row with more iterations than this make `auto` switch to AMG. */
+  static constexpr unsigned int auto_switch_iterations = 100;
 
 private:
   /** Sets the preconditioner type on the KSP (setup happens at the next KSPSetUp). */
@@ -67,6 +67,7 @@ private:
   /** The preconditioner in use: `auto` starts as jacobi. */
   std::string  active_preconditioner;
   unsigned int switched_after = 0;
+  unsigned int slow_solves    = 0;
   MPI_Comm     mpi_communicator;
   bool         symmetric;
   void        *ksp = nullptr; // KSP; kept opaque so petscksp.h stays in the .cc

@@ -5,6 +5,7 @@
 #include <deal.II/base/parameter_handler.h>
 #include <deal.II/distributed/tria_base.h>
 #include <deal.II/fe/mapping.h>
+
 #include <memory>
 #include <string>
 #include <vector>

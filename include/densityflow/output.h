@@ -2,6 +2,7 @@
 
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/parameter_handler.h>
+
 #include <string>
 
 namespace densityflow
@@ -19,9 +20,6 @@ struct OutputParameters
 
   static void declare_parameters(ParameterHandler &prm);
   void        parse_parameters(ParameterHandler &prm);
-
-  /** Steps between outputs for steps of size @p dt. */
-  unsigned int steps_between_outputs(const double dt, const unsigned int n_steps) const;
 };
 
 /**

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <deal.II/base/parameter_handler.h>
 #include <densityflow/discretization.h>
 #include <densityflow/expression.h>
 #include <densityflow/linear_solver.h>
@@ -8,6 +7,9 @@
 #include <densityflow/output.h>
 #include <densityflow/physics.h>
 #include <densityflow/time_parameters.h>
+
+#include <deal.II/base/parameter_handler.h>
+
 #include <string>
 #include <vector>
 
@@ -54,7 +56,7 @@ struct ProblemParameters
   /** The same from the text of a parameter file (tests and tools). */
   static ProblemParameters from_string(const std::string              &text,
                                        const std::vector<std::string> &overrides = {},
-                                       const std::string              &name = "problem",
+                                       const std::string              &name      = "problem",
                                        const std::string              &directory = ".");
 
   /** Every parameter with its default and documentation, as a .prm file. */

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <deal.II/base/conditional_ostream.h>
 #include <densityflow/density_output.h>
 #include <densityflow/density_solver.h>
 #include <densityflow/diagnostics.h>
@@ -8,6 +7,9 @@
 #include <densityflow/output.h>
 #include <densityflow/parameters.h>
 #include <densityflow/physics.h>
+
+#include <deal.II/base/conditional_ostream.h>
+
 #include <memory>
 #include <ostream>
 
@@ -40,9 +42,7 @@ public:
    * Sets everything up; InputError for bad input. @p log receives the progress
    * lines (from rank 0 only).
    */
-  Simulation(const ProblemParameters &parameters,
-             const MPI_Comm           communicator,
-             std::ostream            &log);
+  Simulation(const ProblemParameters &parameters, const MPI_Comm communicator, std::ostream &log);
   ~Simulation();
 
   /** Runs to the end time. */

@@ -1,32 +1,40 @@
 #pragma once
 
 #include <deal.II/base/parameter_handler.h>
+
 #include <string>
 
 namespace densityflow
 {
 using namespace dealii;
 
-/** The time-stepping schemes of the implicit solvers. */
+/** The time-stepping schemes. */
 enum class TimeScheme
 {
+  /** The model's natural choice: bdf2, or ssp-rk3 for transport without diffusion. */
+  automatic,
   backward_euler,
   crank_nicolson,
-  bdf2
+  bdf2,
+  /** Explicit strong-stability-preserving Runge-Kutta of order 3 (transport, eps = 0). */
+  ssp_rk3
 };
 
-/** "backward-euler", "crank-nicolson", "bdf2". */
+/** "auto", "backward-euler", "crank-nicolson", "bdf2", "ssp-rk3". */
 std::string to_string(const TimeScheme scheme);
 
 /**
- * The `Time` subsection. The run takes n = ceil(T / dt) equal steps of T / n, so that
- * it ends exactly at the end time.
+ * The `Time` subsection. Implicit schemes take n = ceil(T / dt) equal steps of T / n,
+ * so that the run ends exactly at the end time; ssp-rk3 takes steps of the CFL number
+ * (at most dt), shortened to land on the output times.
  */
 struct TimeParameters
 {
   double     end_time  = 1.0;
   double     time_step = 0.01;
-  TimeScheme scheme    = TimeScheme::bdf2;
+  TimeScheme scheme    = TimeScheme::automatic;
+  /** The CFL number of explicit steps; 0 means the solver's default. */
+  double cfl_number = 0;
 
   static void declare_parameters(ParameterHandler &prm);
   void        parse_parameters(ParameterHandler &prm);

@@ -1,5 +1,8 @@
 #include <densityflow/closed_forms.h>
 
+#include <deal.II/lac/full_matrix.h>
+#include <deal.II/lac/vector.h>
+
 #include <cmath>
 
 namespace densityflow
@@ -81,6 +84,66 @@ double wasserstein2(const Gaussian<dim> &p, const Gaussian<dim> &q)
   return std::sqrt(std::max(squared, 0.0));
 }
 
+template <int dim>
+Tensor<2, dim> matrix_exponential(const Tensor<2, dim> &M)
+{
+  // Scale until |M| / 2^s < 1/2, sum 20 Taylor terms (error below 1e-20), square back.
+  const double   norm    = M.norm();
+  const int      squares = norm > 0.5 ? static_cast<int>(std::ceil(std::log2(norm / 0.5))) : 0;
+  Tensor<2, dim> scaled  = M / std::pow(2.0, squares);
+  Tensor<2, dim> result = unit_symmetric_tensor<dim>(), term = unit_symmetric_tensor<dim>();
+  for (unsigned int k = 1; k <= 20; ++k)
+    {
+      term   = term * scaled / double(k);
+      result = result + term;
+    }
+  for (int s = 0; s < squares; ++s)
+    result = result * result;
+  return result;
+}
+
+template <int dim>
+Gaussian<dim> linear_drift_gaussian(const Tensor<2, dim> &B,
+                                    const Tensor<1, dim> &m,
+                                    const double          eps,
+                                    const Gaussian<dim>  &initial,
+                                    const double          t)
+{
+  // B S + S B^T = 2 eps I for the symmetric S: one equation per (i, j), i <= j.
+  constexpr unsigned int n = dim * (dim + 1) / 2;
+  FullMatrix<double>     lyapunov(n, n);
+  Vector<double>         rhs(n), unknowns(n);
+  const auto             index = [](unsigned int i, unsigned int j) {
+    if (i > j)
+      std::swap(i, j);
+    return i * dim - i * (i - 1) / 2 + (j - i);
+  };
+  for (unsigned int i = 0; i < dim; ++i)
+    for (unsigned int j = i; j < dim; ++j)
+      {
+        const unsigned int row = index(i, j);
+        for (unsigned int k = 0; k < dim; ++k)
+          {
+            lyapunov(row, index(k, j)) += B[i][k]; // (B S)_ij
+            lyapunov(row, index(i, k)) += B[j][k]; // (S B^T)_ij
+          }
+        rhs(row) = i == j ? 2 * eps : 0;
+      }
+  lyapunov.gauss_jordan();
+  lyapunov.vmult(unknowns, rhs);
+  SymmetricTensor<2, dim> stationary;
+  for (unsigned int i = 0; i < dim; ++i)
+    for (unsigned int j = i; j < dim; ++j)
+      stationary[i][j] = unknowns(index(i, j));
+
+  const Tensor<2, dim> E = matrix_exponential(Tensor<2, dim>(-t * B));
+  Gaussian<dim>        result;
+  result.mean = m + E * (initial.mean - m);
+  result.covariance =
+      stationary + symmetrize(E * Tensor<2, dim>(initial.covariance - stationary) * transpose(E));
+  return result;
+}
+
 double
 energy_distance_gaussians_1d(const double m1, const double s1, const double m2, const double s2)
 {
@@ -94,6 +157,9 @@ energy_distance_gaussians_1d(const double m1, const double s1, const double m2, 
 }
 
 #define DENSITYFLOW_INSTANTIATE(dim)                                                               \
+  template Tensor<2, dim> matrix_exponential(const Tensor<2, dim> &);                              \
+  template Gaussian<dim>  linear_drift_gaussian(                                                   \
+       const Tensor<2, dim> &, const Tensor<1, dim> &, double, const Gaussian<dim> &, double);     \
   template struct Gaussian<dim>;                                                                   \
   template Gaussian<dim>           ornstein_uhlenbeck(const SymmetricTensor<2, dim> &,             \
                                                       const Tensor<1, dim> &,                      \

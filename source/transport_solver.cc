@@ -385,25 +385,26 @@ void TransportSolver<dim>::assemble_diffusion()
                                 neighbor,
                                 cell->neighbor_of_neighbor(f),
                                 numbers::invalid_unsigned_int);
-            const unsigned int m       = fe_interface.n_current_interface_dofs();
-            const double       extent  = std::min(cell_extent(cell, f),
+            const unsigned int  m       = fe_interface.n_current_interface_dofs();
+            const double        extent  = std::min(cell_extent(cell, f),
                                            cell_extent(neighbor, cell->neighbor_of_neighbor(f)));
-            const double       penalty = std::max(1.0, 2.0 * p * (p + 1)) / extent;
-            FullMatrix<double> face_matrix(m);
+            const double        penalty = std::max(1.0, 2.0 * p * (p + 1)) / extent;
+            FullMatrix<double>  face_matrix(m);
+            std::vector<double> jump(m), normal_gradient(m);
             for (unsigned int q = 0; q < fe_interface.n_quadrature_points; ++q)
               {
                 const Tensor<1, dim> &normal = fe_interface.normal(q);
                 for (unsigned int i = 0; i < m; ++i)
+                  {
+                    jump[i]            = fe_interface.jump_in_shape_values(i, q);
+                    normal_gradient[i] = fe_interface.average_of_shape_gradients(i, q) * normal;
+                  }
+                const double w = eps * fe_interface.JxW(q);
+                for (unsigned int i = 0; i < m; ++i)
                   for (unsigned int j = 0; j < m; ++j)
                     face_matrix(i, j) +=
-                        eps *
-                        (-fe_interface.average_of_shape_gradients(j, q) * normal *
-                             fe_interface.jump_in_shape_values(i, q) -
-                         fe_interface.jump_in_shape_values(j, q) *
-                             (fe_interface.average_of_shape_gradients(i, q) * normal) +
-                         penalty * fe_interface.jump_in_shape_values(j, q) *
-                             fe_interface.jump_in_shape_values(i, q)) *
-                        fe_interface.JxW(q);
+                        w * (-normal_gradient[j] * jump[i] - jump[j] * normal_gradient[i] +
+                             penalty * jump[j] * jump[i]);
               }
             const auto interface_dofs = fe_interface.get_interface_dof_indices();
             diffusion_matrix.add(interface_dofs, face_matrix);
@@ -463,9 +464,11 @@ void TransportSolver<dim>::assemble_advection(
               l1 += std::abs(velocity[d]);
             rate = std::max(rate, l1 / h);
             for (unsigned int i = 0; i < n; ++i)
-              for (unsigned int j = 0; j < n; ++j)
-                cell_matrix(i, j) -= fe_values.shape_value(j, q) *
-                                     (velocity * fe_values.shape_grad(i, q)) * fe_values.JxW(q);
+              {
+                const double b_grad_i = velocity * fe_values.shape_grad(i, q) * fe_values.JxW(q);
+                for (unsigned int j = 0; j < n; ++j)
+                  cell_matrix(i, j) -= fe_values.shape_value(j, q) * b_grad_i;
+              }
           }
 
         for (const unsigned int f : cell->face_indices())
@@ -493,17 +496,22 @@ void TransportSolver<dim>::assemble_advection(
                                   neighbor,
                                   cell->neighbor_of_neighbor(f),
                                   numbers::invalid_unsigned_int);
-              const unsigned int m = fe_interface.n_current_interface_dofs();
-              FullMatrix<double> face_matrix(m);
+              const unsigned int  m = fe_interface.n_current_interface_dofs();
+              FullMatrix<double>  face_matrix(m);
+              std::vector<double> jump(m), upwind(m);
               for (unsigned int q = 0; q < fe_interface.n_quadrature_points; ++q)
                 {
                   const double bn = b(fe_interface.get_fe_face_values(0).quadrature_point(q)) *
                                     fe_interface.normal(q);
                   for (unsigned int i = 0; i < m; ++i)
-                    for (unsigned int j = 0; j < m; ++j)
-                      face_matrix(i, j) += bn * fe_interface.shape_value(bn > 0, j, q) *
-                                           fe_interface.jump_in_shape_values(i, q) *
-                                           fe_interface.JxW(q);
+                    {
+                      jump[i]   = fe_interface.jump_in_shape_values(i, q);
+                      upwind[i] = bn * fe_interface.shape_value(bn > 0, i, q) * fe_interface.JxW(q);
+                    }
+                  for (unsigned int i = 0; i < m; ++i)
+                    if (jump[i] != 0)
+                      for (unsigned int j = 0; j < m; ++j)
+                        face_matrix(i, j) += upwind[j] * jump[i];
                 }
               // Values of shape functions that vanish on the face may come out as round-off;
               // make them the exact zeros they are.
@@ -611,7 +619,9 @@ void TransportSolver<dim>::setup_limiter()
 
   FEValues<dim> fe_values(*mapping, fe, quadrature, update_values | update_JxW_values);
   std::vector<types::global_dof_index> dofs(n);
-  const types::global_dof_index        first = locally_owned_dofs.nth_index_in_set(0);
+  // (A rank may own no cells at all on a coarse mesh.)
+  const types::global_dof_index first =
+      locally_owned_dofs.n_elements() > 0 ? locally_owned_dofs.nth_index_in_set(0) : 0;
   for (const auto &cell : dof_handler.active_cell_iterators())
     if (cell->is_locally_owned())
       {
@@ -776,12 +786,20 @@ unsigned int TransportSolver<dim>::advance_implicit(const double dt)
       rhs.add(dt / 2, old_source);
     }
 
-  system_matrix.copy_from(*A.matrix);
-  system_matrix *= b * A.scale;
-  system_matrix.add(a, mass_matrix);
-  if (physics.diffusion() > 0)
-    system_matrix.add(b, diffusion_matrix);
-  linear_solver.set_matrix(system_matrix);
+  // a M + b (s A + D): rebuilt (with its preconditioner) only when it changes.
+  const std::array<double, 3> coefficients = {{a, b, b * A.scale}};
+  if (coefficients != system_coefficients || A.matrix != system_operator ||
+      (physics.drift_depends_on_time() && !physics.drift_is_separable()))
+    {
+      system_matrix.copy_from(*A.matrix);
+      system_matrix *= b * A.scale;
+      system_matrix.add(a, mass_matrix);
+      if (physics.diffusion() > 0)
+        system_matrix.add(b, diffusion_matrix);
+      linear_solver.set_matrix(system_matrix);
+      system_coefficients = coefficients;
+      system_operator     = A.matrix;
+    }
 
   PETScWrappers::MPI::Vector new_solution(solution_vector);
   const unsigned int         iterations = linear_solver.solve(new_solution, rhs);

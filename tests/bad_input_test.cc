@@ -212,3 +212,40 @@ TEST_F(BadInput, ACompleteRunSaysSo)
   EXPECT_TRUE(std::filesystem::exists(work + "/out-good/density.pvd"));
   EXPECT_TRUE(std::filesystem::exists(work + "/out-good/parameters.prm"));
 }
+
+TEST_F(BadInput, TransportVelocityWithTheWrongNumberOfComponents)
+{
+  expect_clean_failure(
+      problem("velocity",
+              {{"set Diffusion = 0.5",
+                "set Model = transport\n  set Velocity = -y; x; 0\n  set Diffusion = 0"}}),
+      "Physics/Velocity = '-y; x; 0' has 3 component(s) separated by ';', but 2 are needed in 2D.");
+}
+
+TEST_F(BadInput, TransportCFLThatCannotBeMet)
+{
+  expect_clean_failure(
+      problem("cfl",
+              {{"set Diffusion = 0.5",
+                "set Model = transport\n  set Velocity = -y; x\n  set Diffusion = 0"},
+               {"set End time = 0.05", "set End time = 0.05\n  set CFL number = 1"},
+               {"set Degree = 1", "set Degree = 2"}}),
+      "Time/CFL number = 1 cannot be met: with Degree = 2, SSP-RK3 is stable and the limiter keeps "
+      "rho >= 0 only for CFL <= 0.166667");
+}
+
+TEST_F(BadInput, TransportNegativeDiffusion)
+{
+  expect_clean_failure(
+      problem("transport-eps",
+              {{"set Diffusion = 0.5", "set Model = transport\n  set Diffusion = -0.1"}}),
+      "Physics/Diffusion must be >= 0 for the transport model");
+}
+
+TEST_F(BadInput, VelocityForTheFokkerPlanckModel)
+{
+  expect_clean_failure(
+      problem("fp-velocity",
+              {{"set Diffusion = 0.5", "set Velocity = -y; x\n  set Diffusion = 0.5"}}),
+      "Physics/Velocity is for Model = transport");
+}

@@ -80,3 +80,58 @@ TEST(ParallelConsistency, ThreeDimensional)
   p.scheme     = "backward-euler";
   expect_same_on_one_and_two_ranks(p.text(), "3D Q1");
 }
+
+TEST(ParallelConsistency, TransportExplicitAndImplicit)
+{
+  // Explicit DG with the limiter (2D), implicit DG with diffusion (1D), explicit in 3D.
+  const std::string rotation =
+      "set Dimension = 2\nsubsection Mesh\n set Lower corner = -1, -1\n set Upper corner = 1, 1\n "
+      "set Refinement = 4\nend\n"
+      "subsection Physics\n set Model = transport\n set Velocity = -6.283185307179586 * y; "
+      "6.283185307179586 * x\n"
+      " set Diffusion = 0\nend\n"
+      "subsection Initial density\n set Expression = if((x - 0.4)^2 + y^2 < 0.0625, 1, 0) + "
+      "exp(-(x^2 + (y - 0.4)^2) / 0.02)\nend\n"
+      "subsection Time\n set End time = 0.5\nend\nsubsection Discretization\n set Degree = 2\nend\n"
+      "subsection Output\n set Interval = 0.1\nend\n";
+  expect_same_on_one_and_two_ranks(rotation, "transport 2D Q2 ssp-rk3");
+
+  const std::string diffusion_1d =
+      "set Dimension = 1\nsubsection Mesh\n set Lower corner = -3\n set Upper corner = 3\n set "
+      "Refinement = 6\nend\n"
+      "subsection Physics\n set Model = transport\n set Potential = x^2 / 2\n set Velocity = 0.5\n "
+      "set Diffusion = 0.25\nend\n"
+      "subsection Initial density\n set Expression = exp(-(x + 1)^2 / 0.1)\nend\n"
+      "subsection Time\n set End time = 0.5\n set Time step = 0.01\nend\nsubsection "
+      "Discretization\n set Degree = 1\nend\n"
+      "subsection Linear solver\n set Tolerance = 1e-13\nend\nsubsection Output\n set Interval = "
+      "0.1\nend\n";
+  expect_same_on_one_and_two_ranks(diffusion_1d, "transport 1D Q1 bdf2 with diffusion");
+
+  const std::string compression_3d =
+      "set Dimension = 3\nsubsection Mesh\n set Lower corner = -1, -1, -1\n set Upper corner = 1, "
+      "1, 1\n set Refinement = 2\nend\n"
+      "subsection Physics\n set Model = transport\n set Velocity = -x; -y; -z\n set Diffusion = "
+      "0\nend\n"
+      "subsection Initial density\n set Expression = exp(-((x - 0.2)^2 + y^2 + z^2) / 0.1)\nend\n"
+      "subsection Time\n set End time = 0.2\nend\nsubsection Discretization\n set Degree = 1\nend\n"
+      "subsection Output\n set Interval = 0.1\nend\n";
+  expect_same_on_one_and_two_ranks(compression_3d, "transport 3D Q1 ssp-rk3");
+}
+
+// One coarse cell: one of the two ranks owns nothing, which every loop must survive.
+TEST(ParallelConsistency, RankWithoutCells)
+{
+  OuProblem p;
+  p.refinement = 0;
+  p.degree     = 2;
+  p.interval   = 0.25;
+  expect_same_on_one_and_two_ranks(p.text(), "Fokker-Planck on one cell");
+  const std::string transport =
+      "set Dimension = 2\nsubsection Mesh\n set Refinement = 0\nend\n"
+      "subsection Physics\n set Model = transport\n set Velocity = -y; x\n set Diffusion = 0\nend\n"
+      "subsection Initial density\n set Expression = exp(-(x^2 + y^2))\nend\n"
+      "subsection Time\n set End time = 0.1\nend\nsubsection Discretization\n set Degree = "
+      "2\nend\n";
+  expect_same_on_one_and_two_ranks(transport, "transport on one cell");
+}

@@ -50,9 +50,14 @@ TEST_P(ShippedProblem, RunsAndWritesCompleteOutput)
 
   const std::string pvd = read(directory + "/density.pvd");
   EXPECT_NE(pvd.find("density_00001.pvtu"), std::string::npos);
-  const std::string pvtu = read(directory + "/density_00001.pvtu");
-  for (const char *field : {"rho", "V", "pi", "velocity", "subdomain"})
+  const std::string pvtu      = read(directory + "/density_00001.pvtu");
+  const bool        transport = parameters.physics.model == Model::transport;
+  for (const char *field : {"rho", "velocity", "subdomain"})
     EXPECT_NE(pvtu.find("Name=\"" + std::string(field) + "\""), std::string::npos) << field;
+  for (const char *field : {"V", "pi"})
+    EXPECT_EQ(pvtu.find("Name=\"" + std::string(field) + "\"") != std::string::npos, !transport)
+        << field;
+  EXPECT_EQ(pvtu.find("Name=\"b\"") != std::string::npos, transport);
   const bool has_exact = !parameters.exact_solution.empty();
   EXPECT_EQ(pvtu.find("Name=\"error\"") != std::string::npos, has_exact);
   for (unsigned int rank = 0; rank < Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD); ++rank)
@@ -67,7 +72,11 @@ INSTANTIATE_TEST_SUITE_P(Problems,
                                            "ou-3d",
                                            "double-well-2d",
                                            "gaussian-mixture-2d",
-                                           "obstacle-2d"),
+                                           "obstacle-2d",
+                                           "rotation-2d",
+                                           "vortex-2d",
+                                           "compression-3d",
+                                           "nonreversible-ou-2d"),
                          [](const auto &info) {
                            std::string name = info.param;
                            std::replace(name.begin(), name.end(), '-', '_');

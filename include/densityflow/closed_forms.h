@@ -30,6 +30,23 @@ Gaussian<dim> ornstein_uhlenbeck(const SymmetricTensor<2, dim> &A,
                                  const Gaussian<dim>           &initial,
                                  const double                   t);
 
+/**
+ * The Gaussian solution for any linear drift b = -B (x - m), B with eigenvalues of
+ * positive real part (the non-reversible OU process has B = (I + J) A):
+ * mean m + e^{-Bt} (m0 - m), covariance S_inf + e^{-Bt} (S0 - S_inf) e^{-B^T t}, where
+ * B S_inf + S_inf B^T = 2 eps I (solved exactly as a linear system).
+ */
+template <int dim>
+Gaussian<dim> linear_drift_gaussian(const Tensor<2, dim> &B,
+                                    const Tensor<1, dim> &m,
+                                    const double          eps,
+                                    const Gaussian<dim>  &initial,
+                                    const double          t);
+
+/** e^{M} by scaling and squaring with a Taylor series (to round-off for small dim). */
+template <int dim>
+Tensor<2, dim> matrix_exponential(const Tensor<2, dim> &M);
+
 /** e^{-A t} for a symmetric A. */
 template <int dim>
 SymmetricTensor<2, dim> symmetric_exponential(const SymmetricTensor<2, dim> &A, const double t);

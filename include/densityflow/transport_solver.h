@@ -16,6 +16,7 @@
 #include <deal.II/lac/petsc_vector.h>
 #include <deal.II/numerics/data_postprocessor.h>
 
+#include <array>
 #include <functional>
 #include <memory>
 
@@ -140,6 +141,9 @@ private:
   PETScWrappers::MPI::SparseMatrix inverse_mass_matrix;
   PETScWrappers::MPI::SparseMatrix diffusion_matrix;
   PETScWrappers::MPI::SparseMatrix system_matrix;
+  /** What system_matrix = a M + b (s A + D) was built from: (a, b, b s) and A. */
+  std::array<double, 3>                   system_coefficients{};
+  const PETScWrappers::MPI::SparseMatrix *system_operator = nullptr;
   /** Constant b, or w of b = f(t) w (forward) and -w (backward); or b at the last time. */
   std::unique_ptr<Advection> forward, backward;
   double                     assembled_time = std::numeric_limits<double>::quiet_NaN();

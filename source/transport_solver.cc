@@ -850,28 +850,52 @@ unsigned int TransportSolver<dim>::advance(const double dt)
 }
 
 template <int dim>
+double TransportSolver<dim>::cfl_rate(const double t) const
+{
+  if (!physics.drift_depends_on_time())
+    return forward->rate;
+  if (physics.drift_is_separable())
+    return std::abs(physics.velocity_factor(t)) * std::max(forward->rate, backward->rate);
+  // A general b(x, t): max_K |b|_1 / h_K at the quadrature points, without assembling.
+  FEValues<dim> fe_values(*mapping, fe, quadrature, update_quadrature_points);
+  double        rate = 0;
+  for (const auto &cell : dof_handler.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        fe_values.reinit(cell);
+        const double h = cell->minimum_vertex_distance();
+        for (unsigned int q = 0; q < quadrature.size(); ++q)
+          {
+            const Tensor<1, dim> b  = physics.drift(fe_values.quadrature_point(q), t);
+            double               l1 = 0;
+            for (unsigned int d = 0; d < dim; ++d)
+              l1 += std::abs(b[d]);
+            rate = std::max(rate, l1 / h);
+          }
+      }
+  return Utilities::MPI::max(rate, mpi_communicator);
+}
+
+template <int dim>
 double TransportSolver<dim>::time_step() const
 {
   if (scheme != TimeScheme::ssp_rk3)
     return fixed_step;
-  // The rate max_K |b|_1 / h_K at the start of the step; for b = f(t) w, |f| at both
-  // ends of a step of the size that rate gives, the larger.
-  double rate = 0;
-  if (!physics.drift_depends_on_time())
-    rate = forward->rate;
-  else if (physics.drift_is_separable())
+  // Where b changes in time, the rate that limits the step is the largest over the
+  // step, not the one at its start (which may be zero where b reverses): probe the
+  // start, middle and end of a candidate step and shrink it until the rate over it
+  // allows it.
+  double dt = fixed_step;
+  for (unsigned int iteration = 0; iteration < 10; ++iteration)
     {
-      const double wmax = std::max(forward->rate, backward->rate);
-      rate              = std::abs(physics.velocity_factor(current_time)) * wmax;
-      if (rate > 0)
-        rate = std::max(rate, std::abs(physics.velocity_factor(current_time + cfl / rate)) * wmax);
+      double rate = cfl_rate(current_time);
+      if (physics.drift_depends_on_time())
+        rate = std::max({rate, cfl_rate(current_time + dt / 2), cfl_rate(current_time + dt)});
+      if (rate * dt <= cfl)
+        return dt;
+      dt = cfl / rate;
     }
-  else
-    {
-      auto *self = const_cast<TransportSolver<dim> *>(this);
-      rate       = self->advection_at(current_time).scale * forward->rate;
-    }
-  return rate > 0 ? std::min(fixed_step, cfl / rate) : fixed_step;
+  return dt;
 }
 
 template <int dim>

@@ -108,6 +108,9 @@ private:
   void assemble_inflow(const double t, PETScWrappers::MPI::Vector &source) const;
   void setup_limiter();
 
+  /** max_K |b(t)|_1 / h_K, which the CFL number divides. */
+  double cfl_rate(const double t) const;
+
   /** The advection operator at time @p t. */
   Operator advection_at(const double t);
 

@@ -280,6 +280,53 @@ const Expression<dim> &ScalarField<dim>::expression() const
   return field;
 }
 
+template <int dim>
+double divergence(const Expression<dim> &w, const Point<dim> &p, const double t)
+{
+  double result = 0;
+  for (unsigned int d = 0; d < dim; ++d)
+    {
+      const double h = 1e-3 * std::max(1.0, std::abs(p[d]));
+      Point<dim>   q = p;
+      double       f[4];
+      const double offsets[4] = {h, -h, 2 * h, -2 * h};
+      for (unsigned int k = 0; k < 4; ++k)
+        {
+          q[d] = p[d] + offsets[k];
+          f[k] = w.value(q, t, d);
+        }
+      result += (8 * (f[0] - f[1]) - (f[2] - f[3])) / (12 * h);
+    }
+  return result;
+}
+
+template <int dim>
+double ScalarField<dim>::laplacian(const Point<dim> &p, const double t) const
+{
+  if (gradient_expression)
+    return divergence(*gradient_expression, p, t);
+  // Fourth-order second differences; h balances h^4 against 1e-16 / h^2.
+  const double center = field.value(p, t);
+  double       result = 0;
+  for (unsigned int d = 0; d < dim; ++d)
+    {
+      const double h = 1e-2 * std::max(1.0, std::abs(p[d]));
+      Point<dim>   q = p;
+      double       f[4];
+      const double offsets[4] = {h, -h, 2 * h, -2 * h};
+      for (unsigned int k = 0; k < 4; ++k)
+        {
+          q[d] = p[d] + offsets[k];
+          f[k] = field.value(q, t);
+        }
+      result += (16 * (f[0] + f[1]) - (f[2] + f[3]) - 30 * center) / (12 * h * h);
+    }
+  return result;
+}
+
+template double divergence(const Expression<1> &, const Point<1> &, double);
+template double divergence(const Expression<2> &, const Point<2> &, double);
+template double divergence(const Expression<3> &, const Point<3> &, double);
 template class Expression<1>;
 template class Expression<2>;
 template class Expression<3>;

@@ -142,6 +142,7 @@ void ProblemParameters::declare_parameters(ParameterHandler &prm)
   DiscretizationParameters::declare_parameters(prm);
   LinearSolverParameters::declare_parameters(prm);
   OutputParameters::declare_parameters(prm);
+  ParticleParameters::declare_parameters(prm);
 }
 
 void ProblemParameters::parse_parameters(ParameterHandler &prm)
@@ -160,6 +161,7 @@ void ProblemParameters::parse_parameters(ParameterHandler &prm)
   discretization.parse_parameters(prm);
   linear_solver.parse_parameters(prm);
   output.parse_parameters(prm);
+  particles.parse_parameters(prm);
 }
 
 ProblemParameters ProblemParameters::from_file(const std::string              &filename,

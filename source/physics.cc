@@ -145,6 +145,15 @@ Tensor<1, dim> Physics<dim>::drift(const Point<dim> &x, const double t) const
 }
 
 template <int dim>
+double Physics<dim>::drift_divergence(const Point<dim> &x, const double t) const
+{
+  double result = velocity_field ? velocity_factor(t) * divergence(*velocity_field, x, t) : 0.0;
+  if (!potential_field.is_constant_in_space())
+    result -= potential_field.laplacian(x, t);
+  return result;
+}
+
+template <int dim>
 bool Physics<dim>::drift_depends_on_time() const
 {
   return (!potential_field.is_constant_in_space() && potential_field.depends_on_time()) ||

@@ -69,6 +69,21 @@ Simulation<dim>::Simulation(const ProblemParameters &parameters,
       diagnostics_          = std::make_unique<Diagnostics>(dim, csv, communicator);
       if (run_directory)
         density_output = std::make_unique<DensityOutput<dim>>(run_directory->path(), communicator);
+      for (unsigned int k = 0;
+           k < parameters.particles.dynamics.size() && parameters.particles.number > 0;
+           ++k)
+        {
+          ensembles.push_back(std::make_unique<ParticleEnsemble<dim>>(
+              parameters.particles.dynamics[k], k, parameters.particles, *mesh_, *physics));
+          ensembles.back()->sample(*initial_density);
+          pcout << "  particles: system " << k << " = "
+                << to_string(parameters.particles.dynamics[k]) << ", "
+                << ensembles.back()->n_particles() << " particles from the initial density"
+                << std::endl;
+        }
+      if (run_directory && !ensembles.empty())
+        particle_output = std::make_unique<ParticleOutput<dim>>(
+            run_directory->path(), parameters.particles.write_csv, communicator);
       run_timing.setup_seconds = MPI_Wtime() - start_time;
     }
   catch (const std::exception &e)
@@ -90,6 +105,8 @@ void Simulation<dim>::write_output(const unsigned int step, const unsigned int i
   diagnostics_->add(density_solver->time(), step, s, iterations, wall);
   if (density_output)
     density_output->write(*density_solver, exact_solution.get());
+  if (particle_output)
+    particle_output->write(ensembles, *density_solver);
 
   std::ostringstream line;
   line << "  step " << std::setw(6) << step << "  t = " << std::setw(9) << std::setprecision(5)
@@ -100,6 +117,20 @@ void Simulation<dim>::write_output(const unsigned int step, const unsigned int i
     line << "  L2 error = " << s.l2_error;
   line << "  its = " << iterations << std::fixed << std::setprecision(2) << "  (" << wall << " s)";
   pcout << line.str() << std::endl;
+  for (const auto &ensemble : ensembles)
+    {
+      const ParticleMoments<dim> m = ensemble->moments();
+      std::ostringstream         particles;
+      particles << "         " << std::setw(16) << std::left << to_string(ensemble->dynamics())
+                << std::right << std::setprecision(4) << std::scientific << " N = " << m.n
+                << "  mean = (" << m.mean << ")";
+      if (ensemble->n_lost() > 0)
+        particles << "  left the domain: " << ensemble->n_lost();
+      if (ensemble->dynamics() == ParticleDynamics::mala)
+        particles << std::fixed << std::setprecision(3) << "  acceptance "
+                  << ensemble->acceptance_rate();
+      pcout << particles.str() << std::endl;
+    }
 }
 
 template <int dim>
@@ -128,7 +159,11 @@ void Simulation<dim>::run()
           double       dt          = density_solver->time_step();
           if (density_solver->adjustable_time_step() && t + dt > next_output * (1 - 1e-12))
             dt = next_output - t;
+          for (auto &ensemble : ensembles)
+            ensemble->prepare_step(*density_solver);
           iterations += density_solver->advance(dt);
+          for (auto &ensemble : ensembles)
+            ensemble->advance(dt, *density_solver);
           ++step;
           const double reached = density_solver->time();
           if (reached >= next_output - 1e-9 * dt || reached >= end_time * (1 - 1e-12))
@@ -188,6 +223,12 @@ template <int dim>
 const DensitySolver<dim> &Simulation<dim>::solver() const
 {
   return *density_solver;
+}
+
+template <int dim>
+const std::vector<std::unique_ptr<ParticleEnsemble<dim>>> &Simulation<dim>::particle_systems() const
+{
+  return ensembles;
 }
 
 template <int dim>

@@ -135,3 +135,43 @@ TEST(ParallelConsistency, RankWithoutCells)
       "2\nend\n";
   expect_same_on_one_and_two_ranks(transport, "transport on one cell");
 }
+
+// The same particles on 1 and 2 ranks: the same sample of rho0, and the same paths for
+// the deterministic flow map and for Langevin (its noise is drawn per particle id).
+TEST(ParallelConsistency, ParticleEnsembles)
+{
+  OuProblem p;
+  p.refinement = 4;
+  p.end_time   = 0.5;
+  p.time_step  = 0.05;
+  const std::string prm =
+      p.text() +
+      "subsection Particles\n set Number = 1000\n set Dynamics = flow-map, langevin, mala\nend\n";
+  const auto positions = [&](const MPI_Comm communicator) {
+    std::ostringstream log;
+    Simulation<2>      simulation(
+        ProblemParameters::from_string(prm, {"Output/Write files=false"}), communicator, log);
+    std::vector<std::map<std::uint64_t, Point<2>>> result;
+    for (const auto &e : simulation.particle_systems())
+      result.push_back(gather_positions(*e, communicator));
+    simulation.run();
+    for (const auto &e : simulation.particle_systems())
+      result.push_back(gather_positions(*e, communicator));
+    return result;
+  };
+  const auto                                     two = positions(MPI_COMM_WORLD);
+  std::vector<std::map<std::uint64_t, Point<2>>> one;
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    one = positions(MPI_COMM_SELF);
+  one = Utilities::MPI::broadcast(MPI_COMM_WORLD, one, 0);
+  ASSERT_EQ(one.size(), two.size());
+  for (std::size_t s = 0; s < one.size(); ++s)
+    {
+      ASSERT_EQ(one[s].size(), 1000u) << "system/time " << s;
+      ASSERT_EQ(two[s].size(), 1000u);
+      double worst = 0;
+      for (const auto &[id, x] : one[s])
+        worst = std::max(worst, x.distance(two[s].at(id)));
+      EXPECT_LE(worst, 1e-12) << "system/time " << s;
+    }
+}

@@ -7,6 +7,7 @@
 #include <densityflow/simulation.h>
 
 #include <cmath>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -64,6 +65,20 @@ inline RunResult run(const std::string       &prm,
           return result_of(simulation);
         }
     }
+}
+
+/** All particles of a system, on every rank of @p communicator, by id. */
+template <int dim>
+std::map<std::uint64_t, Point<dim>> gather_positions(const ParticleEnsemble<dim> &ensemble,
+                                                     const MPI_Comm communicator = MPI_COMM_WORLD)
+{
+  std::vector<std::pair<std::uint64_t, Point<dim>>> local;
+  for (std::size_t k = 0; k < ensemble.ids().size(); ++k)
+    local.emplace_back(ensemble.ids()[k], ensemble.positions()[k]);
+  std::map<std::uint64_t, Point<dim>> all;
+  for (const auto &part : Utilities::MPI::all_gather(communicator, local))
+    all.insert(part.begin(), part.end());
+  return all;
 }
 
 /** log2(e_coarse / e_fine): the observed order between two halvings. */

@@ -5,6 +5,7 @@
 #include <densityflow/linear_solver.h>
 #include <densityflow/mesh.h>
 #include <densityflow/output.h>
+#include <densityflow/particles.h>
 #include <densityflow/physics.h>
 #include <densityflow/time_parameters.h>
 
@@ -42,6 +43,7 @@ struct ProblemParameters
   DiscretizationParameters discretization;
   LinearSolverParameters   linear_solver;
   OutputParameters         output;
+  ParticleParameters       particles;
 
   /** The complete parameter file of this run, with every value in effect. */
   std::string effective_parameters;

@@ -59,6 +59,9 @@ public:
   /** b(x, t) = -grad V(x, t) + f(t) w(x, t). */
   Tensor<1, dim> drift(const Point<dim> &x, const double t) const;
 
+  /** div b(x, t) = f(t) div w - Laplace V, by differences where no expression gives it. */
+  double drift_divergence(const Point<dim> &x, const double t) const;
+
   /** The part of b that the time factor multiplies: w(x, t) (zero without Velocity). */
   Tensor<1, dim> velocity(const Point<dim> &x, const double t) const;
 

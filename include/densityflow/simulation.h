@@ -6,6 +6,8 @@
 #include <densityflow/mesh.h>
 #include <densityflow/output.h>
 #include <densityflow/parameters.h>
+#include <densityflow/particle_output.h>
+#include <densityflow/particles.h>
 #include <densityflow/physics.h>
 
 #include <deal.II/base/conditional_ostream.h>
@@ -53,22 +55,27 @@ public:
   const DensitySolver<dim> &solver() const;
   const Mesh<dim>          &mesh() const;
 
+  /** The particle systems of the run (Particles/Dynamics), empty without particles. */
+  const std::vector<std::unique_ptr<ParticleEnsemble<dim>>> &particle_systems() const;
+
 private:
   void write_output(const unsigned int step, const unsigned int iterations);
 
-  const ProblemParameters             parameters;
-  MPI_Comm                            mpi_communicator;
-  ConditionalOStream                  pcout;
-  std::unique_ptr<RunDirectory>       run_directory;
-  std::unique_ptr<Mesh<dim>>          mesh_;
-  std::unique_ptr<Physics<dim>>       physics;
-  std::unique_ptr<Expression<dim>>    initial_density;
-  std::unique_ptr<Expression<dim>>    exact_solution;
-  std::unique_ptr<DensitySolver<dim>> density_solver;
-  std::unique_ptr<Diagnostics>        diagnostics_;
-  std::unique_ptr<DensityOutput<dim>> density_output;
-  double                              start_time;
-  RunTiming                           run_timing;
+  const ProblemParameters                             parameters;
+  MPI_Comm                                            mpi_communicator;
+  ConditionalOStream                                  pcout;
+  std::unique_ptr<RunDirectory>                       run_directory;
+  std::unique_ptr<Mesh<dim>>                          mesh_;
+  std::unique_ptr<Physics<dim>>                       physics;
+  std::unique_ptr<Expression<dim>>                    initial_density;
+  std::unique_ptr<Expression<dim>>                    exact_solution;
+  std::unique_ptr<DensitySolver<dim>>                 density_solver;
+  std::unique_ptr<Diagnostics>                        diagnostics_;
+  std::unique_ptr<DensityOutput<dim>>                 density_output;
+  std::vector<std::unique_ptr<ParticleEnsemble<dim>>> ensembles;
+  std::unique_ptr<ParticleOutput<dim>>                particle_output;
+  double                                              start_time;
+  RunTiming                                           run_timing;
 };
 
 /** Runs @p parameters in their dimension (the `Dimension` parameter). */

@@ -62,7 +62,7 @@ void ParticleOutput<dim>::write(std::vector<std::unique_ptr<ParticleEnsemble<dim
   for (auto &ensemble : ensembles)
     {
       ensemble->locate();
-      const auto          velocity = ensemble->velocities(solver);
+      const auto          velocity = ensemble->velocities(&solver);
       const auto         &x        = ensemble->positions();
       const auto         &ids      = ensemble->ids();
       const auto         &log_rho  = ensemble->log_densities();
@@ -92,6 +92,10 @@ void ParticleOutput<dim>::write(std::vector<std::unique_ptr<ParticleEnsemble<dim
             }
         }
     }
+
+  // The dynamics without cells run faster spread evenly over the ranks again.
+  for (auto &ensemble : ensembles)
+    ensemble->balance();
 
   DataOutBase::VtkFlags flags;
   flags.time              = solver.time();

@@ -271,6 +271,7 @@ void ParticleEnsemble<dim>::sample(const Expression<dim> &rho0)
   step_count   = 0;
   lost         = 0;
   located      = false;
+  balance();
 }
 
 template <int dim>
@@ -364,6 +365,50 @@ std::vector<std::size_t> ParticleEnsemble<dim>::locate()
 }
 
 template <int dim>
+void ParticleEnsemble<dim>::balance()
+{
+  if (kind == ParticleDynamics::probability_flow || !mesh.is_box())
+    return;
+  const unsigned int  n_ranks = Utilities::MPI::n_mpi_processes(mpi_communicator);
+  const unsigned int  rank    = Utilities::MPI::this_mpi_process(mpi_communicator);
+  const std::uint64_t n       = parameters.number;
+  // id, log rho, x: the data that the dynamics without cells carry.
+  constexpr unsigned int                      stride = 2 + dim;
+  std::map<unsigned int, std::vector<double>> outgoing;
+  std::size_t                                 kept = 0;
+  for (std::size_t k = 0; k < x.size(); ++k)
+    {
+      const unsigned int target =
+          std::min<std::uint64_t>(id[k] * n_ranks / std::max<std::uint64_t>(n, 1), n_ranks - 1);
+      if (target == rank)
+        {
+          x[kept] = x[k], id[kept] = id[k], log_rho[kept] = log_rho[k];
+          ++kept;
+          continue;
+        }
+      std::vector<double> &out = outgoing[target];
+      out.push_back(static_cast<double>(id[k]));
+      out.push_back(log_rho[k]);
+      for (unsigned int d = 0; d < dim; ++d)
+        out.push_back(x[k][d]);
+    }
+  x.resize(kept), id.resize(kept), log_rho.resize(kept);
+  for (const auto &[sender, values] : Utilities::MPI::some_to_some(mpi_communicator, outgoing))
+    for (std::size_t k = 0; k < values.size(); k += stride)
+      {
+        id.push_back(static_cast<std::uint64_t>(values[k]));
+        log_rho.push_back(values[k + 1]);
+        Point<dim> p;
+        for (unsigned int d = 0; d < dim; ++d)
+          p[d] = values[k + 2 + d];
+        x.push_back(p);
+      }
+  start.assign(x.size(), Point<dim>());
+  start_velocity.assign(x.size(), Tensor<1, dim>());
+  located = false;
+}
+
+template <int dim>
 bool ParticleEnsemble<dim>::inside_box(const Point<dim> &p) const
 {
   const auto &box = mesh.bounding_box().get_boundary_points();
@@ -393,10 +438,11 @@ bool ParticleEnsemble<dim>::reflect(Point<dim> &p) const
 
 template <int dim>
 std::vector<Tensor<1, dim>>
-ParticleEnsemble<dim>::probability_flow_velocities(const DensitySolver<dim> &solver) const
+ParticleEnsemble<dim>::probability_flow_velocities(const DensitySolver<dim> *solver) const
 {
   Assert(located, ExcInternalError());
-  const auto                 &fp = dynamic_cast<const FokkerPlanckSolver<dim> &>(solver);
+  const auto *fp = dynamic_cast<const FokkerPlanckSolver<dim> *>(solver);
+  AssertThrow(fp != nullptr, ExcMessage("The probability flow needs the Fokker-Planck solver."));
   std::vector<Tensor<1, dim>> velocity(x.size());
   // Particles come cell by cell from the handler: evaluate a cell's particles at once.
   std::size_t k = 0;
@@ -408,11 +454,11 @@ ParticleEnsemble<dim>::probability_flow_velocities(const DensitySolver<dim> &sol
       const typename DoFHandler<dim>::active_cell_iterator cell(&mesh.triangulation(),
                                                                 located_cells[k]->level(),
                                                                 located_cells[k]->index(),
-                                                                &fp.get_dof_handler());
+                                                                &fp->get_dof_handler());
       std::vector<Point<dim>>                              points(x.begin() + k, x.begin() + end);
       std::vector<double>                                  rho;
       std::vector<Tensor<1, dim>>                          v;
-      fp.evaluate(cell, points, rho, &v);
+      fp->evaluate(cell, points, rho, &v);
       std::copy(v.begin(), v.end(), velocity.begin() + k);
       k = end;
     }
@@ -420,7 +466,7 @@ ParticleEnsemble<dim>::probability_flow_velocities(const DensitySolver<dim> &sol
 }
 
 template <int dim>
-void ParticleEnsemble<dim>::prepare_step(const DensitySolver<dim> &solver)
+void ParticleEnsemble<dim>::prepare_step(const DensitySolver<dim> *solver)
 {
   if (kind != ParticleDynamics::probability_flow)
     return;
@@ -434,7 +480,7 @@ void ParticleEnsemble<dim>::prepare_step(const DensitySolver<dim> &solver)
 }
 
 template <int dim>
-void ParticleEnsemble<dim>::advance(const double dt, const DensitySolver<dim> &solver)
+void ParticleEnsemble<dim>::advance(const double dt, const DensitySolver<dim> *solver)
 {
   if (kind == ParticleDynamics::probability_flow)
     {
@@ -462,11 +508,11 @@ void ParticleEnsemble<dim>::advance(const double dt, const DensitySolver<dim> &s
           ? std::max(1u, static_cast<unsigned int>(std::ceil(dt / parameters.time_step - 1e-9)))
           : 1;
   for (unsigned int s = 0; s < substeps; ++s)
-    step(dt / substeps, solver);
+    step(dt / substeps);
 }
 
 template <int dim>
-void ParticleEnsemble<dim>::step(const double dt, const DensitySolver<dim> &)
+void ParticleEnsemble<dim>::step(const double dt)
 {
   const double t             = current_time;
   const double eps           = physics.diffusion();
@@ -605,7 +651,7 @@ void ParticleEnsemble<dim>::step(const double dt, const DensitySolver<dim> &)
 }
 
 template <int dim>
-std::vector<Tensor<1, dim>> ParticleEnsemble<dim>::velocities(const DensitySolver<dim> &solver)
+std::vector<Tensor<1, dim>> ParticleEnsemble<dim>::velocities(const DensitySolver<dim> *solver)
 {
   if (kind == ParticleDynamics::probability_flow)
     {

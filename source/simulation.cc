@@ -160,10 +160,10 @@ void Simulation<dim>::run()
           if (density_solver->adjustable_time_step() && t + dt > next_output * (1 - 1e-12))
             dt = next_output - t;
           for (auto &ensemble : ensembles)
-            ensemble->prepare_step(*density_solver);
+            ensemble->prepare_step(density_solver.get());
           iterations += density_solver->advance(dt);
           for (auto &ensemble : ensembles)
-            ensemble->advance(dt, *density_solver);
+            ensemble->advance(dt, density_solver.get());
           ++step;
           const double reached = density_solver->time();
           if (reached >= next_output - 1e-9 * dt || reached >= end_time * (1 - 1e-12))

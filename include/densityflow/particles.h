@@ -98,11 +98,14 @@ public:
   /** Draws N i.i.d. particles from @p rho0 (collective). */
   void sample(const Expression<dim> &rho0);
 
-  /** Before the PDE steps from t to t + dt: what the probability flow needs at t. */
-  void prepare_step(const DensitySolver<dim> &solver);
+  /**
+   * Before the PDE steps from t to t + dt: what the probability flow needs at t. The
+   * solver is used by the probability flow only (and may be null for the others).
+   */
+  void prepare_step(const DensitySolver<dim> *solver);
 
   /** Moves the particles from time t to t + dt (after the PDE has stepped there). */
-  void advance(const double dt, const DensitySolver<dim> &solver);
+  void advance(const double dt, const DensitySolver<dim> *solver);
 
   /**
    * Puts every particle into its cell on the rank that owns it (collective). Returns
@@ -111,8 +114,16 @@ public:
    */
   std::vector<std::size_t> locate();
 
+  /**
+   * Spreads the particles evenly over the ranks by id (rank r holds ids r N/P to
+   * (r + 1) N/P), for dynamics that need no cells: the cells' owners would leave the
+   * work where the density is. Collective; a no-op for the probability flow and on
+   * domains that are not boxes (both locate the particles at every step anyway).
+   */
+  void balance();
+
   /** The particles' velocities at their positions now: b, or the probability flow. */
-  std::vector<Tensor<1, dim>> velocities(const DensitySolver<dim> &solver);
+  std::vector<Tensor<1, dim>> velocities(const DensitySolver<dim> *solver);
 
   double time() const;
 
@@ -136,12 +147,12 @@ public:
 
 private:
   /** One step of size @p dt from the ensemble's time. */
-  void step(const double dt, const DensitySolver<dim> &solver);
+  void step(const double dt);
   /** Mirror @p x into the box, or return false if the domain is not a box and x left it. */
   bool reflect(Point<dim> &x) const;
   bool inside_box(const Point<dim> &x) const;
   /** The probability-flow velocity at the (located) particles. */
-  std::vector<Tensor<1, dim>> probability_flow_velocities(const DensitySolver<dim> &solver) const;
+  std::vector<Tensor<1, dim>> probability_flow_velocities(const DensitySolver<dim> *solver) const;
 
   const ParticleDynamics                     kind;
   const unsigned int                         system_index;

@@ -524,7 +524,9 @@ unsigned int FokkerPlanckSolver<dim>::advance(const double dt)
       b = dt / 2;
       rhs.add(-dt / 2, stiffness_solution);
     }
-  else if (scheme == TimeScheme::bdf2 && step_number > 0)
+  // BDF2 needs the previous step to be of the same size; a step of another size (to
+  // land on a comparison time) and the one after it are backward Euler.
+  else if (scheme == TimeScheme::bdf2 && step_number > 0 && dt == previous_step)
     {
       a = 1.5;
       rhs *= 2.0;
@@ -560,7 +562,8 @@ unsigned int FokkerPlanckSolver<dim>::advance(const double dt)
     throw RunError("The density is no longer finite after step " + std::to_string(step_number + 1) +
                    " (t = " + std::to_string(new_time) +
                    "): check Physics/Potential and Time/Time step.");
-  current_time = new_time;
+  current_time  = new_time;
+  previous_step = dt;
   ++step_number;
   update_ghosts();
   return iterations;
@@ -802,6 +805,47 @@ std::string FokkerPlanckSolver<dim>::description() const
   if (physics.potential().depends_on_time())
     out << "; V depends on t: matrices assembled every step";
   return out.str();
+}
+
+template <int dim>
+void FokkerPlanckSolver<dim>::quadrature_measure(
+    const unsigned int                                              n,
+    std::vector<typename Triangulation<dim>::active_cell_iterator> &cells,
+    std::vector<Point<dim>>                                        &points,
+    std::vector<double>                                            &weights) const
+{
+  const QGauss<dim> gauss(n);
+  FEValues<dim>     fe_values(
+      *mapping, fe, gauss, update_values | update_quadrature_points | update_JxW_values);
+  std::vector<double> rho, V(gauss.size());
+  cells.clear(), points.clear(), weights.clear();
+  for (const auto &cell : dof_handler.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        fe_values.reinit(cell);
+        for (unsigned int q = 0; q < gauss.size(); ++q)
+          V[q] = physics.potential().value(fe_values.quadrature_point(q), current_time);
+        evaluate_on_cell(cell, fe_values, V, rho, nullptr);
+        cells.push_back(cell);
+        for (unsigned int q = 0; q < gauss.size(); ++q)
+          {
+            points.push_back(fe_values.quadrature_point(q));
+            weights.push_back(rho[q] * fe_values.JxW(q));
+          }
+      }
+}
+
+template <int dim>
+void FokkerPlanckSolver<dim>::density_at(
+    const typename Triangulation<dim>::active_cell_iterator &cell,
+    const std::vector<Point<dim>>                           &points,
+    std::vector<double>                                     &rho) const
+{
+  evaluate(typename DoFHandler<dim>::active_cell_iterator(
+               &mesh.triangulation(), cell->level(), cell->index(), &dof_handler),
+           points,
+           rho,
+           nullptr);
 }
 
 template class FokkerPlanckSolver<1>;

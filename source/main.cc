@@ -7,6 +7,7 @@
 #include <deal.II/base/mpi.h>
 
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,10 @@ namespace
 const char *usage = R"(usage:
   densityflow PROBLEM.prm [--set "Section/Name=value"]...
       Solve the problem; output goes to Output/Directory (default output/PROBLEM/).
+  densityflow compare PROBLEM.prm --particles FILE... [--time T] [--set ...]
+      Solve the problem once and compare point ensembles written by any code (CSV with
+      a header x[,y[,z]][,weight][,time] and a '# time = ...' line or a time column; or
+      NumPy .npy arrays of shape (N, dim) at --time T) with the density: compare.csv.
   densityflow --print-parameters
       Print every parameter with its default and documentation.
   densityflow --help
@@ -38,8 +43,10 @@ int main(int argc, char **argv)
     {
       std::vector<std::string> arguments(argv + 1, argv + argc);
       std::string              problem_file;
-      std::vector<std::string> overrides;
-      for (std::size_t i = 0; i < arguments.size(); ++i)
+      std::vector<std::string> overrides, ensembles;
+      std::optional<double>    time;
+      const bool               compare = !arguments.empty() && arguments[0] == "compare";
+      for (std::size_t i = compare ? 1 : 0; i < arguments.size(); ++i)
         {
           const std::string &a = arguments[i];
           if (a == "--help" || a == "-h")
@@ -62,6 +69,24 @@ int main(int argc, char **argv)
             }
           else if (a.rfind("--set=", 0) == 0)
             overrides.push_back(a.substr(6));
+          else if (compare && a == "--particles")
+            {
+              while (i + 1 < arguments.size() && arguments[i + 1].rfind("-", 0) != 0)
+                ensembles.push_back(arguments[++i]);
+            }
+          else if (compare && a == "--time")
+            {
+              if (i + 1 == arguments.size())
+                throw InputError("--time needs a value.");
+              try
+                {
+                  time = std::stod(arguments[++i]);
+                }
+              catch (const std::exception &)
+                {
+                  throw InputError("--time '" + arguments[i] + "' is not a number.");
+                }
+            }
           else if (a == "--")
             break; // what follows is for PETSc (-ksp_monitor, -log_view, ...)
           else if (a.rfind("-", 0) == 0)
@@ -74,6 +99,15 @@ int main(int argc, char **argv)
       if (problem_file.empty())
         throw InputError(std::string("No problem file given.\n") + usage);
 
+      if (compare)
+        {
+          compare_problem(ProblemParameters::from_file(problem_file, overrides),
+                          ensembles,
+                          time,
+                          communicator,
+                          std::cout);
+          return 0;
+        }
       run_problem(ProblemParameters::from_file(problem_file, overrides), communicator, std::cout);
       return 0;
     }

@@ -143,6 +143,7 @@ void ProblemParameters::declare_parameters(ParameterHandler &prm)
   LinearSolverParameters::declare_parameters(prm);
   OutputParameters::declare_parameters(prm);
   ParticleParameters::declare_parameters(prm);
+  DistanceParameters::declare_parameters(prm);
 }
 
 void ProblemParameters::parse_parameters(ParameterHandler &prm)
@@ -162,6 +163,7 @@ void ProblemParameters::parse_parameters(ParameterHandler &prm)
   linear_solver.parse_parameters(prm);
   output.parse_parameters(prm);
   particles.parse_parameters(prm);
+  distances.parse_parameters(prm);
 }
 
 ProblemParameters ProblemParameters::from_file(const std::string              &filename,

@@ -1,6 +1,7 @@
 #include <densityflow/exceptions.h>
 #include <densityflow/fokker_planck_solver.h>
 #include <densityflow/particles.h>
+#include <densityflow/point_locator.h>
 
 #include <deal.II/base/quadrature_lib.h>
 #include <deal.II/grid/filtered_iterator.h>
@@ -122,12 +123,7 @@ ParticleEnsemble<dim>::ParticleEnsemble(const ParticleDynamics    dynamics,
         "Particles/Dynamics = probability-flow follows the Fokker-Planck solution; with the "
         "transport model use flow-map (eps = 0) or langevin.");
 
-  handler.initialize(mesh.triangulation(), *mapping, 0);
-  const auto local_boxes = GridTools::compute_mesh_predicate_bounding_box(
-      static_cast<const Triangulation<dim> &>(mesh.triangulation()),
-      std::function<bool(const typename Triangulation<dim>::active_cell_iterator &)>(
-          IteratorFilters::LocallyOwnedCell()));
-  rank_boxes = Utilities::MPI::all_gather(mpi_communicator, local_boxes);
+  locator = std::make_unique<PointLocator<dim>>(mesh, *mapping);
 }
 
 template <int dim>
@@ -277,85 +273,34 @@ void ParticleEnsemble<dim>::sample(const Expression<dim> &rho0)
 template <int dim>
 std::vector<std::size_t> ParticleEnsemble<dim>::locate()
 {
-  // insert_global_particles finds each point's owner through the ranks' bounding boxes,
-  // however far the particle has moved; points outside every cell are dropped. It
-  // returns, per sending rank, the indices (in the sender's arrays) of the particles
-  // this rank now owns, and numbers each particle by its place in the concatenation of
-  // all ranks' arrays. The particles' own ids and data travel separately: deal.II 9.4
-  // exchanges given ids and properties with collective calls that ranks without
-  // particles skip.
-  handler.clear();
-  const auto         found      = handler.insert_global_particles(x, rank_boxes);
-  const unsigned int rank       = Utilities::MPI::this_mpi_process(mpi_communicator);
-  const auto         n_per_rank = Utilities::MPI::all_gather(mpi_communicator, x.size());
-  std::vector<types::particle_index> first_index(n_per_rank.size(), 0);
-  for (unsigned int r = 1; r < n_per_rank.size(); ++r)
-    first_index[r] = first_index[r - 1] + n_per_rank[r - 1];
-
-  // 1. Tell every sender which of its particles arrived here.
-  std::map<unsigned int, std::vector<types::global_dof_index>> arrived;
-  for (const auto &[sender, indices] : found)
-    arrived[sender] = std::vector<types::global_dof_index>(indices.begin(), indices.end());
-  std::map<unsigned int, std::vector<types::global_dof_index>> delivered =
-      arrived.count(rank)
-          ? std::map<unsigned int, std::vector<types::global_dof_index>>{{rank, arrived[rank]}}
-          : std::map<unsigned int, std::vector<types::global_dof_index>>{};
-  arrived.erase(rank);
-  for (auto &[owner, indices] : Utilities::MPI::some_to_some(mpi_communicator, arrived))
-    delivered[owner] = std::move(indices);
-
-  // 2. Send the data of the delivered particles to their new owners: the number deal.II
-  //    gave the particle, its id, log rho, start, start velocity.
-  constexpr unsigned int                      stride = 3 + 2 * dim;
-  std::map<unsigned int, std::vector<double>> data;
-  std::vector<bool>                           was_found(x.size(), false);
-  for (const auto &[owner, indices] : delivered)
-    for (const auto k : indices)
-      {
-        was_found[k]             = true;
-        std::vector<double> &out = data[owner];
-        out.push_back(static_cast<double>(first_index[rank] + k));
-        out.push_back(static_cast<double>(id[k]));
-        out.push_back(log_rho[k]);
-        for (unsigned int d = 0; d < dim; ++d)
-          out.push_back(start[k][d]);
-        for (unsigned int d = 0; d < dim; ++d)
-          out.push_back(start_velocity[k][d]);
-      }
-  std::vector<std::size_t> outside;
+  if (located)
+    return {};
+  // The data that travel with a particle: id, log rho, start, start velocity.
+  constexpr unsigned int stride = 2 + 2 * dim;
+  std::vector<double>    data;
+  data.reserve(x.size() * stride);
   for (std::size_t k = 0; k < x.size(); ++k)
-    if (!was_found[k])
-      outside.push_back(k);
-  std::map<unsigned int, std::vector<double>> received;
-  if (data.count(rank))
-    received[rank] = data[rank];
-  data.erase(rank);
-  for (auto &[sender, values] : Utilities::MPI::some_to_some(mpi_communicator, data))
-    received[sender] = std::move(values);
-  std::map<types::particle_index, const double *> by_index;
-  for (const auto &[sender, values] : received)
-    for (std::size_t k = 0; k < values.size(); k += stride)
-      by_index[static_cast<types::particle_index>(values[k])] = &values[k + 1];
-
-  // 3. This rank's particles are now those in its cells, in the handler's order.
-  x.clear(), id.clear(), log_rho.clear(), start.clear(), start_velocity.clear(),
-      located_cells.clear();
-  for (const auto &particle : handler)
     {
-      const double *values = by_index.at(particle.get_id());
-      x.push_back(particle.get_location());
-      id.push_back(static_cast<std::uint64_t>(values[0]));
-      log_rho.push_back(values[1]);
-      Point<dim>     s;
-      Tensor<1, dim> v;
+      data.push_back(static_cast<double>(id[k]));
+      data.push_back(log_rho[k]);
+      for (unsigned int d = 0; d < dim; ++d)
+        data.push_back(start[k][d]);
+      for (unsigned int d = 0; d < dim; ++d)
+        data.push_back(start_velocity[k][d]);
+    }
+  const std::vector<std::size_t> outside = locator->locate(x, data, stride, located_cells);
+  id.resize(x.size()), log_rho.resize(x.size()), start.resize(x.size()),
+      start_velocity.resize(x.size());
+  for (std::size_t k = 0; k < x.size(); ++k)
+    {
+      const double *values = &data[k * stride];
+      id[k]                = static_cast<std::uint64_t>(values[0]);
+      log_rho[k]           = values[1];
       for (unsigned int d = 0; d < dim; ++d)
         {
-          s[d] = values[2 + d];
-          v[d] = values[2 + dim + d];
+          start[k][d]          = values[2 + d];
+          start_velocity[k][d] = values[2 + dim + d];
         }
-      start.push_back(s);
-      start_velocity.push_back(v);
-      located_cells.push_back(particle.get_surrounding_cell());
     }
   const std::uint64_t now = Utilities::MPI::sum<std::uint64_t>(x.size(), mpi_communicator);
   lost += n_global - now;
@@ -491,6 +436,7 @@ void ParticleEnsemble<dim>::advance(const double dt, const DensitySolver<dim> *s
           x[k] = start[k] + dt * start_velocity[k];
           reflect(x[k]);
         }
+      located = false;
       locate();
       const std::vector<Tensor<1, dim>> v = probability_flow_velocities(solver);
       for (std::size_t k = 0; k < x.size(); ++k)
@@ -646,7 +592,10 @@ void ParticleEnsemble<dim>::step(const double dt)
       lost -= returned;
       n_global += returned;
       if (returned > 0)
-        locate();
+        {
+          located = false; // the returned particles have no cells yet
+          locate();
+        }
     }
 }
 

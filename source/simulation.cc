@@ -1,5 +1,6 @@
 #include <densityflow/exceptions.h>
 #include <densityflow/fokker_planck_solver.h>
+#include <densityflow/point_locator.h>
 #include <densityflow/simulation.h>
 #include <densityflow/transport_solver.h>
 
@@ -81,6 +82,20 @@ Simulation<dim>::Simulation(const ProblemParameters &parameters,
                 << ensembles.back()->n_particles() << " particles from the initial density"
                 << std::endl;
         }
+      if (!ensembles.empty())
+        {
+          comparison = std::make_unique<DensityComparison<dim>>(
+              parameters.distances, parameters.discretization.degree + 2, communicator);
+          if (run_directory && Utilities::MPI::this_mpi_process(communicator) == 0)
+            {
+              comparison_file =
+                  std::make_unique<std::ofstream>(run_directory->path() + "/particles-vs-pde.csv");
+              const auto columns = distance_columns(dim);
+              for (std::size_t c = 0; c < columns.size(); ++c)
+                *comparison_file << (c ? "," : "") << columns[c];
+              *comparison_file << std::endl;
+            }
+        }
       if (run_directory && !ensembles.empty())
         particle_output = std::make_unique<ParticleOutput<dim>>(
             run_directory->path(), parameters.particles.write_csv, communicator);
@@ -105,6 +120,8 @@ void Simulation<dim>::write_output(const unsigned int step, const unsigned int i
   diagnostics_->add(density_solver->time(), step, s, iterations, wall);
   if (density_output)
     density_output->write(*density_solver, exact_solution.get());
+  if (comparison)
+    compare_particles(s);
   if (particle_output)
     particle_output->write(ensembles, *density_solver);
 
@@ -134,6 +151,117 @@ void Simulation<dim>::write_output(const unsigned int step, const unsigned int i
 }
 
 template <int dim>
+void Simulation<dim>::compare_particles(const DensityStatistics<dim> &density)
+{
+  for (auto &ensemble : ensembles)
+    {
+      ensemble->locate();
+      const std::vector<double> weights(ensemble->positions().size(), 1.0);
+      const bool                carried = ensemble->dynamics() == ParticleDynamics::flow_map;
+      EnsembleDistances         d       = comparison->compare(*density_solver,
+                                                density,
+                                                ensemble->positions(),
+                                                weights,
+                                                ensemble->cells(),
+                                                ensemble->n_lost(),
+                                                carried ? &ensemble->log_densities() : nullptr);
+      d.ensemble                        = to_string(ensemble->dynamics());
+      particle_distances.push_back(d);
+      if (comparison_file)
+        {
+          const auto row = distance_row(d, dim);
+          for (std::size_t c = 0; c < row.size(); ++c)
+            *comparison_file << (c ? "," : "") << row[c];
+          *comparison_file << std::endl;
+        }
+    }
+}
+
+template <int dim>
+void Simulation<dim>::compare_ensembles(std::vector<EnsembleSnapshot<dim>> new_snapshots)
+{
+  snapshots = std::move(new_snapshots);
+  std::stable_sort(snapshots.begin(), snapshots.end(), [](const auto &a, const auto &b) {
+    return a.time < b.time;
+  });
+  next_snapshot = 0;
+  if (!comparison)
+    comparison = std::make_unique<DensityComparison<dim>>(
+        parameters.distances, parameters.discretization.degree + 2, mpi_communicator);
+  if (run_directory && Utilities::MPI::this_mpi_process(mpi_communicator) == 0)
+    {
+      compare_file       = std::make_unique<std::ofstream>(run_directory->path() + "/compare.csv");
+      const auto columns = distance_columns(dim);
+      for (std::size_t c = 0; c < columns.size(); ++c)
+        *compare_file << (c ? "," : "") << columns[c];
+      *compare_file << std::endl;
+    }
+}
+
+template <int dim>
+void Simulation<dim>::compare_snapshots()
+{
+  const double                 t       = density_solver->time();
+  const DensityStatistics<dim> density = density_solver->statistics(nullptr);
+  const auto                   mapping = mesh_->make_mapping(1);
+  PointLocator<dim>            locator(*mesh_, *mapping);
+  const bool                   root = Utilities::MPI::this_mpi_process(mpi_communicator) == 0;
+  while (next_snapshot < snapshots.size() &&
+         snapshots[next_snapshot].time <= t + 1e-9 * std::max(1.0, t))
+    {
+      // Every rank read the files (so that all saw the same errors); rank 0's copy is
+      // handed to the ranks that own the points' cells.
+      const EnsembleSnapshot<dim> &snapshot = snapshots[next_snapshot++];
+      std::vector<Point<dim>>      points;
+      std::vector<double>          weights;
+      std::vector<typename Triangulation<dim>::active_cell_iterator> cells;
+      if (root)
+        {
+          points  = snapshot.points;
+          weights = snapshot.weights;
+        }
+      const std::uint64_t outside = Utilities::MPI::sum<std::uint64_t>(
+          locator.locate(points, weights, 1, cells).size(), mpi_communicator);
+      EnsembleDistances d =
+          comparison->compare(*density_solver, density, points, weights, cells, outside);
+      d.time     = snapshot.time;
+      d.ensemble = snapshot.source;
+      snapshot_distances.push_back(d);
+
+      const auto row = distance_row(d, dim);
+      if (compare_file)
+        {
+          for (std::size_t c = 0; c < row.size(); ++c)
+            *compare_file << (c ? "," : "") << row[c];
+          *compare_file << std::endl;
+        }
+      if (snapshot_distances.size() == 1)
+        {
+          const auto columns = distance_columns(dim);
+          pcout << "ensembles against the density:" << std::endl;
+          for (std::size_t c = 0; c < columns.size(); ++c)
+            pcout << (c == 1 ? "  " : "") << std::setw(c == 1 ? 0 : 12) << columns[c].substr(0, 11)
+                  << (c == 1 ? "  " : "");
+          pcout << std::endl;
+        }
+      for (std::size_t c = 0; c < row.size(); ++c)
+        {
+          if (c == 1)
+            pcout << "  " << row[c] << "  ";
+          else if (row[c].empty())
+            pcout << std::setw(12) << "-";
+          else
+            {
+              std::ostringstream cell;
+              cell << std::setprecision(c == 2 || c == 3 ? 12 : 4) << std::stod(row[c]);
+              pcout << std::setw(12) << cell.str();
+            }
+        }
+      pcout << std::endl;
+    }
+}
+
+template <int dim>
 void Simulation<dim>::run()
 {
   try
@@ -149,6 +277,8 @@ void Simulation<dim>::run()
             << interval << std::endl;
 
       write_output(0, 0);
+      if (next_snapshot < snapshots.size() && snapshots[next_snapshot].time <= 0)
+        compare_snapshots();
       unsigned int iterations = 0, total_iterations = 0, step = 0, output_count = 1;
       const double loop_start     = MPI_Wtime();
       double       output_seconds = 0;
@@ -159,6 +289,11 @@ void Simulation<dim>::run()
           double       dt          = density_solver->time_step();
           if (density_solver->adjustable_time_step() && t + dt > next_output * (1 - 1e-12))
             dt = next_output - t;
+          // Every solver lands exactly on the times of ensembles to compare.
+          if (next_snapshot < snapshots.size() &&
+              t + dt > snapshots[next_snapshot].time * (1 - 1e-12) &&
+              snapshots[next_snapshot].time > t * (1 + 1e-12))
+            dt = snapshots[next_snapshot].time - t;
           for (auto &ensemble : ensembles)
             ensemble->prepare_step(density_solver.get());
           iterations += density_solver->advance(dt);
@@ -166,6 +301,9 @@ void Simulation<dim>::run()
             ensemble->advance(dt, density_solver.get());
           ++step;
           const double reached = density_solver->time();
+          if (next_snapshot < snapshots.size() &&
+              reached >= snapshots[next_snapshot].time * (1 - 1e-12))
+            compare_snapshots();
           if (reached >= next_output - 1e-9 * dt || reached >= end_time * (1 - 1e-12))
             {
               const double t0 = MPI_Wtime();
@@ -192,6 +330,32 @@ void Simulation<dim>::run()
             << " DoF-steps/s); output and diagnostics " << output_seconds << " s; total "
             << MPI_Wtime() - start_time << " s" << std::endl
             << "solver: " << density_solver->description() << std::endl;
+      if (!particle_distances.empty())
+        {
+          // The particle systems against rho_h at the end time.
+          pcout << "particles against the density at t = " << density_solver->time() << ":"
+                << std::endl;
+          const auto columns = distance_columns(dim);
+          pcout << "  " << std::left << std::setw(17) << "ensemble" << std::right;
+          for (std::size_t c = 4; c < columns.size(); ++c)
+            pcout << std::setw(12) << columns[c].substr(0, 11);
+          pcout << std::endl;
+          for (std::size_t k = particle_distances.size() - ensembles.size();
+               k < particle_distances.size();
+               ++k)
+            {
+              const auto row = distance_row(particle_distances[k], dim);
+              pcout << "  " << std::left << std::setw(17) << row[1] << std::right;
+              for (std::size_t c = 4; c < row.size(); ++c)
+                {
+                  const double       value = row[c].empty() ? std::nan("") : std::stod(row[c]);
+                  std::ostringstream cell;
+                  cell << std::scientific << std::setprecision(3) << value;
+                  pcout << std::setw(12) << (row[c].empty() ? "-" : cell.str());
+                }
+              pcout << std::endl;
+            }
+        }
       if (run_directory)
         {
           run_directory->mark_completed();
@@ -211,6 +375,18 @@ template <int dim>
 const Diagnostics &Simulation<dim>::diagnostics() const
 {
   return *diagnostics_;
+}
+
+template <int dim>
+const std::vector<EnsembleDistances> &Simulation<dim>::ensemble_distances() const
+{
+  return snapshot_distances;
+}
+
+template <int dim>
+const std::vector<EnsembleDistances> &Simulation<dim>::distances() const
+{
+  return particle_distances;
 }
 
 template <int dim>
@@ -235,6 +411,49 @@ template <int dim>
 const Mesh<dim> &Simulation<dim>::mesh() const
 {
   return *mesh_;
+}
+
+namespace
+{
+template <int dim>
+void compare_in(const ProblemParameters        &parameters,
+                const std::vector<std::string> &files,
+                const std::optional<double>    &time,
+                const MPI_Comm                  communicator,
+                std::ostream                   &log)
+{
+  std::vector<EnsembleSnapshot<dim>> snapshots;
+  for (const std::string &file : files)
+    for (auto &s : read_ensembles<dim>(file, time, parameters.time.end_time))
+      snapshots.push_back(std::move(s));
+  // The problem's own particles have no part in comparing other codes' ensembles.
+  ProblemParameters without_particles = parameters;
+  without_particles.particles.number  = 0;
+  Simulation<dim> simulation(without_particles, communicator, log);
+  simulation.compare_ensembles(std::move(snapshots));
+  simulation.run();
+}
+} // namespace
+
+void compare_problem(const ProblemParameters        &parameters,
+                     const std::vector<std::string> &files,
+                     const std::optional<double>    &time,
+                     const MPI_Comm                  communicator,
+                     std::ostream                   &log)
+{
+  if (files.empty())
+    throw InputError("compare needs ensembles: --particles FILE...");
+  switch (parameters.dimension)
+    {
+      case 1:
+        compare_in<1>(parameters, files, time, communicator, log);
+        break;
+      case 2:
+        compare_in<2>(parameters, files, time, communicator, log);
+        break;
+      default:
+        compare_in<3>(parameters, files, time, communicator, log);
+    }
 }
 
 void run_problem(const ProblemParameters &parameters,

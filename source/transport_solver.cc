@@ -771,7 +771,8 @@ unsigned int TransportSolver<dim>::advance_implicit(const double dt)
   PETScWrappers::MPI::Vector source(solution_vector), rhs(solution_vector), work(solution_vector);
   assemble_inflow(t_new, source);
 
-  const bool   bdf2 = scheme == TimeScheme::bdf2 && step_number > 0;
+  // BDF2 needs the previous step to be of the same size (see the Fokker-Planck solver).
+  const bool   bdf2 = scheme == TimeScheme::bdf2 && step_number > 0 && dt == previous_step;
   const double a = bdf2 ? 1.5 : 1.0, b = scheme == TimeScheme::crank_nicolson ? dt / 2 : dt;
   mass_matrix.vmult(rhs, solution_vector);
   if (bdf2)
@@ -844,6 +845,7 @@ unsigned int TransportSolver<dim>::advance(const double dt)
                    " (t = " + std::to_string(current_time + dt) +
                    "): check Physics/Velocity and the time step.");
   current_time += dt;
+  previous_step = dt;
   ++step_number;
   ghosted_solution = solution_vector;
   return iterations;
@@ -1100,6 +1102,48 @@ std::string TransportSolver<dim>::description() const
           : physics.drift_is_separable()   ? "; b = f(t) w(x): operator assembled once for w and -w"
                                            : "; b depends on t: operator assembled at every stage");
   return out.str();
+}
+
+template <int dim>
+void TransportSolver<dim>::quadrature_measure(
+    const unsigned int                                              n,
+    std::vector<typename Triangulation<dim>::active_cell_iterator> &cells,
+    std::vector<Point<dim>>                                        &points,
+    std::vector<double>                                            &weights) const
+{
+  const QGauss<dim> gauss(n);
+  FEValues<dim>     fe_values(
+      *mapping, fe, gauss, update_values | update_quadrature_points | update_JxW_values);
+  std::vector<double> rho(gauss.size());
+  cells.clear(), points.clear(), weights.clear();
+  for (const auto &cell : dof_handler.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        fe_values.reinit(cell);
+        fe_values.get_function_values(ghosted_solution, rho);
+        cells.push_back(cell);
+        for (unsigned int q = 0; q < gauss.size(); ++q)
+          {
+            points.push_back(fe_values.quadrature_point(q));
+            weights.push_back(rho[q] * fe_values.JxW(q));
+          }
+      }
+}
+
+template <int dim>
+void TransportSolver<dim>::density_at(const typename Triangulation<dim>::active_cell_iterator &cell,
+                                      const std::vector<Point<dim>> &points,
+                                      std::vector<double>           &rho) const
+{
+  const typename DoFHandler<dim>::active_cell_iterator dof_cell(
+      &mesh.triangulation(), cell->level(), cell->index(), &dof_handler);
+  std::vector<Point<dim>> unit_points(points.size());
+  for (unsigned int q = 0; q < points.size(); ++q)
+    unit_points[q] = mapping->transform_real_to_unit_cell(cell, points[q]);
+  FEValues<dim> fe_values(*mapping, fe, Quadrature<dim>(unit_points), update_values);
+  fe_values.reinit(dof_cell);
+  rho.resize(points.size());
+  fe_values.get_function_values(ghosted_solution, rho);
 }
 
 template class TransportSolver<1>;

@@ -249,3 +249,18 @@ TEST_F(BadInput, VelocityForTheFokkerPlanckModel)
               {{"set Diffusion = 0.5", "set Velocity = -y; x\n  set Diffusion = 0.5"}}),
       "Physics/Velocity is for Model = transport");
 }
+
+TEST_F(BadInput, CompareWithBadEnsembles)
+{
+  problem("compare", {});
+  std::ofstream(work + "/wrong-dimension.csv") << "# time = 0.01\nx,y,z\n0,0,0\n";
+  std::ofstream(work + "/nan.csv") << "# time = 0.01\nx,y\n0,nan\n";
+  expect_clean_failure("compare compare.prm --particles wrong-dimension.csv",
+                       "wrong-dimension.csv, line 2: the column 'z' is a coordinate that a 2D "
+                       "problem does not have");
+  expect_clean_failure("compare compare.prm --particles nan.csv",
+                       "nan.csv, line 3: 'nan' is not a finite number");
+  expect_clean_failure("compare compare.prm --particles missing.npy --time 0.01",
+                       "--particles: cannot open 'missing.npy'");
+  expect_clean_failure("compare compare.prm", "compare needs ensembles");
+}

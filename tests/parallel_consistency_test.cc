@@ -175,3 +175,72 @@ TEST(ParallelConsistency, ParticleEnsembles)
       EXPECT_LE(worst, 1e-12) << "system/time " << s;
     }
 }
+
+// The distances between particle systems and rho_h agree on 1 and 2 ranks to 1e-10.
+TEST(ParallelConsistency, Distances)
+{
+  for (const unsigned int dim : {1u, 2u})
+    {
+      OuProblem p;
+      p.dim        = dim;
+      p.refinement = dim == 1 ? 7 : 4;
+      p.end_time   = 0.2;
+      p.time_step  = 0.05;
+      p.interval   = 0.1;
+      const std::string prm =
+          p.text() +
+          "subsection Particles\n set Number = 2000\n set Dynamics = flow-map, langevin\nend\n";
+      const auto distances = [&](const MPI_Comm communicator) {
+        std::ostringstream      log;
+        const ProblemParameters parameters =
+            ProblemParameters::from_string(prm, {"Output/Write files=false"});
+        std::vector<std::vector<double>> rows;
+        const auto                       collect = [&](auto &simulation) {
+          simulation.run();
+          for (const auto &d : simulation.distances())
+            rows.push_back({d.time,
+                            double(d.n_particles),
+                            d.mean_error,
+                            d.covariance_error,
+                            d.histogram_tv,
+                            d.energy_distance,
+                            d.energy_distance_error,
+                            d.w1,
+                            d.w2,
+                            d.sliced_w2,
+                            d.sliced_w2_error,
+                            d.density_error_max,
+                            d.density_error_mean});
+        };
+        if (dim == 1)
+          {
+            Simulation<1> simulation(parameters, communicator, log);
+            collect(simulation);
+          }
+        else
+          {
+            Simulation<2> simulation(parameters, communicator, log);
+            collect(simulation);
+          }
+        return rows;
+      };
+      const auto                       two = distances(MPI_COMM_WORLD);
+      std::vector<std::vector<double>> one;
+      if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+        one = distances(MPI_COMM_SELF);
+      one = Utilities::MPI::broadcast(MPI_COMM_WORLD, one, 0);
+      ASSERT_EQ(one.size(), two.size());
+      ASSERT_EQ(one.size(), 6u); // 3 output times, 2 systems
+      for (std::size_t r = 0; r < one.size(); ++r)
+        for (std::size_t c = 0; c < one[r].size(); ++c)
+          {
+            if (std::isnan(two[r][c]))
+              {
+                EXPECT_TRUE(std::isnan(one[r][c]));
+                continue;
+              }
+            EXPECT_NEAR(one[r][c], two[r][c], 1e-10 * std::max(1.0, std::abs(two[r][c])))
+                << dim << "D, row " << r << ", column " << c;
+          }
+    }
+}

@@ -299,7 +299,9 @@ TEST(Particles, ProbabilityFlowFollowsTheExactFlowMap)
               << worst << std::endl;
   EXPECT_LT((mean_reached - mean_mapped).norm(), 1e-3);
   EXPECT_LT((cov_reached - cov_mapped).norm(), 1e-3);
-  EXPECT_LT(worst, 2e-2); // tail particles see the less accurate grad log rho_h
+  // Tail particles see the less accurate grad log rho_h (measured 0.012); evaluating the
+  // corrector velocity in the predictor's stale cells doubles this.
+  EXPECT_LT(worst, 1.6e-2);
 }
 
 // Reflecting walls keep the uniform density uniform and lose nothing: pure diffusion on

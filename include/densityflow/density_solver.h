@@ -111,6 +111,21 @@ public:
   /** The time of the current density. */
   virtual double time() const = 0;
 
+  /**
+   * rho_h as a weighted point measure: for each locally owned cell (in @p cells), the
+   * n^dim Gauss points (consecutive in @p points) and the weights rho_h JxW there.
+   */
+  virtual void
+  quadrature_measure(const unsigned int                                              n,
+                     std::vector<typename Triangulation<dim>::active_cell_iterator> &cells,
+                     std::vector<Point<dim>>                                        &points,
+                     std::vector<double> &weights) const = 0;
+
+  /** rho_h at @p points (real coordinates) of the locally owned @p cell. */
+  virtual void density_at(const typename Triangulation<dim>::active_cell_iterator &cell,
+                          const std::vector<Point<dim>>                           &points,
+                          std::vector<double>                                     &rho) const = 0;
+
   /** The diagnostics of the current density; @p exact may be null. */
   virtual DensityStatistics<dim> statistics(const Expression<dim> *exact) const = 0;
 

@@ -69,6 +69,13 @@ public:
   double                  time_step() const override;
   double                  time() const override;
   DensityStatistics<dim>  statistics(const Expression<dim> *exact) const override;
+  void                    quadrature_measure(const unsigned int                                              n,
+                                             std::vector<typename Triangulation<dim>::active_cell_iterator> &cells,
+                                             std::vector<Point<dim>>                                        &points,
+                                             std::vector<double> &weights) const override;
+  void                    density_at(const typename Triangulation<dim>::active_cell_iterator &cell,
+                                     const std::vector<Point<dim>>                           &points,
+                                     std::vector<double>                                     &rho) const override;
   void fill_output(DataOut<dim> &data_out, const Expression<dim> *exact) const override;
 
   /**
@@ -150,8 +157,9 @@ private:
   PETScWrappers::MPI::Vector stiffness_solution;
   PETScWrappers::MPI::Vector ghosted_solution;
 
-  double       current_time = 0;
-  unsigned int step_number  = 0;
+  double       current_time  = 0;
+  unsigned int step_number   = 0;
+  double       previous_step = 0;
 
   /** FEValues at DataOut's patch points, made at the first output. */
   mutable std::unique_ptr<FEValues<dim>> patch_values;

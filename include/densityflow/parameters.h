@@ -1,6 +1,7 @@
 #pragma once
 
 #include <densityflow/discretization.h>
+#include <densityflow/distances.h>
 #include <densityflow/expression.h>
 #include <densityflow/linear_solver.h>
 #include <densityflow/mesh.h>
@@ -44,6 +45,7 @@ struct ProblemParameters
   LinearSolverParameters   linear_solver;
   OutputParameters         output;
   ParticleParameters       particles;
+  DistanceParameters       distances;
 
   /** The complete parameter file of this run, with every value in effect. */
   std::string effective_parameters;

@@ -21,6 +21,9 @@ namespace densityflow
 {
 using namespace dealii;
 
+template <int dim>
+class PointLocator;
+
 /** How the particles of one system move: the Lagrangian side of an equation. */
 enum class ParticleDynamics
 {
@@ -154,16 +157,15 @@ private:
   /** The probability-flow velocity at the (located) particles. */
   std::vector<Tensor<1, dim>> probability_flow_velocities(const DensitySolver<dim> *solver) const;
 
-  const ParticleDynamics                     kind;
-  const unsigned int                         system_index;
-  const ParticleParameters                   parameters;
-  const Mesh<dim>                           &mesh;
-  const Physics<dim>                        &physics;
-  MPI_Comm                                   mpi_communicator;
-  ParticleRandom                             random;
-  std::unique_ptr<Mapping<dim>>              mapping;
-  Particles::ParticleHandler<dim>            handler;
-  std::vector<std::vector<BoundingBox<dim>>> rank_boxes;
+  const ParticleDynamics             kind;
+  const unsigned int                 system_index;
+  const ParticleParameters           parameters;
+  const Mesh<dim>                   &mesh;
+  const Physics<dim>                &physics;
+  MPI_Comm                           mpi_communicator;
+  ParticleRandom                     random;
+  std::unique_ptr<Mapping<dim>>      mapping;
+  std::unique_ptr<PointLocator<dim>> locator;
 
   std::vector<Point<dim>>    x;
   std::vector<std::uint64_t> id;

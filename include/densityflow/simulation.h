@@ -3,6 +3,7 @@
 #include <densityflow/density_output.h>
 #include <densityflow/density_solver.h>
 #include <densityflow/diagnostics.h>
+#include <densityflow/ensemble_reader.h>
 #include <densityflow/mesh.h>
 #include <densityflow/output.h>
 #include <densityflow/parameters.h>
@@ -12,7 +13,9 @@
 
 #include <deal.II/base/conditional_ostream.h>
 
+#include <fstream>
 #include <memory>
+#include <optional>
 #include <ostream>
 
 namespace densityflow
@@ -55,11 +58,27 @@ public:
   const DensitySolver<dim> &solver() const;
   const Mesh<dim>          &mesh() const;
 
+  /**
+   * Compares @p snapshots, point ensembles of any code, with rho_h at their times:
+   * the run stops exactly there (compare.csv, and a table on the screen). Before run().
+   */
+  void compare_ensembles(std::vector<EnsembleSnapshot<dim>> snapshots);
+
+  /** The distances of the ensembles of compare_ensembles(), in the order computed. */
+  const std::vector<EnsembleDistances> &ensemble_distances() const;
+
+  /** The distances of the particle systems to rho_h at every output time. */
+  const std::vector<EnsembleDistances> &distances() const;
+
   /** The particle systems of the run (Particles/Dynamics), empty without particles. */
   const std::vector<std::unique_ptr<ParticleEnsemble<dim>>> &particle_systems() const;
 
 private:
   void write_output(const unsigned int step, const unsigned int iterations);
+  /** Compares each particle system with rho_h (particles-vs-pde.csv). */
+  void compare_particles(const DensityStatistics<dim> &density);
+  /** Compares the external ensembles of the current time with rho_h (compare.csv). */
+  void compare_snapshots();
 
   const ProblemParameters                             parameters;
   MPI_Comm                                            mpi_communicator;
@@ -74,9 +93,26 @@ private:
   std::unique_ptr<DensityOutput<dim>>                 density_output;
   std::vector<std::unique_ptr<ParticleEnsemble<dim>>> ensembles;
   std::unique_ptr<ParticleOutput<dim>>                particle_output;
+  std::unique_ptr<DensityComparison<dim>>             comparison;
+  std::unique_ptr<std::ofstream>                      comparison_file;
+  std::vector<EnsembleDistances>                      particle_distances;
+  std::vector<EnsembleSnapshot<dim>>                  snapshots;
+  std::size_t                                         next_snapshot = 0;
+  std::vector<EnsembleDistances>                      snapshot_distances;
+  std::unique_ptr<std::ofstream>                      compare_file;
   double                                              start_time;
   RunTiming                                           run_timing;
 };
+
+/**
+ * Solves @p parameters once and compares the ensembles in @p files (CSV or .npy, see
+ * read_ensembles(); @p time for files that do not carry theirs) with rho_h.
+ */
+void compare_problem(const ProblemParameters        &parameters,
+                     const std::vector<std::string> &files,
+                     const std::optional<double>    &time,
+                     const MPI_Comm                  communicator,
+                     std::ostream                   &log);
 
 /** Runs @p parameters in their dimension (the `Dimension` parameter). */
 void run_problem(const ProblemParameters &parameters,

@@ -65,6 +65,13 @@ public:
   bool                    adjustable_time_step() const override;
   double                  time() const override;
   DensityStatistics<dim>  statistics(const Expression<dim> *exact) const override;
+  void                    quadrature_measure(const unsigned int                                              n,
+                                             std::vector<typename Triangulation<dim>::active_cell_iterator> &cells,
+                                             std::vector<Point<dim>>                                        &points,
+                                             std::vector<double> &weights) const override;
+  void                    density_at(const typename Triangulation<dim>::active_cell_iterator &cell,
+                                     const std::vector<Point<dim>>                           &points,
+                                     std::vector<double>                                     &rho) const override;
   void fill_output(DataOut<dim> &data_out, const Expression<dim> *exact) const override;
 
   /** The largest CFL number for which SSP-RK3 with the limiter keeps rho >= 0. */
@@ -169,6 +176,7 @@ private:
 
   double       current_time        = 0;
   unsigned int step_number         = 0;
+  double       previous_step       = 0;
   double       outflow             = 0;
   double       last_outflow_change = 0;
 

@@ -1,0 +1,345 @@
+// Distances between ensembles and the density against closed forms: W2 of a Gaussian
+// sample (N^{-1/2}) and between Gaussians (Bures), the energy distance of an exact
+// sample (its expectation E|X - X'| / N) and between Gaussians, the histogram total
+// variation (binomial standard error); files read as CSV and .npy give the same
+// distances as the points in memory, and bad files are refused.
+#include <densityflow/distances.h>
+#include <densityflow/ensemble_reader.h>
+#include <densityflow/exceptions.h>
+#include <densityflow/point_locator.h>
+#include <densityflow/random.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <test_tools.h>
+
+using namespace densityflow;
+using namespace densityflow::testing;
+
+namespace
+{
+bool root()
+{
+  return Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0;
+}
+
+/** A problem whose density is N(m, s^2) at t = 0 (and stays so: rho0 = pi). */
+std::string gaussian_problem(const unsigned int dim, const double m, const double s)
+{
+  std::ostringstream prm;
+  prm.precision(17);
+  const double L = std::abs(m) + 7 * s;
+  prm << "set Dimension = " << dim << "\nset Constants = m = " << m << ", s = " << s << "\n"
+      << "subsection Mesh\n set Lower corner = " << -L << ", " << -L << ", " << -L
+      << "\n set Upper corner = " << L << ", " << L << ", " << L
+      << "\n set Refinement = " << (dim == 1 ? 8 : 5) << "\nend\n"
+      << "subsection Physics\n set Potential = ((x - m)^2" << (dim > 1 ? " + (y - m)^2" : "")
+      << ") / (2 * s^2)\n"
+      << " set Diffusion = 1\nend\n"
+      << "subsection Initial density\n set Expression = exp(-((x - m)^2"
+      << (dim > 1 ? " + (y - m)^2" : "") << ") / (2 * s^2))\nend\n"
+      << "subsection Discretization\n set Degree = 2\nend\n";
+  return prm.str();
+}
+
+/** N(m, s^2 I) points, drawn on rank 0 from the stream @p seed. */
+template <int dim>
+std::vector<Point<dim>>
+gaussian_sample(const std::size_t n, const double m, const double s, const std::uint64_t seed)
+{
+  std::vector<Point<dim>> points;
+  if (!root())
+    return points;
+  const ParticleRandom random(seed);
+  double               z[4];
+  for (std::size_t i = 0; i < n; ++i)
+    {
+      random.normals(i, 0, 0, z);
+      Point<dim> p;
+      for (unsigned int d = 0; d < dim; ++d)
+        p[d] = m + s * z[d];
+      points.push_back(p);
+    }
+  return points;
+}
+
+/** The distances of (rank 0's) @p points, with unit weights, to the density of @p s. */
+template <int dim>
+EnsembleDistances
+distances(const Simulation<dim> &s, std::vector<Point<dim>> points, unsigned int projections = 100)
+{
+  const auto                                                     mapping = s.mesh().make_mapping(1);
+  PointLocator<dim>                                              locator(s.mesh(), *mapping);
+  std::vector<double>                                            weights(points.size(), 1.0);
+  std::vector<typename Triangulation<dim>::active_cell_iterator> cells;
+  const std::uint64_t outside = Utilities::MPI::sum<std::uint64_t>(
+      locator.locate(points, weights, 1, cells).size(), MPI_COMM_WORLD);
+  DistanceParameters parameters;
+  parameters.projections = projections;
+  const DensityComparison<dim> comparison(parameters, 4, MPI_COMM_WORLD);
+  return comparison.compare(
+      s.solver(), s.solver().statistics(nullptr), points, weights, cells, outside);
+}
+
+template <int dim>
+std::unique_ptr<Simulation<dim>> density(const std::string &prm)
+{
+  static std::ostringstream log;
+  return std::make_unique<Simulation<dim>>(
+      ProblemParameters::from_string(prm, {"Output/Write files=false"}), MPI_COMM_WORLD, log);
+}
+} // namespace
+
+// E W2(mu_N, mu) ~ sqrt(log log N / N) for a Gaussian: slope about -0.47 over N = 1e2..1e5.
+TEST(Distances, WassersteinOfAGaussianSampleFallsLikeOneOverSqrtN)
+{
+  const auto          s = density<1>(gaussian_problem(1, 0, 1));
+  std::vector<double> n_values, w2_values, w1_values;
+  for (const std::size_t n : {100, 1000, 10000, 100000})
+    {
+      const unsigned int repeats = n >= 100000 ? 3 : 10;
+      double             w1 = 0, w2 = 0;
+      for (unsigned int r = 0; r < repeats; ++r)
+        {
+          const EnsembleDistances d = distances<1>(*s, gaussian_sample<1>(n, 0, 1, 1000 * n + r));
+          w1 += d.w1 / repeats;
+          w2 += d.w2 / repeats;
+        }
+      n_values.push_back(std::log(double(n)));
+      w1_values.push_back(std::log(w1));
+      w2_values.push_back(std::log(w2));
+    }
+  const auto slope = [&](const std::vector<double> &y) {
+    double mx = 0, my = 0, sxy = 0, sxx = 0;
+    for (std::size_t i = 0; i < y.size(); ++i)
+      mx += n_values[i] / y.size(), my += y[i] / y.size();
+    for (std::size_t i = 0; i < y.size(); ++i)
+      sxy += (n_values[i] - mx) * (y[i] - my), sxx += (n_values[i] - mx) * (n_values[i] - mx);
+    return sxy / sxx;
+  };
+  if (root())
+    std::cout << "  W1 slope " << slope(w1_values) << ", W2 slope " << slope(w2_values)
+              << "; W2 at N = 1e5: " << std::exp(w2_values.back()) << std::endl;
+  EXPECT_NEAR(slope(w1_values), -0.5, 0.08);
+  EXPECT_NEAR(slope(w2_values), -0.5, 0.1);
+}
+
+// W2(N(0.3, 1.2^2), N(0, 1)) = sqrt(0.3^2 + 0.2^2) (Bures in 1D).
+TEST(Distances, WassersteinBetweenGaussiansIsBures)
+{
+  const auto              s = density<1>(gaussian_problem(1, 0, 1));
+  const EnsembleDistances d = distances<1>(*s, gaussian_sample<1>(200000, 0.3, 1.2, 7));
+  Gaussian<1>             a, b;
+  a.mean[0] = 0.3, a.covariance[0][0] = 1.44, b.covariance[0][0] = 1;
+  // The sample's own W2 to N(0.3, 1.44) is about sqrt(log log N / N) ~ 4e-3.
+  EXPECT_NEAR(d.w2, wasserstein2(a, b), 0.015);
+  // In 1D, W1 = E|F^{-1}(U) - G^{-1}(U)| = E|0.3 + 0.2 Z| (quantiles of two Gaussians).
+  const double w1 = 0.2 * std::sqrt(2 / M_PI) * std::exp(-0.3 * 0.3 / (2 * 0.04)) +
+                    0.3 * std::erf(0.3 / (0.2 * std::sqrt(2.0)));
+  EXPECT_NEAR(d.w1, w1, 0.015);
+  EXPECT_LE(d.w1, d.w2 + 1e-12);
+  EXPECT_EQ(d.outside, 0u);
+}
+
+// E[E(mu_N, mu)] = E|X - X'| / N exactly (the V-statistic): 2 s / (sqrt(pi) N) in 1D,
+// sqrt(pi) s / N for N(0, s^2 I) in 2D (where the sliced estimate is unbiased too).
+TEST(Distances, EnergyDistanceOfAnExactSample)
+{
+  for (const unsigned int dim : {1u, 2u})
+    {
+      const std::size_t  n       = 500;
+      const unsigned int repeats = 40;
+      // The simulations are destroyed before MPI (and p4est) are finalised.
+      std::vector<double> values;
+      if (dim == 1)
+        {
+          const auto s = density<1>(gaussian_problem(1, 0, 1));
+          for (unsigned int r = 0; r < repeats; ++r)
+            values.push_back(
+                distances<1>(*s, gaussian_sample<1>(n, 0, 1, 100 + r)).energy_distance);
+        }
+      else
+        {
+          const auto s = density<2>(gaussian_problem(2, 0, 1));
+          for (unsigned int r = 0; r < repeats; ++r)
+            values.push_back(
+                distances<2>(*s, gaussian_sample<2>(n, 0, 1, 100 + r), 20).energy_distance);
+        }
+      double mean = 0, var = 0;
+      for (const double v : values)
+        mean += v / repeats;
+      for (const double v : values)
+        var += (v - mean) * (v - mean) / (repeats - 1);
+      const double expected = (dim == 1 ? 2 / std::sqrt(M_PI) : std::sqrt(M_PI)) / n;
+      if (root())
+        std::cout << "  energy distance of an exact sample, " << dim << "D: mean " << mean << " +- "
+                  << std::sqrt(var / repeats) << ", expected " << expected << std::endl;
+      EXPECT_NEAR(mean, expected, 4 * std::sqrt(var / repeats)) << dim << "D";
+    }
+}
+
+// Two Gaussians in 1D: E(N(0.3, 1.2^2), N(-0.5, 0.7^2)) = 0.430734 (closed form); the
+// sample adds its E|X - X'| / N on average.
+TEST(Distances, EnergyDistanceBetweenGaussians)
+{
+  const auto          s = density<1>(gaussian_problem(1, -0.5, 0.7));
+  const std::size_t   n = 20000;
+  std::vector<double> values;
+  for (unsigned int r = 0; r < 10; ++r)
+    values.push_back(distances<1>(*s, gaussian_sample<1>(n, 0.3, 1.2, 500 + r)).energy_distance);
+  double mean = 0, var = 0;
+  for (const double v : values)
+    mean += v / values.size();
+  for (const double v : values)
+    var += (v - mean) * (v - mean) / (values.size() - 1);
+  const double expected =
+      energy_distance_gaussians_1d(0.3, 1.2, -0.5, 0.7) + 2 * 1.2 / (std::sqrt(M_PI) * n);
+  if (root())
+    std::cout << "  energy distance between Gaussians: " << mean << " +- "
+              << std::sqrt(var / values.size()) << ", closed form " << expected << std::endl;
+  EXPECT_NEAR(mean, expected, 4 * std::sqrt(var / values.size()));
+}
+
+// n_K ~ Binomial(N, p_K): E|n_K/N - p_K| <= sqrt(p_K (1 - p_K) / N), about sqrt(2/pi) of
+// it where N p_K is large. The mean TV over repeats lies between 1/2 and 1 of the bound.
+TEST(Distances, HistogramTotalVariationOfAnExactSample)
+{
+  std::string prm = gaussian_problem(1, 0, 1);
+  prm.replace(prm.find("set Refinement = 8"), 18, "set Refinement = 5");
+  const auto        s = density<1>(prm);
+  const std::size_t n = 20000;
+  // The bound from the cell masses of the density (exact up to 1e-7 here).
+  std::vector<typename Triangulation<1>::active_cell_iterator> cells;
+  std::vector<Point<1>>                                        atoms;
+  std::vector<double>                                          weights;
+  s->solver().quadrature_measure(4, cells, atoms, weights);
+  double bound = 0;
+  for (std::size_t c = 0; c < cells.size(); ++c)
+    {
+      double p = 0;
+      for (unsigned int q = 0; q < 4; ++q)
+        p += weights[4 * c + q];
+      bound += 0.5 * std::sqrt(p * (1 - p) / n);
+    }
+  bound       = Utilities::MPI::sum(bound, MPI_COMM_WORLD);
+  double mean = 0;
+  for (unsigned int r = 0; r < 10; ++r)
+    mean += distances<1>(*s, gaussian_sample<1>(n, 0, 1, 900 + r)).histogram_tv / 10;
+  if (root())
+    std::cout << "  histogram TV of an exact sample: " << mean << ", binomial bound " << bound
+              << std::endl;
+  EXPECT_LT(mean, bound);
+  EXPECT_GT(mean, 0.5 * bound);
+}
+
+// The same points through a CSV file (with weights and time), a .npy file and memory.
+TEST(Distances, FilesGiveTheSameDistancesAsMemory)
+{
+  const std::string directory = std::string(TEST_WORK_DIRECTORY) + "/files";
+  if (root())
+    std::filesystem::create_directories(directory);
+  const auto                  s      = density<2>(gaussian_problem(2, 0.2, 0.8));
+  const auto                  points = gaussian_sample<2>(3000, 0, 1, 3);
+  const std::vector<Point<2>> all    = Utilities::MPI::broadcast(MPI_COMM_WORLD, points, 0);
+  if (root())
+    {
+      std::ofstream csv(directory + "/points.csv");
+      csv << "# written by the test\n# time = 0\nweight,y,x\n";
+      csv.precision(17);
+      for (const auto &p : all)
+        csv << "1," << p[1] << ',' << p[0] << '\n';
+      write_npy<2>(directory + "/points.npy", all);
+    }
+  MPI_Barrier(MPI_COMM_WORLD);
+  const EnsembleDistances memory = distances<2>(*s, points);
+  for (const std::string file : {"points.csv", "points.npy"})
+    {
+      const auto snapshots = read_ensembles<2>(directory + "/" + file, 0.0, 1.0);
+      ASSERT_EQ(snapshots.size(), 1u);
+      EXPECT_EQ(snapshots[0].points.size(), 3000u);
+      const EnsembleDistances read =
+          distances<2>(*s, root() ? snapshots[0].points : std::vector<Point<2>>());
+      EXPECT_DOUBLE_EQ(read.energy_distance, memory.energy_distance) << file;
+      EXPECT_DOUBLE_EQ(read.sliced_w2, memory.sliced_w2) << file;
+      EXPECT_DOUBLE_EQ(read.histogram_tv, memory.histogram_tv) << file;
+      EXPECT_DOUBLE_EQ(read.mean_error, memory.mean_error) << file;
+    }
+}
+
+namespace
+{
+std::string error_of(const std::string           &file,
+                     const std::optional<double> &time = std::nullopt,
+                     const double                 end  = 1)
+{
+  try
+    {
+      read_ensembles<2>(file, time, end);
+    }
+  catch (const InputError &e)
+    {
+      return e.what();
+    }
+  return "";
+}
+} // namespace
+
+TEST(Distances, BadFilesAreRefused)
+{
+  const std::string d = std::string(TEST_WORK_DIRECTORY) + "/bad";
+  if (root())
+    {
+      std::filesystem::create_directories(d);
+      std::ofstream(d + "/three.csv") << "# time = 0.5\nx,y,z\n1,2,3\n";
+      std::ofstream(d + "/one.csv") << "# time = 0.5\nx\n1\n";
+      std::ofstream(d + "/nan.csv") << "# time = 0.5\nx,y\n1,2\nnan,3\n";
+      std::ofstream(d + "/inf.csv") << "# time = 0.5\nx,y\n1,inf\n";
+      std::ofstream(d + "/empty.csv") << "# time = 0.5\nx,y\n";
+      std::ofstream(d + "/late.csv") << "# time = 2\nx,y\n1,2\n";
+      std::ofstream(d + "/no-time.csv") << "x,y\n1,2\n";
+      std::ofstream(d + "/short.csv") << "# time = 0\nx,y\n1\n";
+      std::ofstream(d + "/negative.csv") << "# time = 0\nx,y,weight\n1,2,-1\n";
+      std::ofstream(d + "/times.csv") << "x,y,time\n1,2,0\n3,4,-0.5\n";
+      write_npy<3>(d + "/three.npy", {Point<3>(1, 2, 3)});
+      write_npy<2>(d + "/two.npy", {Point<2>(1, 2)});
+      write_npy<2>(d + "/empty.npy", {});
+      std::ofstream(d + "/garbage.npy") << "not a numpy file";
+    }
+  MPI_Barrier(MPI_COMM_WORLD);
+  EXPECT_NE(error_of(d + "/three.csv")
+                .find("line 2: the column 'z' is a coordinate that a 2D problem does not have"),
+            std::string::npos);
+  EXPECT_NE(error_of(d + "/one.csv").find("line 2: the header 'x' has no column 'y'"),
+            std::string::npos);
+  EXPECT_NE(error_of(d + "/nan.csv").find("nan.csv, line 4: 'nan' is not a finite number"),
+            std::string::npos);
+  EXPECT_NE(error_of(d + "/inf.csv").find("line 3: 'inf' is not a finite number"),
+            std::string::npos);
+  EXPECT_NE(error_of(d + "/empty.csv").find("holds no points"), std::string::npos);
+  EXPECT_NE(error_of(d + "/late.csv").find("time 2 is outside [0, 1]"), std::string::npos);
+  EXPECT_NE(error_of(d + "/no-time.csv").find("no time"), std::string::npos);
+  EXPECT_NE(error_of(d + "/short.csv").find("line 3: 1 values, but the header has 2 columns"),
+            std::string::npos);
+  EXPECT_NE(error_of(d + "/negative.csv").find("is negative"), std::string::npos);
+  EXPECT_NE(error_of(d + "/times.csv").find("line 3: time -0.5 is outside"), std::string::npos);
+  EXPECT_NE(error_of(d + "/three.npy", 0.5).find("shape (1, 3)"), std::string::npos);
+  EXPECT_NE(error_of(d + "/empty.npy", 0.5).find("holds no points"), std::string::npos);
+  EXPECT_NE(error_of(d + "/garbage.npy", 0.5).find("not a NumPy .npy file"), std::string::npos);
+  EXPECT_NE(error_of(d + "/two.npy").find("needs its time"), std::string::npos);
+  EXPECT_NE(error_of(d + "/missing.csv").find("cannot open"), std::string::npos);
+}
+
+// Points outside the domain are counted, and left out of the distances.
+TEST(Distances, PointsOutsideTheDomainAreCounted)
+{
+  const auto            s      = density<2>(gaussian_problem(2, 0, 1));
+  std::vector<Point<2>> points = gaussian_sample<2>(1000, 0, 1, 11);
+  if (root())
+    points.insert(points.end(), {Point<2>(100, 0), Point<2>(0, -100), Point<2>(50, 50)});
+  const EnsembleDistances d = distances<2>(*s, points);
+  EXPECT_EQ(d.outside, 3u);
+  EXPECT_EQ(d.n_particles, 1000u);
+}

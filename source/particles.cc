@@ -222,7 +222,7 @@ void ParticleEnsemble<dim>::sample(const Expression<dim> &rho0)
   // 3. Particle i picks its cell with its own first uniform number; the rank that
   //    owns the cell places it there by rejection with the particle's next numbers.
   const unsigned int rank = Utilities::MPI::this_mpi_process(mpi_communicator);
-  x.clear(), id.clear(), log_rho.clear();
+  x.clear(), id.clear(), log_rho.clear(), located_cells.clear();
   std::uint64_t bound_exceeded = 0;
   for (std::uint64_t i = 0; i < parameters.number; ++i)
     {
@@ -248,6 +248,7 @@ void ParticleEnsemble<dim>::sample(const Expression<dim> &rho0)
             {
               x.push_back(point);
               id.push_back(i);
+              located_cells.emplace_back(cell); // a hint for the first locate()
               log_rho.push_back(std::log(rho0.value(point, 0.0) / total));
               break;
             }
@@ -350,6 +351,7 @@ void ParticleEnsemble<dim>::balance()
       }
   start.assign(x.size(), Point<dim>());
   start_velocity.assign(x.size(), Tensor<1, dim>());
+  located_cells.clear();
   located = false;
 }
 
@@ -566,6 +568,7 @@ void ParticleEnsemble<dim>::step(const double dt)
               }
           x.resize(kept), id.resize(kept), log_rho.resize(kept), start.resize(kept),
               start_velocity.resize(kept);
+          located_cells.clear();
           const std::uint64_t now = Utilities::MPI::sum<std::uint64_t>(kept, mpi_communicator);
           lost += n_global - now;
           n_global = now;
@@ -586,6 +589,7 @@ void ParticleEnsemble<dim>::step(const double dt)
           log_rho.push_back(std::numeric_limits<double>::quiet_NaN());
           start.push_back(before[k]);
           start_velocity.push_back(Tensor<1, dim>());
+          located_cells.emplace_back(); // no hint: the global search finds them
         }
       const std::uint64_t returned =
           Utilities::MPI::sum<std::uint64_t>(outside.size(), mpi_communicator);

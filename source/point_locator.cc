@@ -3,14 +3,19 @@
 #include <deal.II/grid/filtered_iterator.h>
 #include <deal.II/grid/grid_tools.h>
 
+#include <algorithm>
 #include <map>
+#include <numeric>
 
 namespace densityflow
 {
 template <int dim>
 PointLocator<dim>::PointLocator(const Mesh<dim> &mesh, const Mapping<dim> &mapping)
-    : mpi_communicator(mesh.communicator())
+    : mapping(mapping)
+    , mpi_communicator(mesh.communicator())
 {
+  for (const auto &cells : GridTools::vertex_to_cell_map(mesh.triangulation()))
+    vertex_cells.emplace_back(cells.begin(), cells.end());
   handler.initialize(mesh.triangulation(), mapping, 0);
   const auto local_boxes = GridTools::compute_mesh_predicate_bounding_box(
       static_cast<const Triangulation<dim> &>(mesh.triangulation()),
@@ -23,11 +28,98 @@ template <int dim>
 PointLocator<dim>::~PointLocator() = default;
 
 template <int dim>
+typename Triangulation<dim>::active_cell_iterator
+PointLocator<dim>::find_near(const typename Triangulation<dim>::active_cell_iterator &hint,
+                             const Point<dim>                                        &p) const
+{
+  const auto holds = [&](const typename Triangulation<dim>::active_cell_iterator &cell) {
+    if (!cell->is_locally_owned())
+      return false;
+    // The bounding box is cheap and rules out almost every cell.
+    const auto   box       = cell->bounding_box();
+    const double tolerance = 1e-10 * box.side_length(0);
+    for (unsigned int d = 0; d < dim; ++d)
+      if (p[d] < box.lower_bound(d) - tolerance || p[d] > box.upper_bound(d) + tolerance)
+        return false;
+    try
+      {
+        return GeometryInfo<dim>::is_inside_unit_cell(mapping.transform_real_to_unit_cell(cell, p),
+                                                      1e-10);
+      }
+    catch (const typename Mapping<dim>::ExcTransformationFailed &)
+      {
+        return false;
+      }
+  };
+  if (holds(hint))
+    return hint;
+  for (const unsigned int v : hint->vertex_indices())
+    for (const auto &cell : vertex_cells[hint->vertex_index(v)])
+      if (cell != hint && holds(cell))
+        return cell;
+  return {};
+}
+
+template <int dim>
 std::vector<std::size_t>
 PointLocator<dim>::locate(std::vector<Point<dim>>                                        &points,
                           std::vector<double>                                            &data,
                           const unsigned int                                              stride,
                           std::vector<typename Triangulation<dim>::active_cell_iterator> &cells)
+{
+  using CellIterator = typename Triangulation<dim>::active_cell_iterator;
+  // Points near their hint stay; the others (and their indices) go to the global search.
+  std::vector<Point<dim>>   near_points, far_points;
+  std::vector<double>       near_data, far_data;
+  std::vector<CellIterator> near_cells, far_cells;
+  std::vector<std::size_t>  far_index;
+  const bool                hinted = cells.size() == points.size();
+  for (std::size_t k = 0; k < points.size(); ++k)
+    {
+      const CellIterator cell = hinted && cells[k].state() == IteratorState::valid
+                                    ? find_near(cells[k], points[k])
+                                    : CellIterator();
+      const bool         near = cell.state() == IteratorState::valid;
+      (near ? near_points : far_points).push_back(points[k]);
+      auto &d = near ? near_data : far_data;
+      d.insert(d.end(), data.begin() + k * stride, data.begin() + (k + 1) * stride);
+      if (near)
+        near_cells.push_back(cell);
+      else
+        far_index.push_back(k);
+    }
+  std::vector<std::size_t> outside;
+  if (Utilities::MPI::sum<std::uint64_t>(far_points.size(), mpi_communicator) > 0)
+    for (const std::size_t k : locate_globally(far_points, far_data, stride, far_cells))
+      outside.push_back(far_index[k]);
+
+  // Group the points by cell, so that a cell's points are evaluated together.
+  near_points.insert(near_points.end(), far_points.begin(), far_points.end());
+  near_data.insert(near_data.end(), far_data.begin(), far_data.end());
+  near_cells.insert(near_cells.end(), far_cells.begin(), far_cells.end());
+  std::vector<std::size_t> order(near_points.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](const std::size_t a, const std::size_t b) {
+    return near_cells[a]->active_cell_index() < near_cells[b]->active_cell_index();
+  });
+  points.resize(order.size()), cells.resize(order.size()), data.resize(order.size() * stride);
+  for (std::size_t i = 0; i < order.size(); ++i)
+    {
+      points[i] = near_points[order[i]];
+      cells[i]  = near_cells[order[i]];
+      std::copy(near_data.begin() + order[i] * stride,
+                near_data.begin() + (order[i] + 1) * stride,
+                data.begin() + i * stride);
+    }
+  return outside;
+}
+
+template <int dim>
+std::vector<std::size_t> PointLocator<dim>::locate_globally(
+    std::vector<Point<dim>>                                        &points,
+    std::vector<double>                                            &data,
+    const unsigned int                                              stride,
+    std::vector<typename Triangulation<dim>::active_cell_iterator> &cells)
 {
   // deal.II numbers each inserted point by its place in the concatenation of all
   // ranks' arrays, and returns per sending rank the indices of the points this rank

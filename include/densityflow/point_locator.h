@@ -24,6 +24,10 @@ using namespace dealii;
  * only on ranks that send points (a collective call that ranks without points skip
  * in deal.II 9.4); here positions alone go through deal.II and the data follow by
  * point-to-point messages.
+ *
+ * Points that moved little are found without it: a point is first looked for in the
+ * cell it had before (a hint) and in the cells that share a vertex with that cell;
+ * only the points not found there, on any rank, take the global search.
  */
 template <int dim>
 class PointLocator
@@ -35,7 +39,9 @@ public:
   /**
    * @param points  this rank's points; replaced by the points this rank owns afterwards
    * @param data    @p stride doubles per point, moved along with the points
-   * @param cells   afterwards: the cell of each point
+   * @param cells   before: a hint per point (the cell it was in, or an invalid
+   *                iterator), used if there is one for each point; afterwards: the
+   *                cell of each point. Points come out grouped by cell.
    * @return the indices (in this rank's arrays before the call) of points in no cell
    */
   std::vector<std::size_t>
@@ -45,8 +51,22 @@ public:
          std::vector<typename Triangulation<dim>::active_cell_iterator> &cells);
 
 private:
-  MPI_Comm                                   mpi_communicator;
-  Particles::ParticleHandler<dim>            handler;
-  std::vector<std::vector<BoundingBox<dim>>> rank_boxes;
+  /** The locally owned cell among @p hint and its vertex neighbours that holds @p p. */
+  typename Triangulation<dim>::active_cell_iterator
+  find_near(const typename Triangulation<dim>::active_cell_iterator &hint,
+            const Point<dim>                                        &p) const;
+
+  /** The global search of deal.II, for the points that find_near() did not place. */
+  std::vector<std::size_t>
+  locate_globally(std::vector<Point<dim>>                                        &points,
+                  std::vector<double>                                            &data,
+                  const unsigned int                                              stride,
+                  std::vector<typename Triangulation<dim>::active_cell_iterator> &cells);
+
+  const Mapping<dim>                                                         &mapping;
+  std::vector<std::vector<typename Triangulation<dim>::active_cell_iterator>> vertex_cells;
+  MPI_Comm                                                                    mpi_communicator;
+  Particles::ParticleHandler<dim>                                             handler;
+  std::vector<std::vector<BoundingBox<dim>>>                                  rank_boxes;
 };
 } // namespace densityflow

@@ -79,16 +79,24 @@ void ParticleParameters::declare_parameters(ParameterHandler &prm)
                     Patterns::Bool(),
                     "Also write particles_NNNNN.csv (system, id, coordinates, velocity, "
                     "log_density) at every output time.");
+  prm.declare_entry("Output interval",
+                    "0",
+                    Patterns::Double(0),
+                    "Simulated time between writing the particles (particles.pvd, CSV) and "
+                    "comparing them with the density (particles-vs-pde.csv): at the first "
+                    "density output (Output/Interval) at or after each multiple of it, and at "
+                    "the start and the end. 0: at every density output.");
   prm.leave_subsection();
 }
 
 void ParticleParameters::parse_parameters(ParameterHandler &prm)
 {
   prm.enter_subsection("Particles");
-  number    = prm.get_integer("Number");
-  time_step = prm.get_double("Time step");
-  seed      = prm.get_integer("Seed");
-  write_csv = prm.get_bool("Write CSV");
+  number          = prm.get_integer("Number");
+  time_step       = prm.get_double("Time step");
+  seed            = prm.get_integer("Seed");
+  write_csv       = prm.get_bool("Write CSV");
+  output_interval = prm.get_double("Output interval");
   dynamics.clear();
   for (const std::string &name : Utilities::split_string_list(prm.get("Dynamics")))
     dynamics.push_back(parse_dynamics(name));

@@ -11,6 +11,52 @@
 
 namespace densityflow
 {
+namespace
+{
+/**
+ * Distances as a table with one column per ensemble (time and name on top) and one
+ * row per quantity: the quantities' names fit on screen whole, which a row per
+ * ensemble with a dozen columns does not. At most six ensembles side by side.
+ */
+void print_distance_table(std::ostream                         &out,
+                          const std::vector<EnsembleDistances> &distances,
+                          const unsigned int                    dim)
+{
+  const std::vector<std::string> columns    = distance_columns(dim);
+  std::size_t                    name_width = 0;
+  for (const std::string &name : columns)
+    name_width = std::max(name_width, name.size());
+  for (std::size_t first = 0; first < distances.size(); first += 6)
+    {
+      std::vector<std::vector<std::string>> rows;
+      std::size_t                           width = 12;
+      for (std::size_t k = first; k < std::min(first + 6, distances.size()); ++k)
+        {
+          rows.push_back(distance_row(distances[k], dim));
+          width = std::max(width, rows.back()[1].size() + 2);
+        }
+      for (std::size_t c = 0; c < columns.size(); ++c)
+        {
+          out << "  " << std::left << std::setw(name_width) << columns[c] << std::right;
+          for (const auto &row : rows)
+            {
+              std::ostringstream cell;
+              if (row[c].empty())
+                cell << "-";
+              else if (c == 1)
+                cell << row[c];
+              else if (c == 2 || c == 3)
+                cell << row[c];
+              else
+                cell << std::scientific << std::setprecision(3) << std::stod(row[c]);
+              out << std::setw(width) << cell.str();
+            }
+          out << std::endl;
+        }
+    }
+}
+} // namespace
+
 template <int dim>
 Simulation<dim>::Simulation(const ProblemParameters &parameters,
                             const MPI_Comm           communicator,
@@ -120,10 +166,19 @@ void Simulation<dim>::write_output(const unsigned int step, const unsigned int i
   diagnostics_->add(density_solver->time(), step, s, iterations, wall);
   if (density_output)
     density_output->write(*density_solver, exact_solution.get());
-  if (comparison)
-    compare_particles(s);
-  if (particle_output)
-    particle_output->write(ensembles, *density_solver);
+  const double t             = density_solver->time();
+  const double particle_step = parameters.particles.output_interval;
+  const bool   particles_due =
+      t >= next_particle_output * (1 - 1e-12) || t >= parameters.time.end_time * (1 - 1e-12);
+  if (particles_due)
+    {
+      if (comparison)
+        compare_particles(s);
+      if (particle_output)
+        particle_output->write(ensembles, *density_solver);
+      while (particle_step > 0 && next_particle_output <= t * (1 + 1e-12))
+        next_particle_output += particle_step;
+    }
 
   std::ostringstream line;
   line << "  step " << std::setw(6) << step << "  t = " << std::setw(9) << std::setprecision(5)
@@ -235,29 +290,7 @@ void Simulation<dim>::compare_snapshots()
             *compare_file << (c ? "," : "") << row[c];
           *compare_file << std::endl;
         }
-      if (snapshot_distances.size() == 1)
-        {
-          const auto columns = distance_columns(dim);
-          pcout << "ensembles against the density:" << std::endl;
-          for (std::size_t c = 0; c < columns.size(); ++c)
-            pcout << (c == 1 ? "  " : "") << std::setw(c == 1 ? 0 : 12) << columns[c].substr(0, 11)
-                  << (c == 1 ? "  " : "");
-          pcout << std::endl;
-        }
-      for (std::size_t c = 0; c < row.size(); ++c)
-        {
-          if (c == 1)
-            pcout << "  " << row[c] << "  ";
-          else if (row[c].empty())
-            pcout << std::setw(12) << "-";
-          else
-            {
-              std::ostringstream cell;
-              cell << std::setprecision(c == 2 || c == 3 ? 12 : 4) << std::stod(row[c]);
-              pcout << std::setw(12) << cell.str();
-            }
-        }
-      pcout << std::endl;
+      pcout << "  compared " << d.ensemble << " at t = " << d.time << std::endl;
     }
 }
 
@@ -335,32 +368,30 @@ void Simulation<dim>::run()
           // The particle systems against rho_h at the end time.
           pcout << "particles against the density at t = " << density_solver->time() << ":"
                 << std::endl;
-          const auto columns = distance_columns(dim);
-          pcout << "  " << std::left << std::setw(17) << "ensemble" << std::right;
-          for (std::size_t c = 4; c < columns.size(); ++c)
-            pcout << std::setw(12) << columns[c].substr(0, 11);
-          pcout << std::endl;
-          for (std::size_t k = particle_distances.size() - ensembles.size();
-               k < particle_distances.size();
-               ++k)
-            {
-              const auto row = distance_row(particle_distances[k], dim);
-              pcout << "  " << std::left << std::setw(17) << row[1] << std::right;
-              for (std::size_t c = 4; c < row.size(); ++c)
-                {
-                  const double       value = row[c].empty() ? std::nan("") : std::stod(row[c]);
-                  std::ostringstream cell;
-                  cell << std::scientific << std::setprecision(3) << value;
-                  pcout << std::setw(12) << (row[c].empty() ? "-" : cell.str());
-                }
-              pcout << std::endl;
-            }
+          if (pcout.is_active())
+            print_distance_table(
+                pcout.get_stream(),
+                {particle_distances.end() - ensembles.size(), particle_distances.end()},
+                dim);
+        }
+      if (!snapshot_distances.empty())
+        {
+          pcout << "ensembles against the density:" << std::endl;
+          if (pcout.is_active())
+            print_distance_table(pcout.get_stream(), snapshot_distances, dim);
         }
       if (run_directory)
         {
           run_directory->mark_completed();
-          pcout << "output: " << run_directory->path() << "/density.pvd (ParaView), "
-                << run_directory->path() << "/diagnostics.csv" << std::endl;
+          const std::string &path = run_directory->path();
+          pcout << "output: " << path << "/density.pvd (ParaView), " << path << "/diagnostics.csv";
+          if (particle_output)
+            pcout << ", " << path << "/particles.pvd";
+          if (comparison_file)
+            pcout << ", " << path << "/particles-vs-pde.csv";
+          if (compare_file)
+            pcout << ", " << path << "/compare.csv";
+          pcout << std::endl;
         }
     }
   catch (const std::exception &e)

@@ -82,3 +82,33 @@ INSTANTIATE_TEST_SUITE_P(Problems,
                            std::replace(name.begin(), name.end(), '-', '_');
                            return name;
                          });
+
+// Particles/Output interval thins the particle output and the distances, not the density's.
+TEST(ParticleOutput, FollowsItsOwnInterval)
+{
+  const std::string directory = std::string(TEST_WORK_DIRECTORY) + "/particle-interval";
+  ProblemParameters parameters =
+      ProblemParameters::from_file(std::string(PROBLEMS_DIRECTORY) + "/ou-2d.prm",
+                                   {"Output/Directory=" + directory,
+                                    "Mesh/Refinement=3",
+                                    "Time/End time=0.05",
+                                    "Output/Interval=0.01",
+                                    "Particles/Number=100",
+                                    "Particles/Output interval=0.02"});
+  std::ostringstream log;
+  run_problem(parameters, MPI_COMM_WORLD, log);
+  MPI_Barrier(MPI_COMM_WORLD);
+
+  const auto lines = [](const std::string &text) {
+    return std::count(text.begin(), text.end(), '\n');
+  };
+  EXPECT_EQ(lines(read(directory + "/diagnostics.csv")), 1 + 6); // t = 0, 0.01, ..., 0.05
+  // t = 0, 0.02, 0.04 and the end time 0.05, for two particle systems.
+  EXPECT_EQ(lines(read(directory + "/particles-vs-pde.csv")), 1 + 4 * 2);
+  const std::string pvd      = read(directory + "/particles.pvd");
+  std::size_t       datasets = 0;
+  for (std::size_t p = pvd.find("<DataSet"); p != std::string::npos;
+       p             = pvd.find("<DataSet", p + 1))
+    ++datasets;
+  EXPECT_EQ(datasets, 4u);
+}

@@ -51,6 +51,8 @@ struct ParticleParameters
   double        time_step = 0;
   std::uint64_t seed      = 1;
   bool          write_csv = false;
+  /** Simulated time between particle outputs and distances; 0: at every density output. */
+  double output_interval = 0;
 
   static void declare_parameters(ParameterHandler &prm);
   void        parse_parameters(ParameterHandler &prm);

@@ -98,10 +98,12 @@ private:
   std::vector<EnsembleDistances>                      particle_distances;
   std::vector<EnsembleSnapshot<dim>>                  snapshots;
   std::size_t                                         next_snapshot = 0;
-  std::vector<EnsembleDistances>                      snapshot_distances;
-  std::unique_ptr<std::ofstream>                      compare_file;
-  double                                              start_time;
-  RunTiming                                           run_timing;
+  /** The particles are written and compared at the first output at or after this time. */
+  double                         next_particle_output = 0;
+  std::vector<EnsembleDistances> snapshot_distances;
+  std::unique_ptr<std::ofstream> compare_file;
+  double                         start_time;
+  RunTiming                      run_timing;
 };
 
 /**

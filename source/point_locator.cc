@@ -4,6 +4,8 @@
 #include <deal.II/grid/grid_tools.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <map>
 #include <numeric>
 
@@ -12,10 +14,91 @@ namespace densityflow
 template <int dim>
 PointLocator<dim>::PointLocator(const Mesh<dim> &mesh, const Mapping<dim> &mapping)
     : mapping(mapping)
+    , cells_are_boxes(mesh.is_box() || dim == 1)
     , mpi_communicator(mesh.communicator())
 {
-  for (const auto &cells : GridTools::vertex_to_cell_map(mesh.triangulation()))
+  const auto &tria = mesh.triangulation();
+  for (const auto &cells : GridTools::vertex_to_cell_map(tria))
     vertex_cells.emplace_back(cells.begin(), cells.end());
+
+  // The bucket grid over this rank's cells: buckets about as large as the smallest
+  // cell, at most a few per cell, each listing the cells whose boxes meet it.
+  cell_boxes.resize(tria.n_active_cells());
+  std::vector<CellIterator> owned;
+  Tensor<1, dim>            smallest;
+  for (unsigned int d = 0; d < dim; ++d)
+    smallest[d] = std::numeric_limits<double>::max();
+  for (const auto &cell : tria.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        const BoundingBox<dim> box            = cell->bounding_box();
+        cell_boxes[cell->active_cell_index()] = box;
+        for (unsigned int d = 0; d < dim; ++d)
+          {
+            grid_origin[d] =
+                owned.empty() ? box.lower_bound(d) : std::min(grid_origin[d], box.lower_bound(d));
+            smallest[d] = std::min(smallest[d], box.side_length(d));
+          }
+        owned.push_back(cell);
+      }
+  if (owned.empty())
+    return;
+  Point<dim> upper = grid_origin;
+  for (const auto &cell : owned)
+    for (unsigned int d = 0; d < dim; ++d)
+      upper[d] = std::max(upper[d], cell_boxes[cell->active_cell_index()].upper_bound(d));
+  double n_buckets = 1;
+  for (unsigned int d = 0; d < dim; ++d)
+    n_buckets *= std::max(1.0, (upper[d] - grid_origin[d]) / smallest[d]);
+  // Graded meshes would ask for far more buckets than cells: coarsen uniformly.
+  const double coarsening = std::max(1.0, std::pow(n_buckets / (4.0 * owned.size()), 1.0 / dim));
+  std::size_t  total      = 1;
+  for (unsigned int d = 0; d < dim; ++d)
+    {
+      const double extent = upper[d] - grid_origin[d];
+      grid_size[d]        = std::max(
+          1u, static_cast<unsigned int>(std::ceil(extent / (smallest[d] * coarsening) - 1e-8)));
+      grid_scale[d] = extent > 0 ? grid_size[d] / extent : 0.0;
+      total *= grid_size[d];
+    }
+  const auto bucket_range = [&](const BoundingBox<dim> &box, const unsigned int d) {
+    // A tolerance of a small part of a bucket puts a cell into the buckets it touches.
+    const double lo = (box.lower_bound(d) - grid_origin[d]) * grid_scale[d] - 1e-8;
+    const double hi = (box.upper_bound(d) - grid_origin[d]) * grid_scale[d] + 1e-8;
+    return std::make_pair(
+        static_cast<unsigned int>(std::max(0.0, std::floor(lo))),
+        std::min(grid_size[d] - 1, static_cast<unsigned int>(std::max(0.0, std::floor(hi)))));
+  };
+  const auto for_each_bucket = [&](const CellIterator &cell, const auto &action) {
+    std::array<std::pair<unsigned int, unsigned int>, dim> range;
+    for (unsigned int d = 0; d < dim; ++d)
+      range[d] = bucket_range(cell_boxes[cell->active_cell_index()], d);
+    std::array<unsigned int, dim> i;
+    for (unsigned int d = 0; d < dim; ++d)
+      i[d] = range[d].first;
+    while (true)
+      {
+        std::size_t b = 0;
+        for (unsigned int d = dim; d-- > 0;)
+          b = b * grid_size[d] + i[d];
+        action(b);
+        unsigned int d = 0;
+        while (d < dim && i[d] == range[d].second)
+          i[d] = range[d].first, ++d;
+        if (d == dim)
+          break;
+        ++i[d];
+      }
+  };
+  bucket_start.assign(total + 1, 0);
+  for (const auto &cell : owned)
+    for_each_bucket(cell, [&](const std::size_t b) { ++bucket_start[b + 1]; });
+  std::partial_sum(bucket_start.begin(), bucket_start.end(), bucket_start.begin());
+  bucket_cells.resize(bucket_start.back());
+  std::vector<std::size_t> fill(bucket_start.begin(), bucket_start.end() - 1);
+  for (const auto &cell : owned)
+    for_each_bucket(cell, [&](const std::size_t b) { bucket_cells[fill[b]++] = cell; });
+
   handler.initialize(mesh.triangulation(), mapping, 0);
   const auto local_boxes = GridTools::compute_mesh_predicate_bounding_box(
       static_cast<const Triangulation<dim> &>(mesh.triangulation()),
@@ -28,35 +111,60 @@ template <int dim>
 PointLocator<dim>::~PointLocator() = default;
 
 template <int dim>
-typename Triangulation<dim>::active_cell_iterator
-PointLocator<dim>::find_near(const typename Triangulation<dim>::active_cell_iterator &hint,
-                             const Point<dim>                                        &p) const
+bool PointLocator<dim>::holds(const CellIterator &cell, const Point<dim> &p) const
 {
-  const auto holds = [&](const typename Triangulation<dim>::active_cell_iterator &cell) {
-    if (!cell->is_locally_owned())
+  if (!cell->is_locally_owned())
+    return false;
+  // The bounding box is cheap and rules out almost every cell.
+  const BoundingBox<dim> &box       = cell_boxes[cell->active_cell_index()];
+  const double            tolerance = 1e-10 * box.side_length(0);
+  for (unsigned int d = 0; d < dim; ++d)
+    if (p[d] < box.lower_bound(d) - tolerance || p[d] > box.upper_bound(d) + tolerance)
       return false;
-    // The bounding box is cheap and rules out almost every cell.
-    const auto   box       = cell->bounding_box();
-    const double tolerance = 1e-10 * box.side_length(0);
-    for (unsigned int d = 0; d < dim; ++d)
-      if (p[d] < box.lower_bound(d) - tolerance || p[d] > box.upper_bound(d) + tolerance)
-        return false;
-    try
-      {
-        return GeometryInfo<dim>::is_inside_unit_cell(mapping.transform_real_to_unit_cell(cell, p),
-                                                      1e-10);
-      }
-    catch (const typename Mapping<dim>::ExcTransformationFailed &)
-      {
-        return false;
-      }
-  };
-  if (holds(hint))
+  if (cells_are_boxes)
+    return true;
+  try
+    {
+      return GeometryInfo<dim>::is_inside_unit_cell(mapping.transform_real_to_unit_cell(cell, p),
+                                                    1e-10);
+    }
+  catch (const typename Mapping<dim>::ExcTransformationFailed &)
+    {
+      return false;
+    }
+}
+
+template <int dim>
+typename PointLocator<dim>::CellIterator PointLocator<dim>::find_near(const CellIterator &hint,
+                                                                      const Point<dim>   &p) const
+{
+  if (holds(hint, p))
     return hint;
   for (const unsigned int v : hint->vertex_indices())
     for (const auto &cell : vertex_cells[hint->vertex_index(v)])
-      if (cell != hint && holds(cell))
+      if (cell != hint && holds(cell, p))
         return cell;
+  return {};
+}
+
+template <int dim>
+typename PointLocator<dim>::CellIterator PointLocator<dim>::find_local(const Point<dim> &p) const
+{
+  if (bucket_cells.empty())
+    return {};
+  std::size_t b = 0;
+  for (unsigned int d = dim; d-- > 0;)
+    {
+      const double s = std::floor((p[d] - grid_origin[d]) * grid_scale[d]);
+      // Points on the upper end of the grid belong to its last bucket.
+      const double i = s == grid_size[d] ? s - 1 : s;
+      if (!(i >= 0 && i < grid_size[d]))
+        return {};
+      b = b * grid_size[d] + static_cast<std::size_t>(i);
+    }
+  for (std::size_t k = bucket_start[b]; k < bucket_start[b + 1]; ++k)
+    if (holds(bucket_cells[k], p))
+      return bucket_cells[k];
   return {};
 }
 
@@ -67,8 +175,8 @@ PointLocator<dim>::locate(std::vector<Point<dim>>                               
                           const unsigned int                                              stride,
                           std::vector<typename Triangulation<dim>::active_cell_iterator> &cells)
 {
-  using CellIterator = typename Triangulation<dim>::active_cell_iterator;
-  // Points near their hint stay; the others (and their indices) go to the global search.
+  // Points in this rank's cells stay; the others (and their indices) go to the global
+  // search.
   std::vector<Point<dim>>   near_points, far_points;
   std::vector<double>       near_data, far_data;
   std::vector<CellIterator> near_cells, far_cells;
@@ -76,10 +184,12 @@ PointLocator<dim>::locate(std::vector<Point<dim>>                               
   const bool                hinted = cells.size() == points.size();
   for (std::size_t k = 0; k < points.size(); ++k)
     {
-      const CellIterator cell = hinted && cells[k].state() == IteratorState::valid
-                                    ? find_near(cells[k], points[k])
-                                    : CellIterator();
-      const bool         near = cell.state() == IteratorState::valid;
+      CellIterator cell = hinted && cells[k].state() == IteratorState::valid
+                              ? find_near(cells[k], points[k])
+                              : CellIterator();
+      if (cell.state() != IteratorState::valid)
+        cell = find_local(points[k]);
+      const bool near = cell.state() == IteratorState::valid;
       (near ? near_points : far_points).push_back(points[k]);
       auto &d = near ? near_data : far_data;
       d.insert(d.end(), data.begin() + k * stride, data.begin() + (k + 1) * stride);

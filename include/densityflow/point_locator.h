@@ -6,6 +6,7 @@
 #include <deal.II/fe/mapping.h>
 #include <deal.II/particles/particle_handler.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -25,9 +26,14 @@ using namespace dealii;
  * in deal.II 9.4); here positions alone go through deal.II and the data follow by
  * point-to-point messages.
  *
- * Points that moved little are found without it: a point is first looked for in the
- * cell it had before (a hint) and in the cells that share a vertex with that cell;
- * only the points not found there, on any rank, take the global search.
+ * Most points are found without it: a point is first looked for in the cell it had
+ * before (a hint) and in the cells that share a vertex with that cell, then in the
+ * cells of this rank whose bounding boxes cover its bucket of a uniform grid over this
+ * rank's part of the mesh; only the points not found there (points of other ranks'
+ * cells, points outside the domain) take the global search. On a box mesh the cells
+ * are their bounding boxes and no point is mapped back to the unit cell.
+ *
+ * Built for the mesh as it is: a refined mesh needs a new locator.
  */
 template <int dim>
 class PointLocator
@@ -51,10 +57,16 @@ public:
          std::vector<typename Triangulation<dim>::active_cell_iterator> &cells);
 
 private:
+  using CellIterator = typename Triangulation<dim>::active_cell_iterator;
+
+  /** Whether the locally owned @p cell holds @p p. */
+  bool holds(const CellIterator &cell, const Point<dim> &p) const;
+
   /** The locally owned cell among @p hint and its vertex neighbours that holds @p p. */
-  typename Triangulation<dim>::active_cell_iterator
-  find_near(const typename Triangulation<dim>::active_cell_iterator &hint,
-            const Point<dim>                                        &p) const;
+  CellIterator find_near(const CellIterator &hint, const Point<dim> &p) const;
+
+  /** The locally owned cell that holds @p p, through the bucket grid. */
+  CellIterator find_local(const Point<dim> &p) const;
 
   /** The global search of deal.II, for the points that find_near() did not place. */
   std::vector<std::size_t>
@@ -65,8 +77,19 @@ private:
 
   const Mapping<dim>                                                         &mapping;
   std::vector<std::vector<typename Triangulation<dim>::active_cell_iterator>> vertex_cells;
-  MPI_Comm                                                                    mpi_communicator;
-  Particles::ParticleHandler<dim>                                             handler;
-  std::vector<std::vector<BoundingBox<dim>>>                                  rank_boxes;
+  /** Bounding boxes of the locally owned cells, by active cell index. */
+  std::vector<BoundingBox<dim>> cell_boxes;
+  /** Whether each cell is its bounding box (axis-parallel box meshes, 1D). */
+  bool cells_are_boxes;
+  /** The bucket grid: origin, inverse bucket size and buckets per direction, and the
+      cells of bucket b in bucket_cells[bucket_start[b]..bucket_start[b + 1]). */
+  Point<dim>                                 grid_origin;
+  Tensor<1, dim>                             grid_scale;
+  std::array<unsigned int, dim>              grid_size{};
+  std::vector<std::size_t>                   bucket_start;
+  std::vector<CellIterator>                  bucket_cells;
+  MPI_Comm                                   mpi_communicator;
+  Particles::ParticleHandler<dim>            handler;
+  std::vector<std::vector<BoundingBox<dim>>> rank_boxes;
 };
 } // namespace densityflow

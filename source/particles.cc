@@ -510,7 +510,7 @@ void ParticleEnsemble<dim>::step(const double dt)
           double       z[4];
           for (std::size_t k = 0; k < x.size(); ++k)
             {
-              random.normals(id[k], step_count, 0, z);
+              random.normals(id[k], step_count, 0, z, dim);
               const Tensor<1, dim> b = physics.drift(x[k], t);
               for (unsigned int d = 0; d < dim; ++d)
                 x[k][d] += dt * b[d] + noise * z[d];
@@ -528,7 +528,7 @@ void ParticleEnsemble<dim>::step(const double dt)
           double       z[4], u[4];
           for (std::size_t k = 0; k < x.size(); ++k)
             {
-              random.normals(id[k], step_count, 0, z);
+              random.normals(id[k], step_count, 0, z, dim);
               random.uniforms(id[k], step_count, 1, u);
               const Tensor<1, dim> bx = physics.drift(x[k], t);
               Point<dim>           y  = x[k];

@@ -416,48 +416,8 @@ void FokkerPlanckSolver<dim>::set_system_matrix(const double a, const double b)
 template <int dim>
 double FokkerPlanckSolver<dim>::set_initial_density(const Expression<dim> &rho0)
 {
-  FEValues<dim> fe_values(
-      *mapping, fe, quadrature, update_values | update_quadrature_points | update_JxW_values);
-  const unsigned int                   dofs_per_cell = fe.n_dofs_per_cell();
-  Vector<double>                       cell_rhs(dofs_per_cell);
-  std::vector<types::global_dof_index> dof_indices(dofs_per_cell);
-  PETScWrappers::MPI::Vector           rhs(locally_owned_dofs, mpi_communicator);
-
-  bool        failed = false;
-  std::string message;
-  for (const auto &cell : dof_handler.active_cell_iterators())
-    if (cell->is_locally_owned())
-      {
-        fe_values.reinit(cell);
-        cell_rhs = 0;
-        for (unsigned int q = 0; q < quadrature.size(); ++q)
-          {
-            const double value = rho0.value(fe_values.quadrature_point(q), 0.0);
-            if (!(value >= 0) && !failed)
-              {
-                failed = true;
-                std::ostringstream out;
-                out << rho0.parameter_name() << " = '" << rho0.text() << "' is "
-                    << (std::isfinite(value) ? "negative" : "not finite")
-                    << " at x = " << point_to_string(fe_values.quadrature_point(q)) << " (value "
-                    << value << "); a density must be finite and non-negative.";
-                message = out.str();
-              }
-            for (unsigned int i = 0; i < dofs_per_cell; ++i)
-              cell_rhs(i) += value * fe_values.shape_value(i, q) * fe_values.JxW(q);
-          }
-        cell->get_dof_indices(dof_indices);
-        rhs.add(dof_indices, cell_rhs);
-      }
-  rhs.compress(VectorOperation::add);
-  throw_if_any(failed, message, mpi_communicator);
-
-  const double total_mass = compensated_sum(rhs);
-  if (!(total_mass > 0))
-    throw InputError(rho0.parameter_name() + " = '" + rho0.text() +
-                     "' has zero mass on the mesh "
-                     "(its integral is " +
-                     std::to_string(total_mass) + "); it cannot be normalised.");
+  PETScWrappers::MPI::Vector rhs(locally_owned_dofs, mpi_communicator);
+  const double total_mass = assemble_initial_load(rho0, dof_handler, *mapping, quadrature, rhs);
 
   // The (lumped) weighted L2 projection (pi u, phi_j) = (rho0, phi_j), scaled: it keeps
   // the mass of rho0 exactly and, lumped with Q1, its sign. The right-hand side is

@@ -17,14 +17,6 @@ namespace densityflow
 {
 namespace
 {
-template <int dim>
-std::string point_to_string(const Point<dim> &p)
-{
-  std::ostringstream out;
-  out << "(" << p << ")";
-  return out.str();
-}
-
 /** The scheme, once the transport model is known to accept it. */
 TimeScheme transport_scheme(const TimeScheme scheme, const double eps)
 {
@@ -910,45 +902,8 @@ template <int dim>
 double TransportSolver<dim>::set_initial_density(const Expression<dim> &rho0)
 {
   // The L2 projection is local to each cell: rho_K = M_K^{-1} (rho0, phi), exact in mass.
-  FEValues<dim> fe_values(
-      *mapping, fe, quadrature, update_values | update_quadrature_points | update_JxW_values);
-  const unsigned int                   n = fe.n_dofs_per_cell();
-  Vector<double>                       cell_rhs(n);
-  std::vector<types::global_dof_index> dofs(n);
-  PETScWrappers::MPI::Vector           rhs(locally_owned_dofs, mpi_communicator);
-  bool                                 failed = false;
-  std::string                          message;
-  for (const auto &cell : dof_handler.active_cell_iterators())
-    if (cell->is_locally_owned())
-      {
-        fe_values.reinit(cell);
-        cell_rhs = 0;
-        for (unsigned int q = 0; q < quadrature.size(); ++q)
-          {
-            const double value = rho0.value(fe_values.quadrature_point(q), 0.0);
-            if (!(value >= 0) && !failed)
-              {
-                failed = true;
-                std::ostringstream out;
-                out << rho0.parameter_name() << " = '" << rho0.text() << "' is "
-                    << (std::isfinite(value) ? "negative" : "not finite")
-                    << " at x = " << point_to_string(fe_values.quadrature_point(q)) << " (value "
-                    << value << "); a density must be finite and non-negative.";
-                message = out.str();
-              }
-            for (unsigned int i = 0; i < n; ++i)
-              cell_rhs(i) += value * fe_values.shape_value(i, q) * fe_values.JxW(q);
-          }
-        cell->get_dof_indices(dofs);
-        rhs.add(dofs, cell_rhs);
-      }
-  rhs.compress(VectorOperation::add);
-  throw_if_any(failed, message, mpi_communicator);
-  const double total_mass = compensated_sum(rhs);
-  if (!(total_mass > 0))
-    throw InputError(rho0.parameter_name() + " = '" + rho0.text() +
-                     "' has zero mass on the mesh (its integral is " + std::to_string(total_mass) +
-                     "); it cannot be normalised.");
+  PETScWrappers::MPI::Vector rhs(locally_owned_dofs, mpi_communicator);
+  const double total_mass = assemble_initial_load(rho0, dof_handler, *mapping, quadrature, rhs);
   rhs /= total_mass;
   inverse_mass_matrix.vmult(solution_vector, rhs);
   // The projection of rough data over- and undershoots; the explicit scheme starts

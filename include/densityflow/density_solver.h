@@ -3,8 +3,11 @@
 #include <densityflow/expression.h>
 
 #include <deal.II/base/mpi.h>
+#include <deal.II/base/quadrature.h>
 #include <deal.II/base/symmetric_tensor.h>
 #include <deal.II/base/tensor.h>
+#include <deal.II/fe/mapping.h>
+#include <deal.II/lac/petsc_vector.h>
 #include <deal.II/numerics/data_out.h>
 
 #include <limits>
@@ -136,4 +139,19 @@ public:
    */
   virtual void fill_output(DataOut<dim> &data_out, const Expression<dim> *exact) const = 0;
 };
+
+/**
+ * The load vector (rho0, phi_i) of an initial density on the locally owned cells of
+ * @p dof_handler, added into @p rhs (compressed), and the mass of rho0 on the mesh (the
+ * sum of the vector, compensated), which both solvers normalise by. Collective.
+ * InputError, the same on every rank, where rho0 is negative or not finite at a
+ * quadrature point (naming the point) or has no mass.
+ */
+template <int dim>
+double assemble_initial_load(const Expression<dim>      &rho0,
+                             const DoFHandler<dim>      &dof_handler,
+                             const Mapping<dim>         &mapping,
+                             const Quadrature<dim>      &quadrature,
+                             PETScWrappers::MPI::Vector &rhs);
+
 } // namespace densityflow

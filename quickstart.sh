@@ -35,7 +35,8 @@ echo "quickstart: built (log in build.log)"
 
 if [[ "$mode" == run ]]; then
   mpirun -np "$cores" build/densityflow problems/ou-2d.prm
-  echo "quickstart: open output/ou-2d/density.pvd in ParaView; diagnostics in output/ou-2d/diagnostics.csv"
+  echo "quickstart: open output/ou-2d/density.pvd and output/ou-2d/particles.pvd in ParaView;" \
+       "numbers in output/ou-2d/diagnostics.csv and output/ou-2d/particles-vs-pde.csv"
 else
   ctest --test-dir build --output-on-failure -j "$cores"
 fi

@@ -43,9 +43,7 @@ void print_distance_table(std::ostream                         &out,
               std::ostringstream cell;
               if (row[c].empty())
                 cell << "-";
-              else if (c == 1)
-                cell << row[c];
-              else if (c == 2 || c == 3)
+              else if (c >= 1 && c <= 3) // ensemble, n_particles, outside: as they are
                 cell << row[c];
               else
                 cell << std::scientific << std::setprecision(3) << std::stod(row[c]);

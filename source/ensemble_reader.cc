@@ -75,9 +75,10 @@ read_csv(const std::string &file, const std::optional<double> &time, const doubl
   unsigned int             line_number = 0;
   std::optional<double>    file_time   = time;
   std::vector<std::string> header;
-  int                      column[3] = {-1, -1, -1}, weight_column = -1, time_column = -1;
-  std::map<double, EnsembleSnapshot<dim>> snapshots;
-  const std::regex                        time_line(R"(#\s*time\s*=\s*(.*))");
+  int column[3] = {-1, -1, -1}, weight_column = -1, time_column = -1, system_column = -1;
+  // One snapshot per time and, where the file names them, per particle system.
+  std::map<std::pair<double, std::string>, EnsembleSnapshot<dim>> snapshots;
+  const std::regex time_line(R"(#\s*time\s*=\s*(.*))");
   while (std::getline(in, line))
     {
       ++line_number;
@@ -111,6 +112,8 @@ read_csv(const std::string &file, const std::optional<double> &time, const doubl
                 weight_column = c;
               if (header[c] == "time")
                 time_column = c;
+              if (header[c] == "system")
+                system_column = c;
             }
           for (unsigned int d = 0; d < dim; ++d)
             if (column[d] < 0)
@@ -138,17 +141,25 @@ read_csv(const std::string &file, const std::optional<double> &time, const doubl
       const double w = weight_column >= 0 ? parse_number(fields[weight_column], where) : 1.0;
       if (w < 0)
         throw InputError(where + ": the weight " + fields[weight_column] + " is negative.");
-      EnsembleSnapshot<dim> &s = snapshots[t];
-      s.time                   = t;
+      EnsembleSnapshot<dim> &s =
+          snapshots[{t, system_column >= 0 ? fields[system_column] : std::string()}];
+      s.time = t;
       s.points.push_back(p);
       s.weights.push_back(w);
     }
   if (snapshots.empty())
     throw InputError(file + ": the file holds no points.");
+  bool several_times = false;
+  for (const auto &[key, s] : snapshots)
+    several_times = several_times || key.first != snapshots.begin()->first.first;
   std::vector<EnsembleSnapshot<dim>> result;
-  for (auto &[t, s] : snapshots)
+  for (auto &[key, s] : snapshots)
     {
-      s.source = snapshots.size() > 1 ? file + "@t=" + std::to_string(t) : file;
+      s.source = file;
+      if (system_column >= 0)
+        s.source += "#system=" + key.second;
+      if (several_times)
+        s.source += "@t=" + std::to_string(key.first);
       result.push_back(std::move(s));
     }
   return result;

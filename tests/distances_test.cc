@@ -269,6 +269,29 @@ TEST(Distances, FilesGiveTheSameDistancesAsMemory)
     }
 }
 
+// A system column (densityflow's own particles_*.csv) splits a file into one ensemble per
+// system and time, each with exactly its own points and in the order of the file.
+TEST(Distances, SystemColumnSplitsEnsembles)
+{
+  const std::string file = std::string(TEST_WORK_DIRECTORY) + "/systems.csv";
+  if (root())
+    std::ofstream(file) << "system,id,x,y,time\n0,0,1,2,0.5\n1,0,3,4,0.5\n0,1,5,6,0.5\n"
+                           "1,1,7,8,0.5\n1,0,9,10,1\n";
+  MPI_Barrier(MPI_COMM_WORLD);
+  const auto snapshots = read_ensembles<2>(file, std::nullopt, 1.0);
+  ASSERT_EQ(snapshots.size(), 3u);
+  EXPECT_EQ(snapshots[0].source, file + "#system=0@t=0.500000");
+  EXPECT_EQ(snapshots[1].source, file + "#system=1@t=0.500000");
+  EXPECT_EQ(snapshots[2].source, file + "#system=1@t=1.000000");
+  const std::vector<std::vector<Point<2>>> expected = {
+      {Point<2>(1, 2), Point<2>(5, 6)}, {Point<2>(3, 4), Point<2>(7, 8)}, {Point<2>(9, 10)}};
+  for (unsigned int k = 0; k < 3; ++k)
+    {
+      EXPECT_EQ(snapshots[k].points, expected[k]) << snapshots[k].source;
+      EXPECT_DOUBLE_EQ(snapshots[k].time, k < 2 ? 0.5 : 1.0);
+    }
+}
+
 namespace
 {
 std::string error_of(const std::string           &file,

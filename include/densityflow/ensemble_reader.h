@@ -25,9 +25,10 @@ struct EnsembleSnapshot
  * Reads the ensembles of @p file for a problem in dim dimensions and with end time
  * @p end_time:
  * - CSV with a header naming the columns: x (y, z) for the coordinates, optionally
- *   weight and time; other columns are ignored (so densityflow's own particles_*.csv
- *   can be read). The time is a `# time = ...` line, the time column (one snapshot per
- *   distinct time), or @p time;
+ *   weight, time and system; other columns are ignored. The time is a `# time = ...`
+ *   line, the time column (one snapshot per distinct time), or @p time. A system
+ *   column (as in densityflow's own particles_*.csv) makes one snapshot per distinct
+ *   value, named file#system=value;
  * - NumPy .npy: float64 or float32 arrays of shape (N, dim) (or (N,) in 1D), C or
  *   Fortran order, at @p time (required).
  * InputError, naming the file and line, for: no such file, an empty ensemble, a wrong

@@ -320,11 +320,16 @@ void Simulation<dim>::run()
           double       dt          = density_solver->time_step();
           if (density_solver->adjustable_time_step() && t + dt > next_output * (1 - 1e-12))
             dt = next_output - t;
-          // Every solver lands exactly on the times of ensembles to compare.
-          if (next_snapshot < snapshots.size() &&
-              t + dt > snapshots[next_snapshot].time * (1 - 1e-12) &&
-              snapshots[next_snapshot].time > t * (1 + 1e-12))
-            dt = snapshots[next_snapshot].time - t;
+          // Every solver lands exactly on the times of ensembles to compare; a step
+          // that lands there up to round-off is kept as it is, since a step of another
+          // size costs BDF2 its order for two steps.
+          if (next_snapshot < snapshots.size())
+            {
+              const double gap = snapshots[next_snapshot].time - t;
+              if (t + dt > snapshots[next_snapshot].time * (1 - 1e-12) &&
+                  gap > 1e-12 * std::max(t, dt) && std::abs(gap - dt) > 1e-9 * dt)
+                dt = gap;
+            }
           for (auto &ensemble : ensembles)
             ensemble->prepare_step(density_solver.get());
           iterations += density_solver->advance(dt);

@@ -83,6 +83,85 @@ INSTANTIATE_TEST_SUITE_P(Problems,
                            return name;
                          });
 
+// Comparing ensembles at a time the steps reach anyway (up to round-off) leaves the
+// density alone: BDF2 keeps its step, and the density at the end is the plain run's.
+TEST(CompareEnsembles, KeepTheStepsThatLandOnTheirTimes)
+{
+  const auto final_statistics = [](const bool compare) {
+    ProblemParameters parameters =
+        ProblemParameters::from_file(std::string(PROBLEMS_DIRECTORY) + "/ou-2d.prm",
+                                     {"Output/Write files=false",
+                                      "Mesh/Refinement=3",
+                                      "Time/End time=0.3",
+                                      "Time/Scheme=bdf2",
+                                      "Particles/Number=0"});
+    std::ostringstream log;
+    Simulation<2>      simulation(parameters, MPI_COMM_WORLD, log);
+    if (compare)
+      {
+        // 0.2 is not 20 * 0.01 in floating point.
+        EnsembleSnapshot<2> snapshot;
+        snapshot.source  = "snapshot";
+        snapshot.time    = 0.2;
+        snapshot.points  = {Point<2>(1, 0.5)};
+        snapshot.weights = {1};
+        simulation.compare_ensembles({snapshot});
+      }
+    simulation.run();
+    EXPECT_EQ(simulation.ensemble_distances().size(), compare ? 1u : 0u);
+    return simulation.solver().statistics(nullptr);
+  };
+  const DensityStatistics<2> plain = final_statistics(false), compared = final_statistics(true);
+  EXPECT_NEAR(compared.free_energy, plain.free_energy, 1e-12);
+  EXPECT_NEAR((compared.mean - plain.mean).norm(), 0, 1e-12);
+}
+
+// The particles a run writes (particles_*.csv), read back and compared with the density
+// by `compare`, give the distances the run itself wrote: the reader, the landing on the
+// snapshot time and the distances agree end to end (up to the CSV's rounding).
+TEST(CompareEnsembles, ParticlesReadBackGiveTheRunsDistances)
+{
+  const std::string              directory = std::string(TEST_WORK_DIRECTORY) + "/read-back";
+  const std::vector<std::string> common    = {
+         "Mesh/Refinement=3", "Time/End time=0.1", "Output/Interval=0.05", "Particles/Number=300"};
+  std::vector<std::string> first = common;
+  first.insert(first.end(), {"Output/Directory=" + directory, "Particles/Write CSV=true"});
+  std::ostringstream log;
+  Simulation<2>      run(
+      ProblemParameters::from_file(std::string(PROBLEMS_DIRECTORY) + "/ou-2d.prm", first),
+      MPI_COMM_WORLD,
+      log);
+  run.run();
+  MPI_Barrier(MPI_COMM_WORLD);
+
+  std::vector<std::string> second = common;
+  second.insert(second.end(), {"Output/Write files=false", "Particles/Number=0"});
+  Simulation<2> compare(
+      ProblemParameters::from_file(std::string(PROBLEMS_DIRECTORY) + "/ou-2d.prm", second),
+      MPI_COMM_WORLD,
+      log);
+  compare.compare_ensembles(
+      read_ensembles<2>(directory + "/particles_00001.csv", std::nullopt, 0.1));
+  compare.run();
+
+  // The run compared its two systems at t = 0, 0.05, 0.1; the file is the one of 0.05.
+  ASSERT_EQ(run.distances().size(), 6u);
+  ASSERT_EQ(compare.ensemble_distances().size(), 2u);
+  for (unsigned int k = 0; k < 2; ++k)
+    {
+      const EnsembleDistances &a = run.distances()[2 + k], &b = compare.ensemble_distances()[k];
+      EXPECT_EQ(b.ensemble, directory + "/particles_00001.csv#system=" + std::to_string(k));
+      EXPECT_DOUBLE_EQ(b.time, a.time);
+      EXPECT_EQ(b.n_particles, a.n_particles);
+      for (const auto member : {&EnsembleDistances::mean_error,
+                                &EnsembleDistances::covariance_error,
+                                &EnsembleDistances::histogram_tv,
+                                &EnsembleDistances::energy_distance,
+                                &EnsembleDistances::sliced_w2})
+        EXPECT_NEAR(b.*member, a.*member, 1e-9 * std::abs(a.*member)) << a.ensemble;
+    }
+}
+
 // Particles/Output interval thins the particle output and the distances, not the density's.
 TEST(ParticleOutput, FollowsItsOwnInterval)
 {

@@ -149,9 +149,8 @@ read_csv(const std::string &file, const std::optional<double> &time, const doubl
     }
   if (snapshots.empty())
     throw InputError(file + ": the file holds no points.");
-  bool several_times = false;
-  for (const auto &[key, s] : snapshots)
-    several_times = several_times || key.first != snapshots.begin()->first.first;
+  // The map is ordered by time first.
+  const bool several_times = snapshots.begin()->first.first != snapshots.rbegin()->first.first;
   std::vector<EnsembleSnapshot<dim>> result;
   for (auto &[key, s] : snapshots)
     {

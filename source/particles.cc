@@ -78,7 +78,7 @@ void ParticleParameters::declare_parameters(ParameterHandler &prm)
                     "false",
                     Patterns::Bool(),
                     "Also write particles_NNNNN.csv (system, id, coordinates, velocity, "
-                    "log_density) at every output time.");
+                    "log_density) whenever the particles are written (Output interval).");
   prm.declare_entry("Output interval",
                     "0",
                     Patterns::Double(0),

@@ -21,10 +21,27 @@ PointLocator<dim>::PointLocator(const Mesh<dim> &mesh, const Mapping<dim> &mappi
   for (const auto &cells : GridTools::vertex_to_cell_map(tria))
     vertex_cells.emplace_back(cells.begin(), cells.end());
 
-  // The bucket grid over this rank's cells: buckets about as large as the smallest
-  // cell, at most a few per cell, each listing the cells whose boxes meet it.
+  build_bucket_grid(tria);
+
+  handler.initialize(tria, mapping, 0);
+  const auto local_boxes = GridTools::compute_mesh_predicate_bounding_box(
+      static_cast<const Triangulation<dim> &>(tria),
+      std::function<bool(const typename Triangulation<dim>::active_cell_iterator &)>(
+          IteratorFilters::LocallyOwnedCell()));
+  rank_boxes = Utilities::MPI::all_gather(mpi_communicator, local_boxes);
+}
+
+template <int dim>
+PointLocator<dim>::~PointLocator() = default;
+
+template <int dim>
+void PointLocator<dim>::build_bucket_grid(const Triangulation<dim> &tria)
+{
+  // Buckets about as large as the smallest cell, at most a few per cell, each listing
+  // the cells whose boxes meet it.
   cell_boxes.resize(tria.n_active_cells());
   std::vector<CellIterator> owned;
+  BoundingBox<dim>          region;
   Tensor<1, dim>            smallest;
   for (unsigned int d = 0; d < dim; ++d)
     smallest[d] = std::numeric_limits<double>::max();
@@ -33,29 +50,26 @@ PointLocator<dim>::PointLocator(const Mesh<dim> &mesh, const Mapping<dim> &mappi
       {
         const BoundingBox<dim> box            = cell->bounding_box();
         cell_boxes[cell->active_cell_index()] = box;
+        if (owned.empty())
+          region = box;
+        else
+          region.merge_with(box);
         for (unsigned int d = 0; d < dim; ++d)
-          {
-            grid_origin[d] =
-                owned.empty() ? box.lower_bound(d) : std::min(grid_origin[d], box.lower_bound(d));
-            smallest[d] = std::min(smallest[d], box.side_length(d));
-          }
+          smallest[d] = std::min(smallest[d], box.side_length(d));
         owned.push_back(cell);
       }
   if (owned.empty())
     return;
-  Point<dim> upper = grid_origin;
-  for (const auto &cell : owned)
-    for (unsigned int d = 0; d < dim; ++d)
-      upper[d] = std::max(upper[d], cell_boxes[cell->active_cell_index()].upper_bound(d));
+  grid_origin      = region.get_boundary_points().first;
   double n_buckets = 1;
   for (unsigned int d = 0; d < dim; ++d)
-    n_buckets *= std::max(1.0, (upper[d] - grid_origin[d]) / smallest[d]);
+    n_buckets *= std::max(1.0, region.side_length(d) / smallest[d]);
   // Graded meshes would ask for far more buckets than cells: coarsen uniformly.
   const double coarsening = std::max(1.0, std::pow(n_buckets / (4.0 * owned.size()), 1.0 / dim));
   std::size_t  total      = 1;
   for (unsigned int d = 0; d < dim; ++d)
     {
-      const double extent = upper[d] - grid_origin[d];
+      const double extent = region.side_length(d);
       grid_size[d]        = std::max(
           1u, static_cast<unsigned int>(std::ceil(extent / (smallest[d] * coarsening) - 1e-8)));
       grid_scale[d] = extent > 0 ? grid_size[d] / extent : 0.0;
@@ -71,11 +85,12 @@ PointLocator<dim>::PointLocator(const Mesh<dim> &mesh, const Mapping<dim> &mappi
   };
   const auto for_each_bucket = [&](const CellIterator &cell, const auto &action) {
     std::array<std::pair<unsigned int, unsigned int>, dim> range;
+    std::array<unsigned int, dim>                          i;
     for (unsigned int d = 0; d < dim; ++d)
-      range[d] = bucket_range(cell_boxes[cell->active_cell_index()], d);
-    std::array<unsigned int, dim> i;
-    for (unsigned int d = 0; d < dim; ++d)
-      i[d] = range[d].first;
+      {
+        range[d] = bucket_range(cell_boxes[cell->active_cell_index()], d);
+        i[d]     = range[d].first;
+      }
     while (true)
       {
         std::size_t b = 0;
@@ -90,6 +105,7 @@ PointLocator<dim>::PointLocator(const Mesh<dim> &mesh, const Mapping<dim> &mappi
         ++i[d];
       }
   };
+  // Compressed rows: count, sum up, fill.
   bucket_start.assign(total + 1, 0);
   for (const auto &cell : owned)
     for_each_bucket(cell, [&](const std::size_t b) { ++bucket_start[b + 1]; });
@@ -98,17 +114,7 @@ PointLocator<dim>::PointLocator(const Mesh<dim> &mesh, const Mapping<dim> &mappi
   std::vector<std::size_t> fill(bucket_start.begin(), bucket_start.end() - 1);
   for (const auto &cell : owned)
     for_each_bucket(cell, [&](const std::size_t b) { bucket_cells[fill[b]++] = cell; });
-
-  handler.initialize(mesh.triangulation(), mapping, 0);
-  const auto local_boxes = GridTools::compute_mesh_predicate_bounding_box(
-      static_cast<const Triangulation<dim> &>(mesh.triangulation()),
-      std::function<bool(const typename Triangulation<dim>::active_cell_iterator &)>(
-          IteratorFilters::LocallyOwnedCell()));
-  rank_boxes = Utilities::MPI::all_gather(mpi_communicator, local_boxes);
 }
-
-template <int dim>
-PointLocator<dim>::~PointLocator() = default;
 
 template <int dim>
 bool PointLocator<dim>::holds(const CellIterator &cell, const Point<dim> &p) const

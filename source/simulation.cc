@@ -164,8 +164,8 @@ void Simulation<dim>::write_output(const unsigned int step, const unsigned int i
   diagnostics_->add(density_solver->time(), step, s, iterations, wall);
   if (density_output)
     density_output->write(*density_solver, exact_solution.get());
-  const double t             = density_solver->time();
-  const double particle_step = parameters.particles.output_interval;
+  const double t                 = density_solver->time();
+  const double particle_interval = parameters.particles.output_interval;
   const bool   particles_due =
       t >= next_particle_output * (1 - 1e-12) || t >= parameters.time.end_time * (1 - 1e-12);
   if (particles_due)
@@ -174,8 +174,8 @@ void Simulation<dim>::write_output(const unsigned int step, const unsigned int i
         compare_particles(s);
       if (particle_output)
         particle_output->write(ensembles, *density_solver);
-      while (particle_step > 0 && next_particle_output <= t * (1 + 1e-12))
-        next_particle_output += particle_step;
+      while (particle_interval > 0 && next_particle_output <= t * (1 + 1e-12))
+        next_particle_output += particle_interval;
     }
 
   std::ostringstream line;

@@ -59,6 +59,9 @@ public:
 private:
   using CellIterator = typename Triangulation<dim>::active_cell_iterator;
 
+  /** The bounding boxes of this rank's cells and the bucket grid over them. */
+  void build_bucket_grid(const Triangulation<dim> &tria);
+
   /** Whether the locally owned @p cell holds @p p. */
   bool holds(const CellIterator &cell, const Point<dim> &p) const;
 
@@ -68,7 +71,8 @@ private:
   /** The locally owned cell that holds @p p, through the bucket grid. */
   CellIterator find_local(const Point<dim> &p) const;
 
-  /** The global search of deal.II, for the points that find_near() did not place. */
+  /** The global search of deal.II, for the points that find_near() and find_local() did
+      not place. */
   std::vector<std::size_t>
   locate_globally(std::vector<Point<dim>>                                        &points,
                   std::vector<double>                                            &data,
@@ -81,7 +85,7 @@ private:
   std::vector<BoundingBox<dim>> cell_boxes;
   /** Whether each cell is its bounding box (axis-parallel box meshes, 1D). */
   bool cells_are_boxes;
-  /** The bucket grid: origin, inverse bucket size and buckets per direction, and the
+  /** The bucket grid: origin, buckets per unit length and per direction, and the
       cells of bucket b in bucket_cells[bucket_start[b]..bucket_start[b + 1]). */
   Point<dim>                                 grid_origin;
   Tensor<1, dim>                             grid_scale;

@@ -13,6 +13,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <tuple>
 
 #include <test_tools.h>
 
@@ -203,6 +205,132 @@ TEST(Distances, EnergyDistanceBetweenGaussians)
   EXPECT_NEAR(mean, expected, 4 * std::sqrt(var / values.size()));
 }
 
+namespace
+{
+/** N(0, I) on [-5, 5]^dim, Q2: a density for the slicing tests. */
+std::string standard_gaussian_problem(const unsigned int dim, const unsigned int refinement)
+{
+  const std::string  r2 = dim == 2 ? "x^2 + y^2" : "x^2 + y^2 + z^2";
+  std::ostringstream prm;
+  prm << "set Dimension = " << dim << "\nsubsection Mesh\n set Lower corner = -5, -5, -5\n"
+      << " set Upper corner = 5, 5, 5\n set Refinement = " << refinement << "\nend\n"
+      << "subsection Physics\n set Potential = (" << r2 << ") / 2\n set Diffusion = 1\nend\n"
+      << "subsection Initial density\n set Expression = exp(-(" << r2 << ") / 2)\nend\n"
+      << "subsection Discretization\n set Degree = 2\nend\n";
+  return prm.str();
+}
+
+/**
+ * The standard deviation s of repeated estimates, and the standard error of log s: with
+ * K estimates, Var(s^2) / s^4 = (kurtosis - (K - 3) / (K - 1)) / K, which is 2 / (K - 1)
+ * for Gaussian estimates, so log s is known to about 1 / sqrt(2 (K - 1)).
+ */
+std::pair<double, double> spread_of(const std::vector<double> &x)
+{
+  const double K    = x.size();
+  double       mean = 0, m2 = 0, m4 = 0;
+  for (const double v : x)
+    mean += v / K;
+  for (const double v : x)
+    {
+      const double d = (v - mean) * (v - mean);
+      m2 += d / K;
+      m4 += d * d / K;
+    }
+  const double relative_variance = (m4 / (m2 * m2) - (K - 3) / (K - 1)) / K;
+  return {std::sqrt(m2 * K / (K - 1)), 0.5 * std::sqrt(std::max(relative_variance, 0.0))};
+}
+
+/**
+ * The root mean square of reported standard errors (its square is an unbiased estimate
+ * of the variance they describe) and the standard error of its logarithm.
+ */
+std::pair<double, double> root_mean_square_of(const std::vector<double> &errors)
+{
+  const double K    = errors.size();
+  double       mean = 0, variance = 0;
+  for (const double e : errors)
+    mean += e * e / K;
+  for (const double e : errors)
+    variance += (e * e - mean) * (e * e - mean) / (K - 1);
+  return {std::sqrt(mean), 0.5 * std::sqrt(variance / K) / mean};
+}
+
+/**
+ * The same ensemble against the same density with K = @p repeats seeds of the
+ * directions: the reported slicing errors of the energy distance and of sliced W2 must
+ * describe the spread of the K estimates. With the tolerance taken from the
+ * uncertainty of both sides (4 standard errors of log(reported / observed)), a missing
+ * factor c_d (pi/2 in 2D, 2 in 3D) must lie outside it.
+ */
+template <int dim>
+void expect_slicing_errors_match_their_spread(const unsigned int refinement,
+                                              const unsigned int projections,
+                                              const unsigned int repeats)
+{
+  const auto              s        = density<dim>(standard_gaussian_problem(dim, refinement));
+  const auto              normal   = gaussian_sample<dim>(1000, 0, 1, 23);
+  const double            scale[3] = {1.0, 0.6, 0.8};
+  std::vector<Point<dim>> points;
+  for (const Point<dim> &z : normal)
+    {
+      Point<dim> p;
+      for (unsigned int d = 0; d < dim; ++d)
+        p[d] = (d == 0 ? 0.3 : 0.0) + scale[d] * z[d];
+      points.push_back(p);
+    }
+  const auto          mapping = s->mesh().make_mapping(1);
+  PointLocator<dim>   locator(s->mesh(), *mapping);
+  std::vector<double> weights(points.size(), 1.0);
+  std::vector<typename Triangulation<dim>::active_cell_iterator> cells;
+  const std::uint64_t outside = Utilities::MPI::sum<std::uint64_t>(
+      locator.locate(points, weights, 1, cells).size(), MPI_COMM_WORLD);
+  ASSERT_EQ(outside, 0u);
+  const DensityStatistics<dim> statistics = s->solver().statistics(nullptr);
+
+  std::vector<double> energy, energy_error, w2, w2_error;
+  for (unsigned int k = 0; k < repeats; ++k)
+    {
+      DistanceParameters parameters;
+      parameters.projections = projections;
+      parameters.seed        = 1000 + k;
+      const DensityComparison<dim> comparison(parameters, 3, MPI_COMM_WORLD);
+      const EnsembleDistances      d =
+          comparison.compare(s->solver(), statistics, points, weights, cells, outside);
+      energy.push_back(d.energy_distance);
+      energy_error.push_back(d.energy_distance_error);
+      w2.push_back(d.sliced_w2);
+      w2_error.push_back(d.sliced_w2_error);
+    }
+  const double c_d = std::sqrt(M_PI) * std::tgamma((dim + 1) / 2.0) / std::tgamma(dim / 2.0);
+  for (const auto &[name, estimates, errors] :
+       {std::make_tuple("energy_distance", &energy, &energy_error),
+        std::make_tuple("sliced_w2", &w2, &w2_error)})
+    {
+      const auto [observed, observed_log_error] = spread_of(*estimates);
+      const auto [reported, reported_log_error] = root_mean_square_of(*errors);
+      const double tolerance = 4 * std::sqrt(observed_log_error * observed_log_error +
+                                             reported_log_error * reported_log_error);
+      if (root())
+        std::cout << "  " << dim << "D " << name << ": spread of " << repeats
+                  << " estimates (P = " << projections << ") " << observed
+                  << ", reported error (rms) " << reported << ", ratio " << reported / observed
+                  << ", allowed factor " << std::exp(tolerance) << std::endl;
+      EXPECT_LT(std::abs(std::log(reported / observed)), tolerance) << dim << "D " << name;
+      // The check is sharp enough to see c_d.
+      EXPECT_LT(tolerance, std::log(c_d)) << dim << "D " << name;
+    }
+}
+} // namespace
+
+// energy_distance_error and sliced_w2_error are standard errors over random directions:
+// the estimates with other Distances/Seed scatter by that much (2D and 3D).
+TEST(Distances, SlicingErrorsMatchTheSpreadOverSeeds)
+{
+  expect_slicing_errors_match_their_spread<2>(3, 20, 200);
+  expect_slicing_errors_match_their_spread<3>(2, 20, 200);
+}
+
 // n_K ~ Binomial(N, p_K): E|n_K/N - p_K| <= sqrt(p_K (1 - p_K) / N), about sqrt(2/pi) of
 // it where N p_K is large. The mean TV over repeats lies between 1/2 and 1 of the bound.
 TEST(Distances, HistogramTotalVariationOfAnExactSample)
@@ -267,6 +395,108 @@ TEST(Distances, FilesGiveTheSameDistancesAsMemory)
       EXPECT_DOUBLE_EQ(read.histogram_tv, memory.histogram_tv) << file;
       EXPECT_DOUBLE_EQ(read.mean_error, memory.mean_error) << file;
     }
+}
+
+// The time of a CSV snapshot decides which rho_h it is compared with: an exact sample of
+// the OU solution at t1, written with a '# time = t1' line (and once without one, read
+// with --time t1), gives the distances of the same points in memory at t1, and clearly
+// others at t2 (its mean is then |m(t1) - m(t2)| = 0.29 away, 19 standard errors).
+TEST(Distances, FileTimeDecidesTheDensityCompared)
+{
+  const std::string directory = std::string(TEST_WORK_DIRECTORY) + "/file-time";
+  if (root())
+    std::filesystem::create_directories(directory);
+  OuProblem p;
+  p.degree             = 2;
+  p.refinement         = 4;
+  p.s0                 = 0.25;
+  p.time_step          = 0.05;
+  p.end_time           = 0.3;
+  const double      t1 = 0.3, t2 = 0.1;
+  const std::size_t n  = 2000;
+  const Gaussian<2> g1 = p.exact<2>(t1), g2 = p.exact<2>(t2);
+  // m + S^{1/2} z is N(m, S).
+  const SymmetricTensor<2, 2> root_covariance = symmetric_sqrt(g1.covariance);
+  std::vector<Point<2>>       sample;
+  for (const Point<2> &z : gaussian_sample<2>(n, 0, 1, 29))
+    sample.emplace_back(g1.mean + root_covariance * Tensor<1, 2>(z));
+  sample = Utilities::MPI::broadcast(MPI_COMM_WORLD, sample, 0);
+  if (root())
+    {
+      std::ofstream with(directory + "/with-time.csv"), without(directory + "/without-time.csv");
+      with << "# time = " << t1 << "\nx,y\n";
+      without << "x,y\n";
+      with.precision(17), without.precision(17);
+      for (const auto &x : sample)
+        {
+          with << x[0] << ',' << x[1] << '\n';
+          without << x[0] << ',' << x[1] << '\n';
+        }
+    }
+  MPI_Barrier(MPI_COMM_WORLD);
+
+  // Every rank reads the files, as `compare` does.
+  std::vector<EnsembleSnapshot<2>> snapshots;
+  try
+    {
+      for (auto &s : read_ensembles<2>(directory + "/with-time.csv", std::nullopt, p.end_time))
+        snapshots.push_back(std::move(s));
+    }
+  catch (const InputError &e)
+    {
+      ADD_FAILURE() << "the file's '# time =' line was not used: " << e.what();
+    }
+  for (auto &s : read_ensembles<2>(directory + "/without-time.csv", t1, p.end_time))
+    snapshots.push_back(std::move(s));
+  for (const double t : {t1, t2})
+    {
+      EnsembleSnapshot<2> memory;
+      memory.source  = "memory@" + std::to_string(t);
+      memory.time    = t;
+      memory.points  = sample;
+      memory.weights = std::vector<double>(n, 1.0);
+      snapshots.push_back(memory);
+    }
+  std::ostringstream log;
+  Simulation<2>      simulation(
+      ProblemParameters::from_string(p.text(), {"Output/Write files=false"}), MPI_COMM_WORLD, log);
+  simulation.compare_ensembles(snapshots);
+  simulation.run();
+  std::map<std::string, EnsembleDistances> by_source;
+  for (const EnsembleDistances &d : simulation.ensemble_distances())
+    by_source[d.ensemble] = d;
+  const EnsembleDistances at_t1 = by_source.at("memory@" + std::to_string(t1)),
+                          at_t2 = by_source.at("memory@" + std::to_string(t2));
+  for (const std::string file : {"with-time.csv", "without-time.csv"})
+    {
+      const auto found = by_source.find(directory + "/" + file);
+      ASSERT_NE(found, by_source.end()) << file;
+      const EnsembleDistances &d = found->second;
+      EXPECT_DOUBLE_EQ(d.time, t1) << file;
+      EXPECT_EQ(d.n_particles, n) << file;
+      for (const auto member : {&EnsembleDistances::mean_error,
+                                &EnsembleDistances::covariance_error,
+                                &EnsembleDistances::histogram_tv,
+                                &EnsembleDistances::energy_distance,
+                                &EnsembleDistances::sliced_w2})
+        EXPECT_NEAR(d.*member, at_t1.*member, 1e-12 * std::abs(at_t1.*member)) << file;
+    }
+  // At t1 the sample's mean is within 4 standard errors sqrt(tr S / N) of the exact mean,
+  // and rho_h's mean (the run ends at t1) within its discretisation error of it; at t2
+  // the sample is |m(t1) - m(t2)| away, of which at least half must show.
+  const double standard_error = std::sqrt(trace(g1.covariance) / n);
+  const double shift          = (g1.mean - g2.mean).norm();
+  const double discretisation = (simulation.solver().statistics(nullptr).mean - g1.mean).norm();
+  if (root())
+    std::cout << "  exact sample of t1 = " << t1 << ": mean error " << at_t1.mean_error
+              << " at t1 (standard error " << standard_error << ", rho_h's mean error "
+              << discretisation << "), " << at_t2.mean_error
+              << " at t2 (|m(t1) - m(t2)| = " << shift << "); energy distance "
+              << at_t1.energy_distance << " at t1, " << at_t2.energy_distance << " at t2"
+              << std::endl;
+  EXPECT_LT(at_t1.mean_error, 4 * standard_error + discretisation);
+  EXPECT_GT(at_t2.mean_error, shift / 2);
+  EXPECT_GT(at_t2.energy_distance, 10 * at_t1.energy_distance);
 }
 
 // A system column (densityflow's own particles_*.csv) splits a file into one ensemble per

@@ -228,6 +228,49 @@ TEST(Particles, LangevinMatchesEulerMaruyamaMoments)
   EXPECT_GT(standard_errors(m, exact.mean, exact.covariance), 4.0);
 }
 
+// A second statistic of the Langevin amplitude: Euler-Maruyama for 1D OU,
+// X' = X - a X dt + sqrt(2 eps dt) xi, has the stationary variance v solving
+// v = (1 - a dt)^2 v + 2 eps dt, i.e. v = eps / (a (1 - a dt / 2)) (0.5556 here, not the
+// OU law's eps / a = 0.5). Started near it, after n steps the variance is v up to
+// (1 - a dt)^{2n} = 1.3e-4 of the start's offset. The walls at 10 standard deviations
+// reflect nothing. The sample variance of N Gaussian particles has the standard error
+// v sqrt(2 / N).
+TEST(Particles, LangevinStationaryVarianceOfEulerMaruyama)
+{
+  const double       a = 1, eps = 0.5, dt = 0.2, end_time = 4;
+  const std::size_t  n = 40000;
+  std::ostringstream prm;
+  prm << "set Dimension = 1\nset Constants = a = " << a << "\n"
+      << "subsection Mesh\n set Lower corner = -8\n set Upper corner = 8\n set Refinement = "
+         "6\nend\n"
+      << "subsection Physics\n set Potential = a * x^2 / 2\n set Potential gradient = a * x\n"
+      << " set Diffusion = " << eps << "\nend\n"
+      << "subsection Initial density\n set Expression = exp(-a * x^2 / (2 * eps))\nend\n"
+      << "subsection Time\n set End time = " << end_time << "\n set Time step = " << dt
+      << "\n set Scheme = backward-euler\nend\n"
+      << "subsection Particles\n set Number = " << n << "\n set Dynamics = langevin\n"
+      << " set Seed = 11\nend\n";
+  auto s = simulation<1>(prm.str());
+  s->run();
+  const ParticleMoments<1> m = s->particle_systems()[0]->moments();
+  ASSERT_EQ(m.n, n);
+  EXPECT_EQ(s->particle_systems()[0]->n_lost(), 0u);
+
+  const double stationary = eps / (a * (1 - a * dt / 2));
+  const double variance   = m.covariance[0][0];
+  const double error      = stationary * std::sqrt(2.0 / n);
+  if (root())
+    std::cout << "  1D OU, Euler-Maruyama at dt = " << dt << ": variance " << variance
+              << ", stationary " << stationary << " (" << (variance - stationary) / error
+              << " standard errors), OU law " << eps / a << " (" << (variance - eps / a) / error
+              << ")" << std::endl;
+  EXPECT_LT(std::abs(variance - stationary), 4 * error);
+  EXPECT_LT(std::abs(m.mean[0]), 4 * std::sqrt(stationary / n));
+  // Sharp: the exact OU variance, which a time-step error of the noise could mimic, is
+  // many standard errors away.
+  EXPECT_GT(std::abs(variance - eps / a), 10 * error);
+}
+
 // Started at pi = N(0, eps A^{-1}) with a large step, MALA keeps pi; plain Langevin with
 // the same step drifts towards its biased stationary law (25% too wide here).
 TEST(Particles, MalaKeepsTheStationaryLaw)

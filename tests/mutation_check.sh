@@ -1,0 +1,290 @@
+#!/usr/bin/env bash
+# Mutation check of densityflow's test suite: puts plausible bugs into the code one at a
+# time, rebuilds, runs the tests that should catch each bug, restores the file, and
+# prints which bugs were killed (a check failed) and which survived (every check passed).
+# Not part of CI: all mutations take most of an hour on 2 cores.
+#
+#   tests/mutation_check.sh                  # every mutation
+#   tests/mutation_check.sh ID...            # only these (see --list)
+#   tests/mutation_check.sh --list           # the mutations and their checks
+#   tests/mutation_check.sh --diffs          # each edit as a diff, on copies (no build)
+#   BUILD_DIR=... JOBS=... TIMEOUT=... tests/mutation_check.sh
+#   SKIP_BASELINE=1 tests/mutation_check.sh ID  # trust that the checks pass unmutated
+#
+# It edits the source files of this checkout in place (each restored at once, also on
+# Ctrl-C) and builds in its own directory (default build-mutation/ beside build/, which
+# it leaves alone). Before the mutations, every check runs on the unmutated code: a check
+# that fails there cannot kill anything and is reported. Logs: BUILD_DIR/mutation-logs/.
+# Exit code: 0 if every applied mutation was killed, 1 otherwise.
+#
+# A check is TARGET[:GTEST_FILTER][@RANKS]: the test program tests/TARGET, run under
+# mpirun with RANKS ranks (default 1; 2 for parallel_consistency_test and problems_test),
+# restricted to the GoogleTest filter. A mutation lists its checks independently, so the
+# table shows how many of them catch it (a bug caught by one check only is fragile).
+set -u -f # no globbing: the GoogleTest filters hold '*'
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build-mutation}
+JOBS=${JOBS:-2}
+TIMEOUT=${TIMEOUT:-900}
+LOGS=$BUILD_DIR/mutation-logs
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+
+IDS=() FILES=() EDITS=() WHATS=() CHECKS=()
+# mutation ID FILE SED_EXPRESSION DESCRIPTION CHECK...
+mutation() {
+  IDS+=("$1") FILES+=("$2") EDITS+=("$3") WHATS+=("$4")
+  shift 4
+  CHECKS+=("$*")
+}
+
+# Caught clearly when the suite was first measured (issue 13).
+mutation bdf2-coefficient source/fokker_planck_solver.cc \
+  's/a = 1\.5;/a = 1.4;/' \
+  "BDF2's leading coefficient 3/2 -> 1.4" \
+  'fokker_planck_convergence_test:*TimeBDF2*'
+mutation eafe-stationary-state source/fokker_planck_solver.cc \
+  's/diagonal -= geometry \* bernoulli(-s);/diagonal -= geometry * bernoulli(s);/' \
+  "EAFE diagonal with B(s) for B(-s): K no longer annihilates sqrt(pi)" \
+  'fokker_planck_invariants_test:*StationaryStateIsExact*'
+mutation upwinding source/transport_solver.cc \
+  's/shape_value(bn > 0, i, q)/shape_value(bn < 0, i, q)/' \
+  "DG face flux from the downwind side" \
+  'transport_test:*SolidBodyRotation*'
+mutation limiter-off source/transport_solver.cc \
+  's/if (minimum >= 0)$/if (true)/' \
+  "Zhang-Shu limiter never scales a cell" \
+  'transport_test:*LimiterKeepsSlottedDisc*'
+mutation limiter-q2-nodes-only source/transport_solver.cc \
+  's/nodal_minimum = fe\.degree == 1;/nodal_minimum = fe.degree <= 2;/' \
+  "limiter looks at Q2's nodes only, not at its interior (Lobatto/quadrature) points" \
+  'transport_test:*LimiterKeepsSlottedDisc*'
+mutation rk4-order source/particles.cc \
+  's/x3 = x0 + dt \* k3;/x3 = x0 + dt * k2;/' \
+  "RK4's last stage from k2 instead of k3" \
+  'particles_test:*FlowMapReturnsHome*'
+mutation langevin-drift source/particles.cc \
+  's/x\[k\]\[d\] += dt \* b\[d\] + noise \* z\[d\];/x[k][d] += 0.5 * dt * b[d] + noise * z[d];/' \
+  "Langevin drift halved" \
+  'particles_test:*LangevinMatchesEulerMaruyama*' 'particles_test:*LangevinStationaryVariance*'
+mutation mala-correction source/particles.cc \
+  's/(backward\.norm_square() - forward\.norm_square()) \/ (4 \* eps \* dt)/(backward.norm_square() - forward.norm_square()) \/ (2 * eps * dt)/' \
+  "MALA proposal ratio with the wrong variance" \
+  'particles_test:*MalaKeepsTheStationaryLaw*'
+mutation slicing-constant source/distances.cc \
+  's/std::sqrt(M_PI) \* std::tgamma((dim + 1) \/ 2\.0) \/ std::tgamma(dim \/ 2\.0);/1.0;/' \
+  "c_d dropped from the sliced energy distance (and its error)" \
+  'distances_test:*EnergyDistanceOfAnExactSample*'
+mutation tv-factor-half source/distances.cc \
+  's/result\.histogram_tv = 0\.5 \*/result.histogram_tv = 1.0 */' \
+  "histogram total variation without its factor 1/2" \
+  'distances_test:*HistogramTotalVariation*'
+
+# Survived the suite when it was first measured (issue 13); killed since.
+mutation bdf2-shortened-step-guard source/fokker_planck_solver.cc \
+  's/ && step_number > 0 && dt == previous_step)/ \&\& step_number > 0)/' \
+  "BDF2 used on a shortened step (no fall-back to backward Euler)" \
+  'fokker_planck_time_test'
+mutation potential-up-down-swap source/fokker_planck_solver.cc \
+  's/up(j)   = std::exp(change);/up(j)   = std::exp(-change);/; s/down(j) = std::exp(-change);/down(j) = std::exp(change);/' \
+  "stored vectors carried over to a new V(x, t) with the up/down factors swapped" \
+  'fokker_planck_time_test'
+mutation free-energy-constant-sign source/fokker_planck_solver.cc \
+  's/(shift - eps \* log_Z)/(shift + eps * log_Z)/' \
+  "F = eps KL + mass (shift + eps log Z): the constant's sign flipped" \
+  'fokker_planck_time_test'
+mutation slicing-error-c_d source/distances.cc \
+  's/values\[1\] *= c_d \* e_err;/values[1] = e_err;/' \
+  "c_d dropped from energy_distance_error only" \
+  'distances_test:*SlicingErrorsMatchTheSpread*'
+
+# Caught by one check only when first measured (issue 13); a second check since.
+mutation mass-restoring-scaling source/fokker_planck_solver.cc \
+  's/compensated_dot(root_pi, rhs) \/ a \/ compensated_dot(root_pi, mass_solution);/1.0;/' \
+  "no mass-restoring scaling after the linear solve" \
+  'fokker_planck_invariants_test:*MassOver1000Steps*' 'fokker_planck_time_test'
+mutation langevin-amplitude source/particles.cc \
+  '0,/std::sqrt(2 \* eps \* dt)/s//std::sqrt(eps * dt)/' \
+  "Langevin noise sqrt(eps dt) instead of sqrt(2 eps dt)" \
+  'particles_test:*LangevinMatchesEulerMaruyama*' 'particles_test:*LangevinStationaryVariance*'
+mutation rank-part-of-a-moment source/density_solver.cc \
+  's/sums\.push_back(first_moment\[i\]);/sums.push_back(Utilities::MPI::this_mpi_process(communicator) == 0 ? first_moment[i] : 0.0);/' \
+  "rank 1's part missing from the first moments of rho_h" \
+  'parallel_consistency_test:*OneDimensional*:*ThreeDimensional*' \
+  'parallel_consistency_test:*TwoDimensional*'
+mutation rank-part-of-tv source/distances.cc \
+  's/0\.5 \* Utilities::MPI::sum(tv, mpi_communicator)/0.5 * tv/' \
+  "histogram TV summed on each rank only" \
+  'parallel_consistency_test:*Distances1D*:*Distances3D*' 'parallel_consistency_test:*Distances2D*'
+mutation file-time-line-ignored source/ensemble_reader.cc \
+  's/file_time = parse_number(match\[1\], where);/(void)match;/' \
+  "the '# time = ...' line of a CSV ensemble ignored" \
+  'distances_test:*FileTimeDecidesTheDensityCompared*' 'distances_test:*BadFilesAreRefused*' \
+  'problems_test:*ParticlesReadBackGiveTheRunsDistances*'
+
+list() {
+  for i in "${!IDS[@]}"; do
+    printf '%-28s %s\n  %s: %s\n  checks: %s\n' "${IDS[$i]}" "${WHATS[$i]}" "${FILES[$i]}" \
+      "${EDITS[$i]}" "${CHECKS[$i]}"
+  done
+}
+
+diffs() {
+  local copy
+  copy=$(mktemp)
+  for i in "${SELECTED[@]}"; do
+    cp "$ROOT/${FILES[$i]}" "$copy"
+    sed -i -e "${EDITS[$i]}" "$copy"
+    echo "== ${IDS[$i]} (${FILES[$i]})"
+    diff "$ROOT/${FILES[$i]}" "$copy" || true
+    cmp -s "$ROOT/${FILES[$i]}" "$copy" && echo "   NOT APPLIED: the code no longer matches the edit"
+  done
+  rm -f "$copy"
+}
+
+SELECTED=() ACTION=run
+for argument in "$@"; do
+  case $argument in
+    --list) list; exit 0 ;;
+    --diffs) ACTION=diffs ;;
+    -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *)
+      found=
+      for i in "${!IDS[@]}"; do [[ ${IDS[$i]} == "$argument" ]] && SELECTED+=("$i") && found=1; done
+      [[ -n $found ]] || { echo "unknown mutation '$argument' (see --list)" >&2; exit 2; } ;;
+  esac
+done
+[[ ${#SELECTED[@]} -gt 0 ]] || SELECTED=("${!IDS[@]}")
+[[ $ACTION == diffs ]] && { diffs; exit 0; }
+
+# The file being mutated, restored on any exit.
+BACKUP= MUTATED=
+restore() {
+  if [[ -n $MUTATED ]]; then
+    cp "$BACKUP" "$MUTATED" # a new mtime, so that every build directory recompiles it
+    MUTATED=
+  fi
+}
+trap restore EXIT
+trap 'restore; exit 130' INT TERM
+
+target_of() { local c=${1%%@*}; echo "${c%%:*}"; }
+run_check() { # run_check CHECK LOG: 0 passed, 1 failed, 2 no such target, 3 no test ran
+  local check=$1 log=$2 ranks= target filter program
+  [[ $check == *@* ]] && ranks=${check##*@} && check=${check%@*}
+  target=${check%%:*}
+  filter='*'
+  [[ $check == *:* ]] && filter=${check#*:}
+  program=$BUILD_DIR/tests/$target
+  [[ -x $program ]] || return 2
+  if [[ -z $ranks ]]; then
+    case $target in parallel_consistency_test|problems_test) ranks=2 ;; *) ranks=1 ;; esac
+  fi
+  if [[ $target == bad_input_test ]]; then
+    (cd "$BUILD_DIR/tests" && timeout "$TIMEOUT" "$program" --gtest_filter="$filter") >"$log" 2>&1
+  else
+    (cd "$BUILD_DIR/tests" && timeout "$TIMEOUT" mpirun -np "$ranks" --oversubscribe "$program" \
+      --gtest_filter="$filter") >"$log" 2>&1
+  fi
+  local status=$?
+  grep -q 'Running 0 tests' "$log" && return 3
+  [[ $status -eq 0 ]] && return 0 || return 1
+}
+
+build() { # build TARGET... (the ones that exist in this checkout)
+  local targets=() t
+  for t in "$@"; do
+    [[ -f $ROOT/tests/$t.cc ]] && targets+=("$t")
+  done
+  [[ ${#targets[@]} -eq 0 ]] && return 0
+  cmake --build "$BUILD_DIR" -j "$JOBS" --target "${targets[@]}"
+}
+
+mkdir -p "$LOGS"
+cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >"$LOGS/configure.log" 2>&1 ||
+  { echo "cmake failed, see $LOGS/configure.log" >&2; exit 2; }
+
+# Every target the selected mutations need, built and run once without mutation.
+declare -A BASELINE
+ALL_TARGETS=()
+for i in "${SELECTED[@]}"; do
+  for check in ${CHECKS[$i]}; do ALL_TARGETS+=("$(target_of "$check")"); done
+done
+mapfile -t ALL_TARGETS < <(printf '%s\n' "${ALL_TARGETS[@]}" | sort -u)
+echo "building ${ALL_TARGETS[*]} in $BUILD_DIR ..."
+build "${ALL_TARGETS[@]}" >"$LOGS/build-unmutated.log" 2>&1 ||
+  { echo "the unmutated code does not build, see $LOGS/build-unmutated.log" >&2; exit 2; }
+for i in "${SELECTED[@]}"; do
+  for check in ${CHECKS[$i]}; do
+    [[ -n ${BASELINE[$check]:-} ]] && continue
+    if [[ -n ${SKIP_BASELINE:-} ]]; then
+      [[ -x $BUILD_DIR/tests/$(target_of "$check") ]] && BASELINE[$check]=passes ||
+        BASELINE[$check]=missing
+      continue
+    fi
+    run_check "$check" "$LOGS/unmutated.${check//[^A-Za-z0-9_]/_}.log"
+    case $? in
+      0) BASELINE[$check]=passes ;;
+      2) BASELINE[$check]=missing; echo "  no test program for $check (not in this checkout)" ;;
+      3) BASELINE[$check]=empty; echo "  $check runs no test (filter matches nothing)" ;;
+      *) BASELINE[$check]=fails; echo "  $check FAILS without mutation: it cannot kill anything" ;;
+    esac
+  done
+done
+
+ROWS=() ANY_SURVIVED=0
+for i in "${SELECTED[@]}"; do
+  id=${IDS[$i]} file=$ROOT/${FILES[$i]}
+  echo "== $id: ${WHATS[$i]}"
+  BACKUP=$LOGS/$id.original
+  cp "$file" "$BACKUP"
+  MUTATED=$file
+  sed -i -e "${EDITS[$i]}" "$file"
+  if cmp -s "$file" "$BACKUP"; then
+    restore
+    ROWS+=("$id|not applied (the code no longer matches the edit)|")
+    ANY_SURVIVED=1
+    continue
+  fi
+  diff "$BACKUP" "$file" >"$LOGS/$id.diff"
+  targets=()
+  for check in ${CHECKS[$i]}; do targets+=("$(target_of "$check")"); done
+  if ! build "${targets[@]}" >"$LOGS/$id.build.log" 2>&1; then
+    restore
+    ROWS+=("$id|does not compile (see $id.build.log)|")
+    continue
+  fi
+  killed=0 ran=0 details=
+  for check in ${CHECKS[$i]}; do
+    if [[ ${BASELINE[$check]} != passes ]]; then
+      details+=" $check:${BASELINE[$check]}"
+      continue
+    fi
+    ran=$((ran + 1))
+    if run_check "$check" "$LOGS/$id.${check//[^A-Za-z0-9_]/_}.log"; then
+      details+=" $check:passed"
+    else
+      killed=$((killed + 1))
+      details+=" $check:FAILED"
+    fi
+  done
+  restore
+  if [[ $ran -eq 0 ]]; then
+    outcome="not checked (no check runs here)"
+  elif [[ $killed -gt 0 ]]; then
+    outcome="killed by $killed of $ran checks"
+  else
+    outcome="SURVIVED ($ran checks passed)"
+    ANY_SURVIVED=1
+  fi
+  echo "   $outcome"
+  ROWS+=("$id|$outcome|$details")
+done
+
+echo
+printf '%-28s %-36s %s\n' mutation outcome checks
+for row in "${ROWS[@]}"; do
+  IFS='|' read -r id outcome details <<<"$row"
+  printf '%-28s %-36s%s\n' "$id" "$outcome" "$details"
+done
+exit $ANY_SURVIVED

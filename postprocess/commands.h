@@ -8,12 +8,14 @@ namespace densityflow
 /** Options of `densityflow-post render`. */
 struct RenderOptions
 {
-  std::string run_directory;
-  double      time  = -1;    ///< the snapshot nearest to it; < 0: the last one
-  bool        all   = false; ///< one frame per snapshot
-  int         width = 800, height = 600;
-  std::string output;           ///< FILE.png; with --all, frames FILE_NNNNN.png
-  bool        particles = true; ///< draw particles.pvd on top when the run has it
+  std::string         run_directory;
+  double              time  = -1;    ///< the snapshot nearest to it; < 0: the last one
+  bool                all   = false; ///< one frame per snapshot
+  int                 width = 800, height = 600;
+  std::string         output;              ///< FILE.png; with --all, frames FILE_NNNNN.png
+  bool                particles   = true;  ///< draw particles.pvd on top when the run has it
+  bool                fit_density = false; ///< 2D: frame where rho > 1% of its peak, not the domain
+  std::vector<double> fit_box;             ///< 2D: frame this box (x0, x1, y0, y1) when given
 };
 
 /** Options of `densityflow-post plot`. */

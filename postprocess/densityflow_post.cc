@@ -15,7 +15,7 @@ namespace
 const char *usage =
     "usage: densityflow-post info RUN_DIR\n"
     "       densityflow-post render RUN_DIR [--time T | --all] [--size W,H] [--output FILE.png]\n"
-    "                                       [--no-particles]\n"
+    "                                       [--no-particles] [--fit domain|density|X0,X1,Y0,Y1]\n"
     "       densityflow-post plot RUN_DIR [--columns a,b,...] [--size W,H] [--output-dir DIR]\n";
 
 std::vector<std::string> split(const std::string &text, const char separator)
@@ -120,6 +120,21 @@ int main(int argc, char **argv)
                 options.all = true;
               else if (args[i] == "--no-particles")
                 options.particles = false;
+              else if (args[i] == "--fit" && has_value)
+                {
+                  const std::string fit = args[++i];
+                  if (fit == "density" || fit == "domain")
+                    options.fit_density = fit == "density";
+                  else
+                    {
+                      for (const auto &v : split(fit, ','))
+                        options.fit_box.push_back(parse_number("--fit", v));
+                      if (options.fit_box.size() != 4 || options.fit_box[1] <= options.fit_box[0] ||
+                          options.fit_box[3] <= options.fit_box[2])
+                        throw PostError("--fit: '" + fit +
+                                        "' is not density, domain or a box X0,X1,Y0,Y1");
+                    }
+                }
               else if (args[i] == "--time" && has_value)
                 {
                   options.time = parse_number("--time", args[++i]);

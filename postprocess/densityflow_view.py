@@ -57,7 +57,10 @@ def dimension(run):
 
 
 def build_view(run):
-    """The density view and, beside it, the diagnostics chart; returns (layout, view, times)."""
+    """The density view and, beside it, the diagnostics chart.
+
+    Returns the layout, the render view, the density's displays and the snapshot times.
+    """
     dim = dimension(run)
     density = PVDReader(registrationName="density", FileName=os.path.join(run, "density.pvd"))
     view = CreateView("RenderView")
@@ -86,6 +89,10 @@ def build_view(run):
     bar.Title = "rho"
     bar.ComponentTitle = ""
     bar.TitleColor = bar.LabelColor = [0, 0, 0]
+    bar.TitleFontSize = bar.LabelFontSize = 12
+    bar.WindowLocation = "Any Location"
+    bar.Position = [0.89, 0.1]
+    bar.ScalarBarLength = 0.8
     bar.Visibility = 1
 
     particles_pvd = os.path.join(run, "particles.pvd")
@@ -108,6 +115,7 @@ def build_view(run):
     text = Show(time, view)
     text.Color = [0, 0, 0]
     text.WindowLocation = "Upper Left Corner"
+    text.FontSize = 14
 
     view.ResetCamera()
     if dim < 3:
@@ -135,15 +143,18 @@ def build_view(run):
         lines.XArrayName = "time"
         wanted = ["relative_entropy", "l2_error"]
         lines.SeriesVisibility = wanted
+        for name in ("LeftAxisTitleFontSize", "BottomAxisTitleFontSize", "LegendFontSize",
+                     "LeftAxisLabelFontSize", "BottomAxisLabelFontSize"):
+            setattr(chart, name, 12)
         layout.SplitHorizontal(0, 0.6)
         AssignViewToLayout(view=chart, layout=layout, hint=2)
     SetActiveView(view)
-    return layout, view, list(density.TimestepValues or [0.0])
+    return layout, view, shown, list(density.TimestepValues or [0.0])
 
 
 def main():
     args = parse_arguments()
-    layout, view, times = build_view(args.run)
+    layout, view, shown, times = build_view(args.run)
     process = servermanager.vtkProcessModule.GetProcessModule()
     if process.GetProcessType() == process.PROCESS_CLIENT:
         Render(view)  # the GUI: leave the view to the user
@@ -153,6 +164,7 @@ def main():
     # First, middle and last snapshot.
     for t in sorted({times[0], times[len(times) // 2], times[-1]}):
         view.ViewTime = t
+        shown[0].RescaleTransferFunctionToDataRange(False, True)
         Render(view)
         name = os.path.join(output, "view_t%.4g.png" % t)
         SaveScreenshot(name, layout, ImageResolution=args.size)

@@ -45,11 +45,14 @@ void print_arrays(vtkUnstructuredGrid &grid)
           low  = std::min(low, value);
           high = std::max(high, value);
         }
-      std::printf("  %-14s %s [%.9g, %.9g]",
-                  array->GetName(),
-                  components == 1 ? "      " : "|.| in",
-                  low,
-                  high);
+      if (low <= high)
+        std::printf("  %-14s %s [%.9g, %.9g]",
+                    array->GetName(),
+                    components == 1 ? "      " : "|.| in",
+                    low,
+                    high);
+      else
+        std::printf("  %-14s no finite value", array->GetName());
       if (non_finite > 0)
         std::printf("  non-finite: %lld of %lld",
                     static_cast<long long>(non_finite),

@@ -25,7 +25,8 @@ run() { # run NAME PROBLEM [--set ...]
 # The default problem: density and both particle systems at three times.
 run ou-2d ou-2d
 for t in 0 0.3 2; do
-  "$post" render "$runs/ou-2d" --time "$t" --size 420,315 --output "docs/ou-2d-t$t.png"
+  "$post" render "$runs/ou-2d" --time "$t" --size 420,315 --fit -2.4,2.4,-2.4,2.4 \
+    --output "docs/ou-2d-t$t.png"
 done
 "$post" plot "$runs/ou-2d" --size 840,520 --output-dir "$runs/ou-2d"
 cp "$runs/ou-2d/diagnostics.png" docs/ou-2d-diagnostics.png

@@ -42,7 +42,10 @@ struct Panel
   std::vector<Curve> curves;
 };
 
-/** Log scale when every finite value is positive and they span more than a decade. */
+/**
+ * Log scale when no value is negative and the positive ones span more than a decade (zeros,
+ * such as the mass error at t = 0, are then left out of the curve).
+ */
 bool wants_log_scale(const Panel &panel)
 {
   double low = INFINITY, high = 0;
@@ -50,8 +53,10 @@ bool wants_log_scale(const Panel &panel)
     for (const double v : c.value)
       if (std::isfinite(v))
         {
-          if (v <= 0)
+          if (v < 0)
             return false;
+          if (v == 0)
+            continue;
           low  = std::min(low, v);
           high = std::max(high, v);
         }
@@ -113,7 +118,7 @@ void write_panels(const std::vector<Panel> &panels,
           vtkPlot *line = chart->AddPlot(vtkChart::LINE);
           line->SetInputData(table, 0, 1);
           const auto rgb = series_colour(c);
-          line->SetColor(rgb[0], rgb[1], rgb[2]);
+          line->SetColorF(rgb[0], rgb[1], rgb[2]);
           line->SetWidth(2.0);
         }
       if (chart->GetShowLegend())

@@ -113,6 +113,8 @@ public:
                 const RenderOptions            &options,
                 const std::vector<std::string> &systems)
       : dim(dim)
+      , fit_density(options.fit_density)
+      , fit_box(options.fit_box)
   {
     window->SetOffScreenRendering(1);
     window->SetMultiSamples(0);
@@ -293,6 +295,30 @@ private:
   {
     double bounds[6];
     density.GetBounds(bounds);
+    if (fit_density && dim == 2)
+      {
+        // The box of the points where rho > 1% of its peak, 10% larger on each side.
+        vtkDataArray *rho    = density.GetPointData()->GetArray("rho");
+        const double  peak   = rho->GetComponent(argmax(density, "rho"), 0);
+        double        box[4] = {INFINITY, -INFINITY, INFINITY, -INFINITY};
+        for (vtkIdType i = 0; i < density.GetNumberOfPoints(); ++i)
+          if (rho->GetComponent(i, 0) > 0.01 * peak)
+            {
+              const double *x = density.GetPoint(i);
+              box[0]          = std::min(box[0], x[0]);
+              box[1]          = std::max(box[1], x[0]);
+              box[2]          = std::min(box[2], x[1]);
+              box[3]          = std::max(box[3], x[1]);
+            }
+        const double margin = 0.1 * std::max(box[1] - box[0], box[3] - box[2]);
+        bounds[0]           = std::max(bounds[0], box[0] - margin);
+        bounds[1]           = std::min(bounds[1], box[1] + margin);
+        bounds[2]           = std::max(bounds[2], box[2] - margin);
+        bounds[3]           = std::min(bounds[3], box[3] + margin);
+      }
+    if (fit_box.size() == 4 && dim == 2)
+      for (int i = 0; i < 4; ++i)
+        bounds[i] = fit_box[i];
     vtkCamera   *camera = scene->GetActiveCamera();
     const double cx = (bounds[0] + bounds[1]) / 2, cy = (bounds[2] + bounds[3]) / 2,
                  cz = (bounds[4] + bounds[5]) / 2;
@@ -326,6 +352,8 @@ private:
   }
 
   int                                        dim;
+  bool                                       fit_density;
+  std::vector<double>                        fit_box;
   vtkNew<vtkRenderWindow>                    window;
   vtkNew<vtkRenderer>                        scene, bar_area;
   vtkSmartPointer<vtkLookupTable>            lut;

@@ -15,6 +15,8 @@ struct RenderOptions
   std::string         output;              ///< FILE.png; with --all, frames FILE_NNNNN.png
   bool                particles   = true;  ///< draw particles.pvd on top when the run has it
   bool                fit_density = false; ///< 2D: frame where rho > 1% of its peak, not the domain
+  double              particle_size  = 2;  ///< the points' size in pixels
+  int                 particle_every = 1;  ///< draw every k-th particle (in file order)
   std::vector<double> fit_box;             ///< 2D: frame this box (x0, x1, y0, y1) when given
 };
 

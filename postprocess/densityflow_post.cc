@@ -1,4 +1,5 @@
 // densityflow-post: look at a densityflow run with VTK (see README, "Visualisation").
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,7 +16,8 @@ namespace
 const char *usage =
     "usage: densityflow-post info RUN_DIR\n"
     "       densityflow-post render RUN_DIR [--time T | --all] [--size W,H] [--output FILE.png]\n"
-    "                                       [--no-particles] [--fit domain|density|X0,X1,Y0,Y1]\n"
+    "                                       [--no-particles] [--particle-size PX]\n"
+    "                                       [--every K] [--fit domain|density|X0,X1,Y0,Y1]\n"
     "       densityflow-post plot RUN_DIR [--columns a,b,...] [--size W,H] [--output-dir DIR]\n";
 
 std::vector<std::string> split(const std::string &text, const char separator)
@@ -120,6 +122,19 @@ int main(int argc, char **argv)
                 options.all = true;
               else if (args[i] == "--no-particles")
                 options.particles = false;
+              else if (args[i] == "--particle-size" && has_value)
+                {
+                  options.particle_size = parse_number("--particle-size", args[++i]);
+                  if (!(options.particle_size >= 1 && options.particle_size <= 50))
+                    throw PostError("--particle-size: must be in 1..50 pixels");
+                }
+              else if (args[i] == "--every" && has_value)
+                {
+                  const double every = parse_number("--every", args[++i]);
+                  if (every < 1 || every != std::floor(every))
+                    throw PostError("--every: must be a positive integer");
+                  options.particle_every = static_cast<int>(every);
+                }
               else if (args[i] == "--fit" && has_value)
                 {
                   const std::string fit = args[++i];

@@ -9,6 +9,7 @@
 #include <vtkDataSetMapper.h>
 #include <vtkDoubleArray.h>
 #include <vtkLookupTable.h>
+#include <vtkMaskPoints.h>
 #include <vtkOutlineFilter.h>
 #include <vtkPNGWriter.h>
 #include <vtkPen.h>
@@ -155,7 +156,18 @@ public:
     particle_mapper->UseLookupTableScalarRangeOn();
     particle_mapper->ScalarVisibilityOn();
     particle_actor->SetMapper(particle_mapper);
-    particle_actor->GetProperty()->SetPointSize(std::max(2.0, options.height / 300.0));
+    particle_actor->GetProperty()->SetPointSize(options.particle_size);
+    if (options.particle_every > 1)
+      {
+        // Every k-th particle in file order, so that many particles do not hide rho.
+        every->SetOnRatio(options.particle_every);
+        every->RandomModeOff();
+        every->GenerateVerticesOn();
+        every->SingleVertexPerCellOn();
+        every->SetMaximumNumberOfPoints(VTK_ID_MAX);
+        particle_mapper->SetInputConnection(every->GetOutputPort());
+      }
+    thin_particles = options.particle_every > 1;
     particle_actor->GetProperty()->LightingOff();
     particle_actor->VisibilityOff();
     scene->AddActor(particle_actor);
@@ -225,7 +237,10 @@ public:
       }
     if (frame.particles)
       {
-        particle_mapper->SetInputData(frame.particles);
+        if (thin_particles)
+          every->SetInputData(frame.particles);
+        else
+          particle_mapper->SetInputData(frame.particles);
         particle_actor->VisibilityOn();
       }
     else
@@ -353,6 +368,8 @@ private:
 
   int                                        dim;
   bool                                       fit_density;
+  bool                                       thin_particles = false;
+  vtkNew<vtkMaskPoints>                      every;
   std::vector<double>                        fit_box;
   vtkNew<vtkRenderWindow>                    window;
   vtkNew<vtkRenderer>                        scene, bar_area;

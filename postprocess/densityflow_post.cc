@@ -76,10 +76,15 @@ void ensure_display(char **argv)
         "rendering needs an X display: DISPLAY is not set and xvfb-run is not installed "
         "(Debian: apt-get install xvfb), so no virtual one can be started");
   setenv("DENSITYFLOW_POST_UNDER_XVFB", "1", 1);
-  std::vector<char *> arguments = {const_cast<char *>("xvfb-run"),
-                                   const_cast<char *>("-a"),
-                                   const_cast<char *>("-s"),
-                                   const_cast<char *>("-screen 0 1280x1024x24 -nolisten tcp")};
+  // -a takes the first free display number from -n on: starting from one that depends on
+  // the process id keeps concurrent commands from racing for the same number.
+  static std::string  first_display = std::to_string(100 + getpid() % 800);
+  std::vector<char *> arguments     = {const_cast<char *>("xvfb-run"),
+                                       const_cast<char *>("-a"),
+                                       const_cast<char *>("-n"),
+                                       first_display.data(),
+                                       const_cast<char *>("-s"),
+                                       const_cast<char *>("-screen 0 1280x1024x24 -nolisten tcp")};
   for (char **a = argv; *a != nullptr; ++a)
     arguments.push_back(*a);
   arguments.push_back(nullptr);

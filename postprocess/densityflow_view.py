@@ -91,7 +91,7 @@ def build_view(run):
     bar.TitleColor = bar.LabelColor = [0, 0, 0]
     bar.TitleFontSize = bar.LabelFontSize = 12
     bar.WindowLocation = "Any Location"
-    bar.Position = [0.89, 0.1]
+    bar.Position = [0.84, 0.1]
     bar.ScalarBarLength = 0.8
     bar.Visibility = 1
 
@@ -100,12 +100,16 @@ def build_view(run):
         particles = PVDReader(registrationName="particles", FileName=particles_pvd)
         points = Show(particles, view)
         points.SetRepresentationType("Points")
-        points.PointSize = 3
+        points.PointSize = 2
+        # Colour by system: 0 red, 1 (white-ish) ... over the systems' range.
         ColorBy(points, ("POINTS", "system"))
         system = GetColorTransferFunction("system")
-        system.ApplyPreset("Set1", True)
-        system.InterpretValuesAsCategories = 1
-        system.AnnotationsInitialized = 1
+        system.ApplyPreset("Cool to Warm", True)
+        system.InvertTransferFunction()
+        particles.UpdatePipeline()
+        low, high = particles.PointData["system"].GetRange()
+        system.RescaleTransferFunction(low, max(high, low + 1))
+        system.AutomaticRescaleRangeMode = "Never"
         points.SetScalarBarVisibility(view, False)
         if dim < 3:
             points.Position = [0, 0, 1e-3]  # in front of the density

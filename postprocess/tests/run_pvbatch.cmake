@@ -1,7 +1,8 @@
 # pvbatch postprocess/densityflow_view.py on a run, under xvfb-run: it must exit 0 and
 # write its screenshots (first, middle and last snapshot) as non-empty PNGs.
 file(REMOVE_RECURSE ${OUTPUT})
-execute_process(COMMAND ${XVFB_RUN} -a ${PVBATCH} ${SCRIPT} ${RUN} --output ${OUTPUT}
+string(RANDOM LENGTH 3 ALPHABET 123456789 first_display)
+execute_process(COMMAND ${XVFB_RUN} -a -n ${first_display} ${PVBATCH} ${SCRIPT} ${RUN} --output ${OUTPUT}
                         --size 600,250
                 RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
 message(STATUS "${out}")

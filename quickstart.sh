@@ -32,7 +32,12 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   # Never remove what the user has, but for Debian's separate VTK 9.1 (libvtk9-dev and
   # python3-vtk9, which an earlier quick start installed): ParaView conflicts with it.
-  removals=$(apt-get install -s --no-install-recommends "${missing[@]}" | awk '/^Remv/ {print $2}')
+  if ! simulation=$(apt-get install -s --no-install-recommends "${missing[@]}" 2>&1); then
+    echo "quickstart: apt-get cannot install ${missing[*]}:" >&2
+    tail -3 <<< "$simulation" >&2
+    exit 1
+  fi
+  removals=$(awk '/^Remv/ {print $2}' <<< "$simulation")
   for r in $removals; do
     if [[ "$r" != libvtk9-dev && "$r" != python3-vtk9 ]]; then
       echo "quickstart: installing ${missing[*]} would remove $r; not doing that." \

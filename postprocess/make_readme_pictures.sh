@@ -43,6 +43,7 @@ run rotation-no-limiter rotation-2d --set "Particles/Number=0" --set "Mesh/Refin
 
 # The reversing vortex at its thinnest, t = T/2 = 1, with its flow-map particles.
 run vortex vortex-2d --set "Mesh/Refinement=5" --set "Time/End time=1"
-"$post" render "$runs/vortex" --time 1 --size 420,315 --output docs/vortex-t1.png
+"$post" render "$runs/vortex" --time 1 --size 420,315 --particle-size 1 --every 4 \
+  --output docs/vortex-t1.png
 
 ls -l docs/*.png

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <test_tools.h>
 
 using namespace densityflow;
@@ -54,6 +56,18 @@ TEST(ParallelConsistency, OneDimensionalSharedTriangulation)
   p.refinement = 6;
   p.interval   = 0.1;
   expect_same_on_one_and_two_ranks(p.text(), "1D Q2");
+  // Q1, lumped, backward Euler; and Q3 with a consistent mass matrix, which undershoots,
+  // so that negative_mass and min_density have parts on both ranks.
+  p.degree     = 1;
+  p.refinement = 7;
+  p.scheme     = "backward-euler";
+  expect_same_on_one_and_two_ranks(p.text(), "1D Q1");
+  p.degree     = 3;
+  p.refinement = 4;
+  p.lumping    = "false";
+  p.scheme     = "crank-nicolson";
+  p.s0         = 0.02;
+  expect_same_on_one_and_two_ranks(p.text(), "1D Q3");
 }
 
 TEST(ParallelConsistency, TwoDimensionalQ1AndQ2)
@@ -79,6 +93,11 @@ TEST(ParallelConsistency, ThreeDimensional)
   p.interval   = 0.1;
   p.scheme     = "backward-euler";
   expect_same_on_one_and_two_ranks(p.text(), "3D Q1");
+  // The consistent mass matrix (its projection, quadrature entropy), Crank-Nicolson.
+  // (Q2 on this coarse mesh: the initial projection's CG does not converge.)
+  p.lumping = "false";
+  p.scheme  = "crank-nicolson";
+  expect_same_on_one_and_two_ranks(p.text(), "3D Q1 consistent mass");
 }
 
 TEST(ParallelConsistency, TransportExplicitAndImplicit)
@@ -136,111 +155,152 @@ TEST(ParallelConsistency, RankWithoutCells)
   expect_same_on_one_and_two_ranks(transport, "transport on one cell");
 }
 
-// The same particles on 1 and 2 ranks: the same sample of rho0, and the same paths for
-// the deterministic flow map and for Langevin (its noise is drawn per particle id).
-TEST(ParallelConsistency, ParticleEnsembles)
+namespace
+{
+/** An OU problem in @p dim dimensions that particle tests can afford on 1 and 2 ranks. */
+OuProblem particle_problem(const unsigned int dim)
 {
   OuProblem p;
-  p.refinement = 4;
-  p.end_time   = 0.5;
-  p.time_step  = 0.05;
+  p.dim        = dim;
+  p.refinement = dim == 1 ? 7 : dim == 2 ? 4 : 3;
+  p.half_width = dim == 3 ? 4 : 5;
+  // Wide enough for the 3D mesh's cells to bound rho0 for rejection sampling.
+  p.s0        = dim == 3 ? 0.3 : 0.1;
+  p.time_step = 0.05;
+  return p;
+}
+
+template <int dim>
+std::vector<std::map<std::uint64_t, Point<dim>>> particle_positions(const std::string &prm,
+                                                                    const MPI_Comm     communicator)
+{
+  std::ostringstream log;
+  Simulation<dim>    simulation(
+      ProblemParameters::from_string(prm, {"Output/Write files=false"}), communicator, log);
+  std::vector<std::map<std::uint64_t, Point<dim>>> result;
+  for (const auto &e : simulation.particle_systems())
+    result.push_back(gather_positions(*e, communicator));
+  simulation.run();
+  for (const auto &e : simulation.particle_systems())
+    result.push_back(gather_positions(*e, communicator));
+  return result;
+}
+
+template <int dim>
+void expect_same_particles_on_one_and_two_ranks()
+{
+  OuProblem p = particle_problem(dim);
+  p.end_time  = 0.5;
   const std::string prm =
       p.text() +
       "subsection Particles\n set Number = 1000\n set Dynamics = flow-map, langevin, mala\nend\n";
-  const auto positions = [&](const MPI_Comm communicator) {
-    std::ostringstream log;
-    Simulation<2>      simulation(
-        ProblemParameters::from_string(prm, {"Output/Write files=false"}), communicator, log);
-    std::vector<std::map<std::uint64_t, Point<2>>> result;
-    for (const auto &e : simulation.particle_systems())
-      result.push_back(gather_positions(*e, communicator));
-    simulation.run();
-    for (const auto &e : simulation.particle_systems())
-      result.push_back(gather_positions(*e, communicator));
-    return result;
-  };
-  const auto                                     two = positions(MPI_COMM_WORLD);
-  std::vector<std::map<std::uint64_t, Point<2>>> one;
+  const auto two = particle_positions<dim>(prm, MPI_COMM_WORLD);
+  std::vector<std::map<std::uint64_t, Point<dim>>> one;
   if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
-    one = positions(MPI_COMM_SELF);
+    one = particle_positions<dim>(prm, MPI_COMM_SELF);
   one = Utilities::MPI::broadcast(MPI_COMM_WORLD, one, 0);
   ASSERT_EQ(one.size(), two.size());
+  ASSERT_EQ(one.size(), 6u); // 3 systems, at the start and at the end
   for (std::size_t s = 0; s < one.size(); ++s)
     {
-      ASSERT_EQ(one[s].size(), 1000u) << "system/time " << s;
-      ASSERT_EQ(two[s].size(), 1000u);
+      ASSERT_EQ(one[s].size(), 1000u) << dim << "D, system/time " << s;
+      ASSERT_EQ(two[s].size(), 1000u) << dim << "D";
       double worst = 0;
       for (const auto &[id, x] : one[s])
         worst = std::max(worst, x.distance(two[s].at(id)));
-      EXPECT_LE(worst, 1e-12) << "system/time " << s;
+      EXPECT_LE(worst, 1e-12) << dim << "D, system/time " << s;
     }
 }
 
-// The distances between particle systems and rho_h agree on 1 and 2 ranks to 1e-10.
-TEST(ParallelConsistency, Distances)
+/** The distances of each particle system at each output time, as numbers. */
+template <int dim>
+std::vector<std::vector<double>> particle_distances(const std::string &prm,
+                                                    const MPI_Comm     communicator)
 {
-  for (const unsigned int dim : {1u, 2u})
-    {
-      OuProblem p;
-      p.dim        = dim;
-      p.refinement = dim == 1 ? 7 : 4;
-      p.end_time   = 0.2;
-      p.time_step  = 0.05;
-      p.interval   = 0.1;
-      const std::string prm =
-          p.text() +
-          "subsection Particles\n set Number = 2000\n set Dynamics = flow-map, langevin\nend\n";
-      const auto distances = [&](const MPI_Comm communicator) {
-        std::ostringstream      log;
-        const ProblemParameters parameters =
-            ProblemParameters::from_string(prm, {"Output/Write files=false"});
-        std::vector<std::vector<double>> rows;
-        const auto                       collect = [&](auto &simulation) {
-          simulation.run();
-          for (const auto &d : simulation.distances())
-            rows.push_back({d.time,
-                            double(d.n_particles),
-                            d.mean_error,
-                            d.covariance_error,
-                            d.histogram_tv,
-                            d.energy_distance,
-                            d.energy_distance_error,
-                            d.w1,
-                            d.w2,
-                            d.sliced_w2,
-                            d.sliced_w2_error,
-                            d.density_error_max,
-                            d.density_error_mean});
-        };
-        if (dim == 1)
+  std::ostringstream log;
+  Simulation<dim>    simulation(
+      ProblemParameters::from_string(prm, {"Output/Write files=false"}), communicator, log);
+  simulation.run();
+  std::vector<std::vector<double>> rows;
+  for (const auto &d : simulation.distances())
+    rows.push_back({d.time,
+                    double(d.n_particles),
+                    double(d.outside),
+                    d.mean_error,
+                    d.covariance_error,
+                    d.histogram_tv,
+                    d.energy_distance,
+                    d.energy_distance_error,
+                    d.w1,
+                    d.w2,
+                    d.sliced_w2,
+                    d.sliced_w2_error,
+                    d.density_error_max,
+                    d.density_error_mean});
+  return rows;
+}
+
+template <int dim>
+void expect_same_distances_on_one_and_two_ranks()
+{
+  OuProblem p = particle_problem(dim);
+  p.end_time  = 0.2;
+  p.interval  = 0.1;
+  const std::string prm =
+      p.text() +
+      "subsection Particles\n set Number = 2000\n set Dynamics = flow-map, langevin\nend\n";
+  const auto                       two = particle_distances<dim>(prm, MPI_COMM_WORLD);
+  std::vector<std::vector<double>> one;
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    one = particle_distances<dim>(prm, MPI_COMM_SELF);
+  one = Utilities::MPI::broadcast(MPI_COMM_WORLD, one, 0);
+  ASSERT_EQ(one.size(), two.size());
+  ASSERT_EQ(one.size(), 6u); // 3 output times, 2 systems
+  for (std::size_t r = 0; r < one.size(); ++r)
+    for (std::size_t c = 0; c < one[r].size(); ++c)
+      {
+        if (std::isnan(two[r][c]))
           {
-            Simulation<1> simulation(parameters, communicator, log);
-            collect(simulation);
+            EXPECT_TRUE(std::isnan(one[r][c])) << dim << "D, row " << r << ", column " << c;
+            continue;
           }
-        else
-          {
-            Simulation<2> simulation(parameters, communicator, log);
-            collect(simulation);
-          }
-        return rows;
-      };
-      const auto                       two = distances(MPI_COMM_WORLD);
-      std::vector<std::vector<double>> one;
-      if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
-        one = distances(MPI_COMM_SELF);
-      one = Utilities::MPI::broadcast(MPI_COMM_WORLD, one, 0);
-      ASSERT_EQ(one.size(), two.size());
-      ASSERT_EQ(one.size(), 6u); // 3 output times, 2 systems
-      for (std::size_t r = 0; r < one.size(); ++r)
-        for (std::size_t c = 0; c < one[r].size(); ++c)
-          {
-            if (std::isnan(two[r][c]))
-              {
-                EXPECT_TRUE(std::isnan(one[r][c]));
-                continue;
-              }
-            EXPECT_NEAR(one[r][c], two[r][c], 1e-10 * std::max(1.0, std::abs(two[r][c])))
-                << dim << "D, row " << r << ", column " << c;
-          }
-    }
+        EXPECT_NEAR(one[r][c], two[r][c], 1e-10 * std::max(1.0, std::abs(two[r][c])))
+            << dim << "D, row " << r << ", column " << c;
+      }
+}
+} // namespace
+
+// The same particles on 1 and 2 ranks: the same sample of rho0, and the same paths for
+// the deterministic flow map and for Langevin and MALA (their random numbers are drawn
+// per particle id), in 1D (shared triangulation), 2D and 3D.
+TEST(ParallelConsistency, ParticleEnsembles1D)
+{
+  expect_same_particles_on_one_and_two_ranks<1>();
+}
+
+TEST(ParallelConsistency, ParticleEnsembles2D)
+{
+  expect_same_particles_on_one_and_two_ranks<2>();
+}
+
+TEST(ParallelConsistency, ParticleEnsembles3D)
+{
+  expect_same_particles_on_one_and_two_ranks<3>();
+}
+
+// The distances between particle systems and rho_h agree on 1 and 2 ranks to 1e-10: 1D
+// (exact W1, W2), 2D and 3D (sliced).
+TEST(ParallelConsistency, Distances1D)
+{
+  expect_same_distances_on_one_and_two_ranks<1>();
+}
+
+TEST(ParallelConsistency, Distances2D)
+{
+  expect_same_distances_on_one_and_two_ranks<2>();
+}
+
+TEST(ParallelConsistency, Distances3D)
+{
+  expect_same_distances_on_one_and_two_ranks<3>();
 }

@@ -1,3 +1,4 @@
+#include <densityflow/column_descriptions.h>
 #include <densityflow/diagnostics.h>
 #include <densityflow/exceptions.h>
 
@@ -26,8 +27,11 @@ Diagnostics::Diagnostics(const unsigned int dim,
   for (const char *name : {"l2_error", "outflow_mass", "linear_iterations", "wall_seconds"})
     column_names.emplace_back(name);
 
+  // On every rank, so that an undescribed column stops all of them alike.
+  const std::string descriptions = column_descriptions(column_names);
   if (!csv_file.empty() && Utilities::MPI::this_mpi_process(communicator) == 0)
     {
+      write_column_descriptions(csv_file, descriptions);
       file = std::make_unique<std::ofstream>(csv_file);
       for (std::size_t c = 0; c < column_names.size(); ++c)
         *file << (c > 0 ? "," : "") << column_names[c];

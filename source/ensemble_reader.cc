@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <iomanip>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -70,10 +71,18 @@ template <int dim>
 std::vector<EnsembleSnapshot<dim>>
 read_csv(const std::string &file, const std::optional<double> &time, const double end_time)
 {
-  std::ifstream            in(file);
-  std::string              line;
-  unsigned int             line_number = 0;
-  std::optional<double>    file_time   = time;
+  std::ifstream         in(file);
+  std::string           line;
+  unsigned int          line_number = 0;
+  std::optional<double> file_time   = time;
+  // Where the time came from, for the message when a second one is given.
+  std::string time_source;
+  if (time)
+    {
+      std::ostringstream text;
+      text << "--time " << std::setprecision(16) << *time << " on the command line";
+      time_source = text.str();
+    }
   std::vector<std::string> header;
   int column[3] = {-1, -1, -1}, weight_column = -1, time_column = -1, system_column = -1;
   // One snapshot per time and, where the file names them, per particle system.
@@ -90,7 +99,15 @@ read_csv(const std::string &file, const std::optional<double> &time, const doubl
       if (text[0] == '#')
         {
           if (std::regex_match(text, match, time_line))
-            file_time = parse_number(match[1], where);
+            {
+              if (file_time)
+                throw InputError(where + ": '" + text + "' gives a second time, after " +
+                                 time_source +
+                                 ": a snapshot's time is given once (drop the --time for this "
+                                 "file, or one of the lines).");
+              file_time   = parse_number(match[1], where);
+              time_source = "'" + text + "' (line " + std::to_string(line_number) + ")";
+            }
           continue;
         }
       const std::vector<std::string> fields = split_fields(text);
@@ -111,7 +128,12 @@ read_csv(const std::string &file, const std::optional<double> &time, const doubl
               if (header[c] == "weight")
                 weight_column = c;
               if (header[c] == "time")
-                time_column = c;
+                {
+                  time_column = c;
+                  if (file_time)
+                    throw InputError(where + ": the file has a time column and also " +
+                                     time_source + ": a snapshot's time is given once.");
+                }
               if (header[c] == "system")
                 system_column = c;
             }

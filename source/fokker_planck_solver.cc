@@ -651,6 +651,12 @@ double FokkerPlanckSolver<dim>::time() const
 }
 
 template <int dim>
+void FokkerPlanckSolver<dim>::set_time(const double t)
+{
+  current_time = t;
+}
+
+template <int dim>
 types::global_dof_index FokkerPlanckSolver<dim>::n_dofs() const
 {
   return dof_handler.n_dofs();

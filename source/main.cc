@@ -16,10 +16,13 @@ namespace
 const char *usage = R"(usage:
   densityflow PROBLEM.prm [--set "Section/Name=value"]...
       Solve the problem; output goes to Output/Directory (default output/PROBLEM/).
-  densityflow compare PROBLEM.prm --particles FILE... [--time T] [--set ...]
+  densityflow compare PROBLEM.prm --particles FILE... [--time T] [--particles FILE... [--time T]]... [--set ...]
       Solve the problem once and compare point ensembles written by any code (CSV with
       a header x[,y[,z]][,weight][,time] and a '# time = ...' line or a time column; or
-      NumPy .npy arrays of shape (N, dim) at --time T) with the density: compare.csv.
+      NumPy .npy arrays of shape (N, dim)) with the density: Output/Directory/compare/
+      compare.csv. --time T is the time of the --particles files before it (and only
+      of those); a file that carries its time needs no --time, and one given both is
+      refused, as is a --time given twice.
   densityflow --print-parameters
       Print every parameter with its default and documentation.
   densityflow --help
@@ -41,11 +44,15 @@ int main(int argc, char **argv)
 
   try
     {
-      std::vector<std::string> arguments(argv + 1, argv + argc);
-      std::string              problem_file;
-      std::vector<std::string> overrides, ensembles;
-      std::optional<double>    time;
-      const bool               compare = !arguments.empty() && arguments[0] == "compare";
+      std::vector<std::string>  arguments(argv + 1, argv + argc);
+      std::string               problem_file;
+      std::vector<std::string>  overrides;
+      std::vector<EnsembleFile> ensembles;
+      // The files of the last --particles, which a --time after them belongs to.
+      std::size_t group_begin = 0;
+      bool        have_group  = false;
+      std::string group_time;
+      const bool  compare = !arguments.empty() && arguments[0] == "compare";
       for (std::size_t i = compare ? 1 : 0; i < arguments.size(); ++i)
         {
           const std::string &a = arguments[i];
@@ -71,21 +78,47 @@ int main(int argc, char **argv)
             overrides.push_back(a.substr(6));
           else if (compare && a == "--particles")
             {
+              group_begin = ensembles.size();
               while (i + 1 < arguments.size() && arguments[i + 1].rfind("-", 0) != 0)
-                ensembles.push_back(arguments[++i]);
+                ensembles.push_back({arguments[++i], std::nullopt});
+              if (ensembles.size() == group_begin)
+                throw InputError("--particles needs at least one file.");
+              have_group = true;
+              group_time.clear();
             }
           else if (compare && a == "--time")
             {
               if (i + 1 == arguments.size())
                 throw InputError("--time needs a value.");
+              const std::string text = arguments[++i];
+              double            t    = 0;
               try
                 {
-                  time = std::stod(arguments[++i]);
+                  std::size_t used = 0;
+                  t                = std::stod(text, &used);
+                  if (used != text.size())
+                    throw std::invalid_argument(text);
                 }
               catch (const std::exception &)
                 {
-                  throw InputError("--time '" + arguments[i] + "' is not a number.");
+                  throw InputError("--time '" + text + "' is not a number.");
                 }
+              if (!have_group)
+                throw InputError("--time " + text +
+                                 " comes before any --particles: it is the time of the "
+                                 "--particles files before it, as in --particles a.npy --time 1 "
+                                 "--particles b.npy --time 5.");
+              std::string files;
+              for (std::size_t k = group_begin; k < ensembles.size(); ++k)
+                files += (k > group_begin ? ", " : "") + ensembles[k].file;
+              if (!group_time.empty())
+                throw InputError("two times for " + files + ": --time " + group_time +
+                                 " and --time " + text +
+                                 "; give one --time after the files it "
+                                 "is for.");
+              group_time = text;
+              for (std::size_t k = group_begin; k < ensembles.size(); ++k)
+                ensembles[k].time = t;
             }
           else if (a == "--")
             break; // what follows is for PETSc (-ksp_monitor, -log_view, ...)
@@ -103,7 +136,6 @@ int main(int argc, char **argv)
         {
           compare_problem(ProblemParameters::from_file(problem_file, overrides),
                           ensembles,
-                          time,
                           communicator,
                           std::cout);
           return 0;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <vector>
 
 namespace densityflow
 {
@@ -26,41 +27,100 @@ void OutputParameters::declare_parameters(ParameterHandler &prm)
                     Patterns::Bool(),
                     "Write the output files; false keeps diagnostics in memory and on "
                     "screen only (for sweeps).");
+  prm.declare_entry("Keep previous run",
+                    "false",
+                    Patterns::Bool(),
+                    "A run moves the files of a completed run already in the folder to "
+                    "previous/ (and puts them back if it fails). false: previous/ is "
+                    "removed once the new run completes; true: it is kept, so the last two "
+                    "completed runs are there.");
   prm.leave_subsection();
 }
 
 void OutputParameters::parse_parameters(ParameterHandler &prm)
 {
   prm.enter_subsection("Output");
-  directory   = prm.get("Directory");
-  interval    = prm.get_double("Interval");
-  write_files = prm.get_bool("Write files");
+  directory     = prm.get("Directory");
+  interval      = prm.get_double("Interval");
+  write_files   = prm.get_bool("Write files");
+  keep_previous = prm.get_bool("Keep previous run");
   prm.leave_subsection();
 }
 
-RunDirectory::RunDirectory(const std::string &path, const MPI_Comm communicator)
+const char *output_file_pattern()
+{
+  return R"((density|particles)(_\d+(\.\d+)?)?\.(vtu|pvtu|pvd|csv))"
+         R"(|(diagnostics|particles-vs-pde|compare|particles)(\.columns)?\.csv)"
+         R"(|parameters\.prm|status)";
+}
+
+namespace
+{
+namespace fs = std::filesystem;
+
+/** densityflow's files in @p folder. */
+std::vector<fs::path> output_files(const fs::path &folder)
+{
+  std::vector<fs::path> files;
+  const std::regex      ours(output_file_pattern());
+  std::error_code       error;
+  if (fs::is_directory(folder, error))
+    for (const auto &entry : fs::directory_iterator(folder, error))
+      if (entry.is_regular_file() && std::regex_match(entry.path().filename().string(), ours))
+        files.push_back(entry.path());
+  return files;
+}
+
+void remove_output(const fs::path &folder)
+{
+  for (const fs::path &file : output_files(folder))
+    fs::remove(file);
+}
+
+/** Moves densityflow's files from @p from to @p to (created), after clearing @p to of them. */
+void move_output(const fs::path &from, const fs::path &to)
+{
+  fs::create_directories(to);
+  remove_output(to);
+  for (const fs::path &file : output_files(from))
+    fs::rename(file, to / file.filename());
+}
+
+bool holds_completed_run(const fs::path &folder)
+{
+  std::ifstream status(folder / "status");
+  std::string   line;
+  return std::getline(status, line) && line == "completed";
+}
+} // namespace
+
+RunDirectory::RunDirectory(const std::string &path,
+                           const bool         keep_previous,
+                           const MPI_Comm     communicator)
     : directory(path)
+    , keep_previous(keep_previous)
     , mpi_communicator(communicator)
 {
   bool        failed = false;
   std::string message;
   if (Utilities::MPI::this_mpi_process(communicator) == 0)
     {
-      std::error_code error;
-      std::filesystem::create_directories(directory, error);
-      if (error)
+      try
+        {
+          fs::create_directories(directory);
+          if (holds_completed_run(directory))
+            {
+              move_output(directory, fs::path(directory) / "previous");
+              moved_previous = true;
+            }
+          else
+            remove_output(directory);
+        }
+      catch (const fs::filesystem_error &error)
         {
           failed  = true;
-          message = "Output/Directory: cannot create '" + directory + "': " + error.message();
-        }
-      else
-        {
-          // Only files densityflow writes, so that a user's own files survive.
-          const std::regex ours(
-              R"((density|particles)(_\d+(\.\d+)?)?\.(vtu|pvtu|pvd)|.*\.csv|parameters\.prm|status)");
-          for (const auto &entry : std::filesystem::directory_iterator(directory, error))
-            if (entry.is_regular_file() && std::regex_match(entry.path().filename().string(), ours))
-              std::filesystem::remove(entry.path(), error);
+          message = "Output/Directory = '" + directory + "': " + error.code().message() + " (" +
+                    error.path1().string() + ")";
         }
     }
   throw_if_any(failed, message, communicator);
@@ -84,10 +144,46 @@ void RunDirectory::write_file(const std::string &name, const std::string &text) 
 void RunDirectory::mark_completed() const
 {
   write_file("status", "completed\n");
+  if (Utilities::MPI::this_mpi_process(mpi_communicator) == 0 && moved_previous && !keep_previous)
+    {
+      std::error_code error;
+      const fs::path  previous = fs::path(directory) / "previous";
+      remove_output(previous);
+      fs::remove(previous, error); // only if empty: a user's files there stay
+    }
+  if (Utilities::MPI::this_mpi_process(mpi_communicator) == 0)
+    {
+      // A failed attempt before this run is superseded by it.
+      std::error_code error;
+      const fs::path  failed = fs::path(directory) / "failed";
+      remove_output(failed);
+      fs::remove(failed, error);
+    }
 }
 
-void RunDirectory::mark_failed(const std::string &reason) const
+std::string RunDirectory::mark_failed(const std::string &reason) const
 {
   write_file("status", "failed: " + reason + "\n");
+  if (!moved_previous)
+    return "";
+  if (Utilities::MPI::this_mpi_process(mpi_communicator) == 0)
+    {
+      // Best effort: the run has failed already, and this must not hide why.
+      try
+        {
+          const fs::path folder(directory), previous = folder / "previous";
+          move_output(folder, folder / "failed");
+          move_output(previous, folder);
+          std::error_code error;
+          fs::remove(previous, error);
+        }
+      catch (const fs::filesystem_error &error)
+        {
+          return "  could not restore the previous run from " + directory +
+                 "/previous: " + error.what();
+        }
+    }
+  return "  " + directory + " holds the previous completed run again; this run's files are in " +
+         directory + "/failed";
 }
 } // namespace densityflow

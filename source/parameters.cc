@@ -1,9 +1,13 @@
 #include <densityflow/exceptions.h>
 #include <densityflow/parameters.h>
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
+#include <regex>
 #include <sstream>
 
 namespace densityflow
@@ -20,6 +24,152 @@ std::string describe(const ExceptionBase &e)
   while (words >> word)
     line += (line.empty() ? "" : " ") + word;
   return line;
+}
+
+/** The edit distance of @p a and @p b, ignoring case: how far a misspelling is. */
+std::size_t edit_distance(const std::string &a, const std::string &b)
+{
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i)
+    {
+      std::size_t diagonal = row[0];
+      row[0]               = i;
+      for (std::size_t j = 1; j <= b.size(); ++j)
+        {
+          const std::size_t above = row[j];
+          const bool        same  = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                            std::tolower(static_cast<unsigned char>(b[j - 1]));
+          row[j]   = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
+          diagonal = above;
+        }
+    }
+  return row[b.size()];
+}
+
+/** The declared entries and subsections, by subsection path ("Mesh", "" at the top). */
+struct DeclaredNames
+{
+  std::map<std::string, std::vector<std::string>> entries, subsections;
+};
+
+std::string join(const std::vector<std::string> &path)
+{
+  std::string text;
+  for (const std::string &part : path)
+    text += (text.empty() ? "" : "/") + part;
+  return text;
+}
+
+/** Reads the names back from the parameter file of the defaults. */
+DeclaredNames declared_names()
+{
+  ParameterHandler prm;
+  ProblemParameters::declare_parameters(prm);
+  std::ostringstream out;
+  prm.print_parameters(out, ParameterHandler::ShortPRM);
+  std::istringstream       lines(out.str());
+  std::string              line;
+  std::vector<std::string> path;
+  DeclaredNames            names;
+  while (std::getline(lines, line))
+    {
+      line = Utilities::trim(line);
+      if (line.rfind("subsection ", 0) == 0)
+        {
+          const std::string name = Utilities::trim(line.substr(11));
+          names.subsections[join(path)].push_back(name);
+          path.push_back(name);
+        }
+      else if (line == "end" && !path.empty())
+        path.pop_back();
+      else if (line.rfind("set ", 0) == 0)
+        names.entries[join(path)].push_back(Utilities::trim(line.substr(4, line.find('=') - 4)));
+    }
+  return names;
+}
+
+/** " Did you mean <A>?" for the nearest of @p candidates to @p name, or the list of them. */
+std::string suggestion(const std::string &name, const std::vector<std::string> &candidates)
+{
+  if (candidates.empty())
+    return "";
+  std::size_t best = std::string::npos;
+  for (const std::string &c : candidates)
+    best = std::min(best, edit_distance(name, c));
+  std::vector<std::string> nearest;
+  for (const std::string &c : candidates)
+    if (edit_distance(name, c) == best)
+      nearest.push_back("<" + c + ">");
+  if (best <= std::max<std::size_t>(2, name.size() / 3))
+    {
+      std::string text = " Did you mean " + nearest[0];
+      for (std::size_t k = 1; k < nearest.size(); ++k)
+        text += (k + 1 == nearest.size() ? " or " : ", ") + nearest[k];
+      return text + "?";
+    }
+  std::string text = " The names there are:";
+  for (std::size_t k = 0; k < candidates.size(); ++k)
+    text += (k ? ", " : " ") + candidates[k];
+  return text + ".";
+}
+
+/**
+ * deal.II's message for an unknown entry or subsection, with the subsection it was
+ * looked for in, the closing > that the subsection message lacks, and the nearest
+ * declared names. @p path_at gives the subsection path in effect at a line.
+ */
+std::string
+explain_unknown_name(const std::string                                           &reason,
+                     const std::function<std::vector<std::string>(unsigned int)> &path_at)
+{
+  static const std::regex entry(
+      R"(^Line <(\d+)> of file <(.*?)>: No entry with name <(.*?)> was declared[^.]*\.?)");
+  static const std::regex subsection(
+      R"(^Line <(\d+)> of file <(.*?): There is no such subsection to be entered: (.*)$)");
+  std::smatch match;
+  const bool  is_entry = std::regex_search(reason, match, entry);
+  if (!is_entry && !std::regex_search(reason, match, subsection))
+    return reason;
+  const std::vector<std::string> path = path_at(std::stoul(match[1]));
+  const std::string              name = Utilities::trim(match[3]);
+  const std::string where      = path.empty() ? "at the top level" : "in subsection " + join(path);
+  DeclaredNames     names      = declared_names();
+  const auto       &candidates = (is_entry ? names.entries : names.subsections)[join(path)];
+  const std::string prefix =
+      "Line <" + std::string(match[1]) + "> of file <" + std::string(match[2]) + ">: ";
+  if (is_entry)
+    return prefix + "No entry with name <" + name + "> was declared " + where + "." +
+           suggestion(name, candidates);
+  return prefix + "There is no subsection <" + name + "> " + where + "." +
+         suggestion(name, candidates);
+}
+
+/** The subsection path at each line of a parameter file's @p text (index 0: line 1). */
+std::function<std::vector<std::string>(unsigned int)> subsection_paths(const std::string &text)
+{
+  std::vector<std::vector<std::string>> paths;
+  std::vector<std::string>              path;
+  std::istringstream                    lines(text);
+  std::string                           line;
+  while (std::getline(lines, line))
+    {
+      paths.push_back(path);
+      line = Utilities::trim(line.substr(0, line.find('#')));
+      std::istringstream words(line);
+      std::string        first, rest, word;
+      words >> first;
+      while (words >> word)
+        rest += (rest.empty() ? "" : " ") + word;
+      if (first == "subsection")
+        path.push_back(rest);
+      else if (first == "end" && !path.empty())
+        path.pop_back();
+    }
+  return [paths](const unsigned int line) {
+    return line >= 1 && line <= paths.size() ? paths[line - 1] : std::vector<std::string>();
+  };
 }
 
 Constants parse_constants(const std::string &text)
@@ -75,7 +225,13 @@ void parse_overrides(ParameterHandler &prm, const std::vector<std::string> &over
         }
       catch (const ExceptionBase &e)
         {
-          std::string reason = describe(e);
+          // The snippet's line L is inside the first L - 1 subsections of the path.
+          const auto path_at = [&path](const unsigned int line) {
+            const std::size_t depth =
+                line == 0 || path.empty() ? 0 : std::min<std::size_t>(line, path.size()) - 1;
+            return std::vector<std::string>(path.begin(), path.begin() + depth);
+          };
+          std::string reason = explain_unknown_name(describe(e), path_at);
           // The line number refers to the snippet above, which the user never saw.
           const auto colon = reason.find(">: ");
           if (reason.rfind("Line <", 0) == 0 && colon != std::string::npos)
@@ -93,13 +249,16 @@ ProblemParameters parse(std::istream                   &input,
 {
   ParameterHandler prm;
   ProblemParameters::declare_parameters(prm);
+  std::ostringstream text;
+  text << input.rdbuf();
   try
     {
-      prm.parse_input(input, filename);
+      std::istringstream lines(text.str());
+      prm.parse_input(lines, filename);
     }
   catch (const ExceptionBase &e)
     {
-      throw InputError(describe(e));
+      throw InputError(explain_unknown_name(describe(e), subsection_paths(text.str())));
     }
   parse_overrides(prm, overrides);
 

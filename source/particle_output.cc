@@ -1,3 +1,4 @@
+#include <densityflow/column_descriptions.h>
 #include <densityflow/particle_output.h>
 
 #include <deal.II/base/data_out_base.h>
@@ -123,14 +124,21 @@ void ParticleOutput<dim>::write(std::vector<std::unique_ptr<ParticleEnsemble<dim
           std::ostringstream name;
           name << directory << "/particles_" << std::setw(5) << std::setfill('0')
                << records.size() - 1 << ".csv";
+          const char              *axes[3] = {"x", "y", "z"};
+          std::vector<std::string> columns = {"system", "id"};
+          for (unsigned int d = 0; d < dim; ++d)
+            columns.emplace_back(axes[d]);
+          for (unsigned int d = 0; d < dim; ++d)
+            columns.push_back(std::string("v") + axes[d]);
+          columns.emplace_back("log_density");
+          // One sidecar, particles.columns.csv, for all particles_NNNNN.csv.
+          if (records.size() == 1)
+            write_column_descriptions(directory + "/particles.csv", column_descriptions(columns));
           std::ofstream file(name.str());
-          const char   *axes[3] = {"x", "y", "z"};
-          file << "# time = " << std::setprecision(16) << solver.time() << "\nsystem,id";
-          for (unsigned int d = 0; d < dim; ++d)
-            file << ',' << axes[d];
-          for (unsigned int d = 0; d < dim; ++d)
-            file << ",v" << axes[d];
-          file << ",log_density\n";
+          file << "# time = " << std::setprecision(16) << solver.time() << "\n";
+          for (std::size_t c = 0; c < columns.size(); ++c)
+            file << (c ? "," : "") << columns[c];
+          file << "\n";
           for (const auto &row : sorted)
             {
               file << static_cast<unsigned long>(row[0]) << ','

@@ -1,3 +1,4 @@
+#include <densityflow/column_descriptions.h>
 #include <densityflow/exceptions.h>
 #include <densityflow/fokker_planck_solver.h>
 #include <densityflow/point_locator.h>
@@ -6,6 +7,7 @@
 
 #include <deal.II/base/timer.h>
 
+#include <cmath>
 #include <iomanip>
 #include <sstream>
 
@@ -53,6 +55,46 @@ void print_distance_table(std::ostream                         &out,
         }
     }
 }
+
+/**
+ * What the Q1 matrix implies for the scheme in use: only backward Euler with a lumped
+ * mass matrix turns an M-matrix into rho >= 0 and a decreasing free energy.
+ */
+std::string m_matrix_note(const std::size_t n_positive, const bool lumped, TimeScheme scheme)
+{
+  if (scheme == TimeScheme::automatic)
+    scheme = TimeScheme::bdf2; // the Fokker-Planck solver's choice
+  if (n_positive > 0)
+    return "note: " + std::to_string(n_positive) +
+           " positive off-diagonal stiffness entries (cells not box-shaped): positivity is not "
+           "guaranteed, min_density is monitored";
+  if (!lumped)
+    return "the Q1 stiffness is an M-matrix; positivity needs Mass lumping = true (and "
+           "backward Euler), min_density is monitored";
+  if (scheme == TimeScheme::backward_euler)
+    return "the Q1 stiffness is an M-matrix and the mass lumped: backward Euler keeps "
+           "rho >= 0 and lets F decrease at every step";
+  return "the Q1 stiffness is an M-matrix, but " + to_string(scheme) +
+         " does not keep rho >= 0 or F decreasing (backward Euler would): min_density is "
+         "monitored";
+}
+
+/** Opens a CSV of distances (rank 0; else null) with its header and its .columns.csv. */
+std::unique_ptr<std::ofstream>
+open_distance_csv(const std::string &path, const unsigned int dim, const MPI_Comm communicator)
+{
+  const auto columns = distance_columns(dim);
+  // On every rank, so that an undescribed column stops all of them alike.
+  const std::string descriptions = column_descriptions(columns);
+  if (Utilities::MPI::this_mpi_process(communicator) != 0)
+    return nullptr;
+  write_column_descriptions(path, descriptions);
+  auto file = std::make_unique<std::ofstream>(path);
+  for (std::size_t c = 0; c < columns.size(); ++c)
+    *file << (c ? "," : "") << columns[c];
+  *file << std::endl;
+  return file;
+}
 } // namespace
 
 template <int dim>
@@ -64,13 +106,10 @@ Simulation<dim>::Simulation(const ProblemParameters &parameters,
     , pcout(log, Utilities::MPI::this_mpi_process(communicator) == 0)
     , start_time(MPI_Wtime())
 {
-  if (parameters.output.write_files)
-    {
-      run_directory = std::make_unique<RunDirectory>(parameters.output_directory(), communicator);
-      run_directory->write_file("parameters.prm", parameters.effective_parameters);
-    }
   try
     {
+      // Every input is checked before the output folder is touched: a run that stops
+      // on bad input leaves an earlier run's results as they are.
       pcout << "densityflow: problem '" << parameters.name << "', " << dim << "D, "
             << Utilities::MPI::n_mpi_processes(communicator) << " MPI rank(s)" << std::endl;
       mesh_           = std::make_unique<Mesh<dim>>(parameters.mesh, communicator);
@@ -91,29 +130,23 @@ Simulation<dim>::Simulation(const ProblemParameters &parameters,
       pcout << "  solver: " << density_solver->description() << std::endl;
       if (const auto *fp = dynamic_cast<const FokkerPlanckSolver<dim> *>(density_solver.get()))
         if (parameters.discretization.degree == 1)
-          {
-            const auto n_positive = fp->n_positive_off_diagonals();
-            if (n_positive == 0)
-              pcout << "          the Q1 stiffness is an M-matrix"
-                    << (parameters.discretization.mass_lumping
-                            ? ": backward Euler keeps rho >= 0 and lets F decrease"
-                            : "; positivity needs Mass lumping = true")
-                    << std::endl;
-            else
-              pcout << "          note: " << n_positive
-                    << " positive off-diagonal stiffness entries (cells "
-                    << "not box-shaped): positivity is not guaranteed, watch min_density"
-                    << std::endl;
-          }
+          pcout << "          "
+                << m_matrix_note(fp->n_positive_off_diagonals(),
+                                 parameters.discretization.mass_lumping,
+                                 parameters.time.scheme)
+                << std::endl;
 
       const double factor = density_solver->set_initial_density(*initial_density);
       pcout << "  initial density normalised to unit mass by the factor " << std::setprecision(10)
             << factor << std::endl;
 
-      const std::string csv = run_directory ? run_directory->path() + "/diagnostics.csv" : "";
-      diagnostics_          = std::make_unique<Diagnostics>(dim, csv, communicator);
-      if (run_directory)
-        density_output = std::make_unique<DensityOutput<dim>>(run_directory->path(), communicator);
+      const bool fixed_steps = !density_solver->adjustable_time_step();
+      schedule               = std::make_unique<TimeSchedule>(parameters.time.end_time,
+                                                density_solver->time_step(),
+                                                fixed_steps ? parameters.time.n_steps() : 0,
+                                                parameters.output.interval,
+                                                parameters.particles.output_interval);
+
       for (unsigned int k = 0;
            k < parameters.particles.dynamics.size() && parameters.particles.number > 0;
            ++k)
@@ -121,24 +154,26 @@ Simulation<dim>::Simulation(const ProblemParameters &parameters,
           ensembles.push_back(std::make_unique<ParticleEnsemble<dim>>(
               parameters.particles.dynamics[k], k, parameters.particles, *mesh_, *physics));
           ensembles.back()->sample(*initial_density);
-          pcout << "  particles: system " << k << " = "
-                << to_string(parameters.particles.dynamics[k]) << ", "
-                << ensembles.back()->n_particles() << " particles from the initial density"
-                << std::endl;
         }
+      set_up_particle_steps();
+
+      if (parameters.output.write_files)
+        {
+          run_directory = std::make_unique<RunDirectory>(
+              parameters.output_directory(), parameters.output.keep_previous, communicator);
+          run_directory->write_file("parameters.prm", parameters.effective_parameters);
+        }
+      const std::string csv = run_directory ? run_directory->path() + "/diagnostics.csv" : "";
+      diagnostics_          = std::make_unique<Diagnostics>(dim, csv, communicator);
+      if (run_directory)
+        density_output = std::make_unique<DensityOutput<dim>>(run_directory->path(), communicator);
       if (!ensembles.empty())
         {
           comparison = std::make_unique<DensityComparison<dim>>(
               parameters.distances, parameters.discretization.degree + 2, communicator);
-          if (run_directory && Utilities::MPI::this_mpi_process(communicator) == 0)
-            {
-              comparison_file =
-                  std::make_unique<std::ofstream>(run_directory->path() + "/particles-vs-pde.csv");
-              const auto columns = distance_columns(dim);
-              for (std::size_t c = 0; c < columns.size(); ++c)
-                *comparison_file << (c ? "," : "") << columns[c];
-              *comparison_file << std::endl;
-            }
+          if (run_directory)
+            comparison_file = open_distance_csv(
+                run_directory->path() + "/particles-vs-pde.csv", dim, communicator);
         }
       if (run_directory && !ensembles.empty())
         particle_output = std::make_unique<ParticleOutput<dim>>(
@@ -148,9 +183,94 @@ Simulation<dim>::Simulation(const ProblemParameters &parameters,
   catch (const std::exception &e)
     {
       if (run_directory)
-        run_directory->mark_failed(e.what());
+        {
+          const std::string note = run_directory->mark_failed(e.what());
+          if (!note.empty())
+            pcout << note << std::endl;
+        }
       throw;
     }
+}
+
+template <int dim>
+void Simulation<dim>::set_up_particle_steps()
+{
+  const double pde_step = density_solver->time_step();
+  const double wanted   = parameters.particles.time_step;
+  const bool   variable = density_solver->adjustable_time_step();
+  unsigned int stride   = 1;
+  if (!ensembles.empty() && wanted > pde_step * (1 + 1e-9))
+    {
+      std::ostringstream message;
+      message << std::setprecision(10) << "Particles/Time step = " << wanted
+              << " is larger than the PDE step " << pde_step;
+      if (variable)
+        {
+          message << ", which varies (CFL-limited, Time/Scheme = ssp-rk3): particle steps "
+                     "larger than the PDE's need a fixed PDE step.";
+          throw InputError(message.str());
+        }
+      const double ratio = wanted / pde_step;
+      stride             = static_cast<unsigned int>(std::lround(ratio));
+      if (std::abs(ratio - stride) > 1e-9 * ratio)
+        {
+          message << " (Time/End time / ceil(End time / Time/Time step)) and not a multiple of "
+                     "it: a larger particle step must be a whole number of PDE steps, e.g. "
+                  << std::floor(ratio) * pde_step << " or " << std::ceil(ratio) * pde_step << ".";
+          throw InputError(message.str());
+        }
+      // The particles are written (and compared) only between their steps: every
+      // particle output must fall on a whole number of particle steps.
+      TimeSchedule dry_run = *schedule;
+      dry_run.output_written();
+      while (!dry_run.at_end())
+        {
+          dry_run.advance(dry_run.step(pde_step));
+          if (dry_run.output_due())
+            {
+              if (dry_run.particle_output_due() && dry_run.step_number() % stride != 0)
+                {
+                  message << " (" << stride << " PDE steps), but the particles are due for output"
+                          << " at t = " << dry_run.time() << " (PDE step " << dry_run.step_number()
+                          << "), between two particle steps: make Output/Interval, Particles/"
+                             "Output interval and Time/End time multiples of the particle step.";
+                  throw InputError(message.str());
+                }
+              dry_run.output_written();
+            }
+        }
+    }
+
+  for (const auto &ensemble : ensembles)
+    {
+      std::ostringstream line;
+      line << std::setprecision(6) << "  particles: system " << ensemble->system() << " = "
+           << to_string(ensemble->dynamics()) << ", " << ensemble->n_particles()
+           << " particles from the initial density, ";
+      // The probability flow evaluates rho_h, which exists at the PDE's times only.
+      const bool with_pde = ensemble->dynamics() == ParticleDynamics::probability_flow;
+      particle_stride.push_back(with_pde ? 1 : stride);
+      if (with_pde)
+        line << "step " << pde_step << (variable ? " (at most; " : " (")
+             << "the PDE's, as the probability flow needs rho_h)";
+      else if (stride > 1)
+        line << "step " << stride * pde_step << " (" << stride << " PDE steps)";
+      else if (wanted > 0 && wanted < pde_step * (1 - 1e-9))
+        {
+          if (variable)
+            line << "steps of at most " << wanted << " within each PDE step";
+          else
+            {
+              const unsigned int n = static_cast<unsigned int>(std::ceil(pde_step / wanted - 1e-9));
+              line << "step " << pde_step / n << " (" << n << " per PDE step)";
+            }
+        }
+      else
+        line << "step " << pde_step << (variable ? " (at most; the PDE's)" : " (the PDE's)");
+      pcout << line.str() << std::endl;
+    }
+  pending_steps.assign(ensembles.size(), 0);
+  pending_time.assign(ensembles.size(), 0);
 }
 
 template <int dim>
@@ -161,22 +281,17 @@ void Simulation<dim>::write_output(const unsigned int step, const unsigned int i
 {
   const DensityStatistics<dim> s    = density_solver->statistics(exact_solution.get());
   const double                 wall = MPI_Wtime() - start_time;
-  diagnostics_->add(density_solver->time(), step, s, iterations, wall);
+  diagnostics_->add(schedule->time(), step, s, iterations, wall);
   if (density_output)
     density_output->write(*density_solver, exact_solution.get());
-  const double t                 = density_solver->time();
-  const double particle_interval = parameters.particles.output_interval;
-  const bool   particles_due =
-      t >= next_particle_output * (1 - 1e-12) || t >= parameters.time.end_time * (1 - 1e-12);
-  if (particles_due)
+  if (schedule->particle_output_due())
     {
       if (comparison)
         compare_particles(s);
       if (particle_output)
         particle_output->write(ensembles, *density_solver);
-      while (particle_interval > 0 && next_particle_output <= t * (1 + 1e-12))
-        next_particle_output += particle_interval;
     }
+  schedule->output_written();
 
   std::ostringstream line;
   line << "  step " << std::setw(6) << step << "  t = " << std::setw(9) << std::setprecision(5)
@@ -206,6 +321,7 @@ void Simulation<dim>::write_output(const unsigned int step, const unsigned int i
 template <int dim>
 void Simulation<dim>::compare_particles(const DensityStatistics<dim> &density)
 {
+  const double start = MPI_Wtime();
   for (auto &ensemble : ensembles)
     {
       ensemble->locate();
@@ -228,6 +344,7 @@ void Simulation<dim>::compare_particles(const DensityStatistics<dim> &density)
           *comparison_file << std::endl;
         }
     }
+  run_timing.distance_seconds += MPI_Wtime() - start;
 }
 
 template <int dim>
@@ -238,29 +355,26 @@ void Simulation<dim>::compare_ensembles(std::vector<EnsembleSnapshot<dim>> new_s
     return a.time < b.time;
   });
   next_snapshot = 0;
+  std::vector<double> times;
+  for (const auto &snapshot : snapshots)
+    times.push_back(snapshot.time);
+  schedule->add_stops(times);
   if (!comparison)
     comparison = std::make_unique<DensityComparison<dim>>(
         parameters.distances, parameters.discretization.degree + 2, mpi_communicator);
-  if (run_directory && Utilities::MPI::this_mpi_process(mpi_communicator) == 0)
-    {
-      compare_file       = std::make_unique<std::ofstream>(run_directory->path() + "/compare.csv");
-      const auto columns = distance_columns(dim);
-      for (std::size_t c = 0; c < columns.size(); ++c)
-        *compare_file << (c ? "," : "") << columns[c];
-      *compare_file << std::endl;
-    }
+  if (run_directory)
+    compare_file = open_distance_csv(run_directory->path() + "/compare.csv", dim, mpi_communicator);
 }
 
 template <int dim>
 void Simulation<dim>::compare_snapshots()
 {
-  const double                 t       = density_solver->time();
+  const double                 start   = MPI_Wtime();
   const DensityStatistics<dim> density = density_solver->statistics(nullptr);
   const auto                   mapping = mesh_->make_mapping(1);
   PointLocator<dim>            locator(*mesh_, *mapping);
   const bool                   root = Utilities::MPI::this_mpi_process(mpi_communicator) == 0;
-  while (next_snapshot < snapshots.size() &&
-         snapshots[next_snapshot].time <= t + 1e-9 * std::max(1.0, t))
+  while (next_snapshot < snapshots.size() && schedule->reached(snapshots[next_snapshot].time))
     {
       // Every rank read the files (so that all saw the same errors); rank 0's copy is
       // handed to the ranks that own the points' cells.
@@ -290,6 +404,7 @@ void Simulation<dim>::compare_snapshots()
         }
       pcout << "  compared " << d.ensemble << " at t = " << d.time << std::endl;
     }
+  run_timing.distance_seconds += MPI_Wtime() - start;
 }
 
 template <int dim>
@@ -297,9 +412,9 @@ void Simulation<dim>::run()
 {
   try
     {
-      // Output at t_k = k Interval and at the end time. Explicit solvers shorten steps to
-      // land on the t_k; implicit ones keep their fixed step and write at the first step
-      // that reaches t_k.
+      // The schedule decides where the steps go (TimeSchedule): fixed steps write at
+      // the first step that reaches each output time, variable ones land on it; all
+      // land exactly on the end time and on the times of ensembles to compare.
       const double end_time = parameters.time.end_time;
       const double interval =
           parameters.output.interval > 0 ? parameters.output.interval : end_time;
@@ -307,55 +422,52 @@ void Simulation<dim>::run()
             << (density_solver->adjustable_time_step() ? " (CFL-limited)" : "") << ", output every "
             << interval << std::endl;
 
-      write_output(0, 0);
-      if (next_snapshot < snapshots.size() && snapshots[next_snapshot].time <= 0)
-        compare_snapshots();
-      unsigned int iterations = 0, total_iterations = 0, step = 0, output_count = 1;
       const double loop_start     = MPI_Wtime();
       double       output_seconds = 0;
-      while (density_solver->time() < end_time * (1 - 1e-12))
+      const auto   output         = [&](const unsigned int step, const unsigned int iterations) {
+        const double t0 = MPI_Wtime(), distances0 = run_timing.distance_seconds;
+        write_output(step, iterations);
+        output_seconds += MPI_Wtime() - t0 - (run_timing.distance_seconds - distances0);
+      };
+      output(0, 0);
+      if (next_snapshot < snapshots.size() && schedule->reached(snapshots[next_snapshot].time))
+        compare_snapshots();
+      unsigned int iterations = 0, total_iterations = 0;
+      while (!schedule->at_end())
         {
-          const double t           = density_solver->time();
-          const double next_output = std::min(output_count * interval, end_time);
-          double       dt          = density_solver->time_step();
-          if (density_solver->adjustable_time_step() && t + dt > next_output * (1 - 1e-12))
-            dt = next_output - t;
-          // Every solver lands exactly on the times of ensembles to compare; a step
-          // that lands there up to round-off is kept as it is, since a step of another
-          // size costs BDF2 its order for two steps.
-          if (next_snapshot < snapshots.size())
-            {
-              const double gap = snapshots[next_snapshot].time - t;
-              if (t + dt > snapshots[next_snapshot].time * (1 - 1e-12) &&
-                  gap > 1e-12 * std::max(t, dt) && std::abs(gap - dt) > 1e-9 * dt)
-                dt = gap;
-            }
-          for (auto &ensemble : ensembles)
-            ensemble->prepare_step(density_solver.get());
+          const double dt = schedule->step(density_solver->time_step());
+          for (unsigned int k = 0; k < ensembles.size(); ++k)
+            if (particle_stride[k] == 1)
+              ensembles[k]->prepare_step(density_solver.get());
           iterations += density_solver->advance(dt);
-          for (auto &ensemble : ensembles)
-            ensemble->advance(dt, density_solver.get());
-          ++step;
-          const double reached = density_solver->time();
-          if (next_snapshot < snapshots.size() &&
-              reached >= snapshots[next_snapshot].time * (1 - 1e-12))
-            compare_snapshots();
-          if (reached >= next_output - 1e-9 * dt || reached >= end_time * (1 - 1e-12))
+          schedule->advance(dt);
+          density_solver->set_time(schedule->time());
+          for (unsigned int k = 0; k < ensembles.size(); ++k)
             {
-              const double t0 = MPI_Wtime();
-              write_output(step, iterations);
-              output_seconds += MPI_Wtime() - t0;
+              pending_time[k] += dt;
+              if (++pending_steps[k] == particle_stride[k])
+                {
+                  ensembles[k]->advance(pending_time[k], density_solver.get());
+                  pending_steps[k] = 0;
+                  pending_time[k]  = 0;
+                }
+            }
+          if (next_snapshot < snapshots.size() && schedule->reached(snapshots[next_snapshot].time))
+            compare_snapshots();
+          if (schedule->output_due())
+            {
+              output(schedule->step_number(), iterations);
               total_iterations += iterations;
               iterations = 0;
-              while (output_count * interval <= reached + 1e-9 * dt)
-                ++output_count;
             }
         }
+      const unsigned int step      = schedule->step_number();
       const unsigned int n_steps   = std::max(step, 1u);
       run_timing.n_steps           = step;
       run_timing.linear_iterations = total_iterations;
       run_timing.output_seconds    = output_seconds;
-      run_timing.solve_seconds     = MPI_Wtime() - loop_start - output_seconds;
+      run_timing.solve_seconds =
+          MPI_Wtime() - loop_start - output_seconds - run_timing.distance_seconds;
 
       const double solve_seconds = run_timing.solve_seconds;
       pcout << std::scientific << std::setprecision(3) << "timing: setup "
@@ -363,7 +475,8 @@ void Simulation<dim>::run()
             << solve_seconds / n_steps << " s/step, " << double(total_iterations) / n_steps
             << " linear iterations/step, "
             << double(density_solver->n_dofs()) * n_steps / solve_seconds
-            << " DoF-steps/s); output and diagnostics " << output_seconds << " s; total "
+            << " DoF-steps/s); distances " << run_timing.distance_seconds
+            << " s; output and diagnostics " << output_seconds << " s; total "
             << MPI_Wtime() - start_time << " s" << std::endl
             << "solver: " << density_solver->description() << std::endl;
       if (!particle_distances.empty())
@@ -400,7 +513,11 @@ void Simulation<dim>::run()
   catch (const std::exception &e)
     {
       if (run_directory)
-        run_directory->mark_failed(e.what());
+        {
+          const std::string note = run_directory->mark_failed(e.what());
+          if (!note.empty())
+            pcout << note << std::endl;
+        }
       throw;
     }
 }
@@ -450,43 +567,43 @@ const Mesh<dim> &Simulation<dim>::mesh() const
 namespace
 {
 template <int dim>
-void compare_in(const ProblemParameters        &parameters,
-                const std::vector<std::string> &files,
-                const std::optional<double>    &time,
-                const MPI_Comm                  communicator,
-                std::ostream                   &log)
+void compare_in(const ProblemParameters         &parameters,
+                const std::vector<EnsembleFile> &files,
+                const MPI_Comm                   communicator,
+                std::ostream                    &log)
 {
   std::vector<EnsembleSnapshot<dim>> snapshots;
-  for (const std::string &file : files)
-    for (auto &s : read_ensembles<dim>(file, time, parameters.time.end_time))
+  for (const EnsembleFile &file : files)
+    for (auto &s : read_ensembles<dim>(file.file, file.time, parameters.time.end_time))
       snapshots.push_back(std::move(s));
-  // The problem's own particles have no part in comparing other codes' ensembles.
+  // The problem's own particles have no part in comparing other codes' ensembles, and
+  // the output has a folder of its own: a plain run's files in Output/Directory stay.
   ProblemParameters without_particles = parameters;
   without_particles.particles.number  = 0;
+  without_particles.output.directory  = parameters.output_directory() + "/compare";
   Simulation<dim> simulation(without_particles, communicator, log);
   simulation.compare_ensembles(std::move(snapshots));
   simulation.run();
 }
 } // namespace
 
-void compare_problem(const ProblemParameters        &parameters,
-                     const std::vector<std::string> &files,
-                     const std::optional<double>    &time,
-                     const MPI_Comm                  communicator,
-                     std::ostream                   &log)
+void compare_problem(const ProblemParameters         &parameters,
+                     const std::vector<EnsembleFile> &files,
+                     const MPI_Comm                   communicator,
+                     std::ostream                    &log)
 {
   if (files.empty())
     throw InputError("compare needs ensembles: --particles FILE...");
   switch (parameters.dimension)
     {
       case 1:
-        compare_in<1>(parameters, files, time, communicator, log);
+        compare_in<1>(parameters, files, communicator, log);
         break;
       case 2:
-        compare_in<2>(parameters, files, time, communicator, log);
+        compare_in<2>(parameters, files, communicator, log);
         break;
       default:
-        compare_in<3>(parameters, files, time, communicator, log);
+        compare_in<3>(parameters, files, communicator, log);
     }
 }
 

@@ -939,6 +939,12 @@ double TransportSolver<dim>::time() const
 }
 
 template <int dim>
+void TransportSolver<dim>::set_time(const double t)
+{
+  current_time = t;
+}
+
+template <int dim>
 types::global_dof_index TransportSolver<dim>::n_dofs() const
 {
   return dof_handler.n_dofs();

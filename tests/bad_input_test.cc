@@ -7,8 +7,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <sys/wait.h>
 
@@ -104,15 +107,32 @@ protected:
 
 TEST_F(BadInput, UnknownParameterNamesTheLine)
 {
-  expect_clean_failure(
-      problem("unknown", {{"set Refinement = 3", "set Refinment = 3"}}),
-      "Line <4> of file <unknown.prm>: No entry with name <Refinment> was declared");
+  expect_clean_failure(problem("unknown", {{"set Refinement = 3", "set Refinment = 3"}}),
+                       "Line <4> of file <unknown.prm>: No entry with name <Refinment> was "
+                       "declared in subsection Mesh. Did you mean <Refinement>?");
+  // Far from every name: the names there are listed.
+  expect_clean_failure(problem("unknown-far", {{"set Refinement = 3", "set Colour = 3"}}),
+                       "No entry with name <Colour> was declared in subsection Mesh. The names "
+                       "there are: Center, File,");
+}
+
+TEST_F(BadInput, UnknownSubsectionGetsTheNearestName)
+{
+  expect_clean_failure(problem("unknown-subsection", {{"subsection Mesh", "subsection Mseh"}}),
+                       "Line <2> of file <unknown-subsection.prm>: There is no subsection <Mseh> "
+                       "at the top level. Did you mean <Mesh>?");
+  expect_clean_failure(problem("unknown-subsection-set", {}) + " --set \"Tmie/End time=1\"",
+                       "--set 'Tmie/End time=1': There is no subsection <Tmie> at the top level. "
+                       "Did you mean <Time>?");
 }
 
 TEST_F(BadInput, UnknownParameterOnTheCommandLine)
 {
   expect_clean_failure(problem("unknown-set", {}) + " --set \"Mesh/Refinment=4\"",
-                       "--set 'Mesh/Refinment=4': No entry with name <Refinment>");
+                       "--set 'Mesh/Refinment=4': No entry with name <Refinment> was declared in "
+                       "subsection Mesh. Did you mean <Refinement>?");
+  expect_clean_failure(problem("unknown-set-output", {}) + " --set \"Output/Intervall=4\"",
+                       "Did you mean <Interval>?");
 }
 
 TEST_F(BadInput, MalformedExpression)
@@ -248,6 +268,187 @@ TEST_F(BadInput, VelocityForTheFokkerPlanckModel)
       problem("fp-velocity",
               {{"set Diffusion = 0.5", "set Velocity = -y; x\n  set Diffusion = 0.5"}}),
       "Physics/Velocity is for Model = transport");
+}
+
+TEST_F(BadInput, ParticleStepLargerThanThePDEStep)
+{
+  // 1.5 PDE steps: refused.
+  expect_clean_failure(problem("particle-step",
+                               {{"set Degree = 1",
+                                 "set Degree = 1\nend\n"
+                                 "subsection Particles\n  set Number = 20\n"
+                                 "  set Time step = 0.015"}}),
+                       "Particles/Time step = 0.015 is larger than the PDE step 0.01 (Time/End "
+                       "time / ceil(End time / Time/Time step)) and not a multiple of it");
+  // 2 PDE steps, but the run ends after 5: the particles would be due between two steps.
+  expect_clean_failure(problem("particle-step-end",
+                               {{"set Degree = 1",
+                                 "set Degree = 1\nend\n"
+                                 "subsection Particles\n  set Number = 20\n"
+                                 "  set Time step = 0.02"}}),
+                       "Particles/Time step = 0.02 is larger than the PDE step 0.01 (2 PDE "
+                       "steps), but the particles are due for output at t = 0.05 (PDE step 5)");
+  // 5 PDE steps: runs, and says so.
+  const Outcome outcome = run_densityflow(problem(
+      "particle-step-5",
+      {{"set Degree = 1",
+        "set Degree = 1\nend\nsubsection Particles\n  set Number = 20\n  set Time step = 0.05"}}));
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+  EXPECT_NE(outcome.output.find("step 0.05 (5 PDE steps)"), std::string::npos) << outcome.output;
+}
+
+namespace
+{
+/** Every file below @p folder, by path relative to it, with its contents. */
+std::map<std::string, std::string> folder_contents(const std::string &folder)
+{
+  std::map<std::string, std::string> files;
+  for (const auto &entry : std::filesystem::recursive_directory_iterator(folder))
+    if (entry.is_regular_file())
+      {
+        std::ifstream      in(entry.path());
+        std::ostringstream text;
+        text << in.rdbuf();
+        files[std::filesystem::relative(entry.path(), folder).string()] = text.str();
+      }
+  return files;
+}
+
+std::string first_line(const std::string &file)
+{
+  std::ifstream in(file);
+  std::string   line;
+  std::getline(in, line);
+  return line;
+}
+} // namespace
+
+// A completed run is never lost to a later run that fails: not on bad input (the folder
+// is not touched), not during the solve (its files come back), not to `compare`.
+TEST_F(BadInput, ACompletedRunSurvivesFailingRuns)
+{
+  const std::string file   = problem("survive", {});
+  const std::string folder = work + "/out-survive";
+  std::filesystem::remove_all(folder);
+  const Outcome first = run_densityflow(file);
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  const auto completed = folder_contents(folder);
+  ASSERT_EQ(first_line(folder + "/status"), "completed");
+  ASSERT_TRUE(completed.count("diagnostics.csv") && completed.count("density_00001.pvtu"));
+
+  // Bad input: an expression that cannot be parsed.
+  expect_clean_failure(file + " --set \"Physics/Potential=r^2\"", "Physics/Potential = 'r^2'");
+  EXPECT_EQ(folder_contents(folder), completed);
+
+  // A failure during the solve, after the run started writing: the completed run is put
+  // back, the failed one is in failed/ and says so.
+  expect_clean_failure(file + " --set \"Physics/Potential=(x^2 + y^2 + 1) * (1 - log(1 - t))\"" +
+                           " --set \"Time/End time=2\" --set \"Time/Time step=0.1\"",
+                       "is not finite",
+                       2);
+  auto after = folder_contents(folder);
+  EXPECT_EQ(first_line(folder + "/failed/status").rfind("failed:", 0), 0u);
+  EXPECT_TRUE(after.count("failed/diagnostics.csv"));
+  for (auto it = after.begin(); it != after.end();)
+    it = it->first.rfind("failed/", 0) == 0 ? after.erase(it) : std::next(it);
+  EXPECT_EQ(after, completed);
+
+  // compare: a failing one (a bad ensemble) and a successful one leave the plain run's
+  // files as they are; the successful one writes to compare/.
+  std::ofstream(work + "/survive-nan.csv") << "# time = 0.02\nx,y\n0,nan\n";
+  std::ofstream(work + "/survive-good.csv") << "# time = 0.02\nx,y\n0,0.1\n0.2,-0.3\n";
+  expect_clean_failure("compare " + file + " --particles survive-nan.csv", "'nan' is not a finite");
+  const Outcome compare = run_densityflow("compare " + file + " --particles survive-good.csv");
+  ASSERT_EQ(compare.exit_code, 0) << compare.output;
+  EXPECT_EQ(first_line(folder + "/compare/status"), "completed");
+  EXPECT_TRUE(std::filesystem::exists(folder + "/compare/compare.csv"));
+  after = folder_contents(folder);
+  for (auto it = after.begin(); it != after.end();)
+    it = it->first.rfind("failed/", 0) == 0 || it->first.rfind("compare/", 0) == 0 ? after.erase(it)
+                                                                                   : std::next(it);
+  EXPECT_EQ(after, completed);
+
+  // A second completed run replaces the first and clears previous/ and failed/; with
+  // Output/Keep previous run, the one it replaced stays in previous/.
+  ASSERT_EQ(run_densityflow(file).exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(folder + "/previous"));
+  EXPECT_FALSE(std::filesystem::exists(folder + "/failed"));
+  const auto second = folder_contents(folder);
+  ASSERT_EQ(run_densityflow(file + " --set \"Output/Keep previous run=true\"").exit_code, 0);
+  const auto kept = folder_contents(folder + "/previous");
+  EXPECT_EQ(kept.at("diagnostics.csv"), second.at("diagnostics.csv"));
+  EXPECT_EQ(kept.at("status"), "completed\n");
+}
+
+namespace
+{
+/** The rows of a CSV file, as fields. */
+std::vector<std::vector<std::string>> csv_rows(const std::string &file)
+{
+  std::ifstream                         in(file);
+  std::string                           line;
+  std::vector<std::vector<std::string>> rows;
+  while (std::getline(in, line))
+    {
+      std::vector<std::string> fields(1);
+      for (const char c : line)
+        if (c == ',')
+          fields.emplace_back();
+        else
+          fields.back() += c;
+      rows.push_back(fields);
+    }
+  return rows;
+}
+} // namespace
+
+// --time binds to the --particles files before it: two files at two times are scored
+// each at its own time, exactly as in a run with that file alone.
+TEST_F(BadInput, EachFileAtItsOwnTime)
+{
+  problem("times", {});
+  std::ofstream(work + "/times-a.csv") << "x,y\n0.1,0.2\n-0.3,0.4\n0.5,-0.1\n0,0\n";
+  std::ofstream(work + "/times-b.csv") << "x,y\n0.3,0.1\n-0.2,-0.4\n0.1,0.6\n";
+  const auto compare = [](const std::string &name, const std::string &particles) {
+    const Outcome outcome = run_densityflow("compare times.prm " + particles +
+                                            " --set \"Output/Directory=out-" + name + "\"");
+    EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+    return csv_rows(work + "/out-" + name + "/compare/compare.csv");
+  };
+  const auto both = compare(
+      "times-both", "--particles times-a.csv --time 0.02 --particles times-b.csv --time 0.04");
+  const auto a      = compare("times-a", "--particles times-a.csv --time 0.02");
+  const auto b      = compare("times-b", "--particles times-b.csv --time 0.04");
+  const auto a_late = compare("times-a-late", "--particles times-a.csv --time 0.04");
+  ASSERT_EQ(both.size(), 3u);
+  ASSERT_EQ(a.size(), 2u);
+  ASSERT_EQ(b.size(), 2u);
+  ASSERT_EQ(a_late.size(), 2u);
+  EXPECT_EQ(both[1][0], "0.02"); // the exact time, as given
+  EXPECT_EQ(both[2][0], "0.04");
+  // Every column but the ensemble's name (the same file) is the separate run's.
+  EXPECT_EQ(both[1], a[1]);
+  EXPECT_EQ(both[2], b[1]);
+  // The test can tell the times apart: the file at 0.04 scores differently.
+  EXPECT_NE(a_late[1][4], a[1][4]);
+}
+
+TEST_F(BadInput, ATimeGivenTwiceIsRefused)
+{
+  problem("time-twice", {});
+  std::ofstream(work + "/time-twice.csv") << "# time = 0.01\nx,y\n0,0.1\n";
+  std::ofstream(work + "/time-none.csv") << "x,y\n0,0.1\n";
+  expect_clean_failure("compare time-twice.prm --particles time-twice.csv --time 0.02",
+                       "time-twice.csv, line 1: '# time = 0.01' gives a second time, after "
+                       "--time 0.02 on the command line");
+  expect_clean_failure("compare time-twice.prm --particles time-none.csv --time 0.01 --time 0.02",
+                       "two times for time-none.csv: --time 0.01 and --time 0.02");
+  expect_clean_failure("compare time-twice.prm --time 0.01 --particles time-none.csv",
+                       "--time 0.01 comes before any --particles");
+  // The time of the first group is not the second's.
+  expect_clean_failure(
+      "compare time-twice.prm --particles time-none.csv --time 0.01 --particles time-none.csv",
+      "time-none.csv: no time");
 }
 
 TEST_F(BadInput, CompareWithBadEnsembles)

@@ -385,7 +385,10 @@ TEST(Distances, FilesGiveTheSameDistancesAsMemory)
   const EnsembleDistances memory = distances<2>(*s, points);
   for (const std::string file : {"points.csv", "points.npy"})
     {
-      const auto snapshots = read_ensembles<2>(directory + "/" + file, 0.0, 1.0);
+      // The CSV file carries its time; the .npy file gets it as --time would.
+      const std::optional<double> time =
+          file == std::string("points.csv") ? std::nullopt : std::optional<double>(0.0);
+      const auto snapshots = read_ensembles<2>(directory + "/" + file, time, 1.0);
       ASSERT_EQ(snapshots.size(), 1u);
       EXPECT_EQ(snapshots[0].points.size(), 3000u);
       const EnsembleDistances read =
@@ -556,6 +559,8 @@ TEST(Distances, BadFilesAreRefused)
       std::ofstream(d + "/short.csv") << "# time = 0\nx,y\n1\n";
       std::ofstream(d + "/negative.csv") << "# time = 0\nx,y,weight\n1,2,-1\n";
       std::ofstream(d + "/times.csv") << "x,y,time\n1,2,0\n3,4,-0.5\n";
+      std::ofstream(d + "/twice.csv") << "# time = 0.5\n# time = 0.7\nx,y\n1,2\n";
+      std::ofstream(d + "/column.csv") << "x,y,time\n1,2,0.5\n";
       write_npy<3>(d + "/three.npy", {Point<3>(1, 2, 3)});
       write_npy<2>(d + "/two.npy", {Point<2>(1, 2)});
       write_npy<2>(d + "/empty.npy", {});
@@ -583,6 +588,22 @@ TEST(Distances, BadFilesAreRefused)
   EXPECT_NE(error_of(d + "/garbage.npy", 0.5).find("not a NumPy .npy file"), std::string::npos);
   EXPECT_NE(error_of(d + "/two.npy").find("needs its time"), std::string::npos);
   EXPECT_NE(error_of(d + "/missing.csv").find("cannot open"), std::string::npos);
+  // One time per snapshot, given once: a second one is refused, naming both.
+  EXPECT_NE(error_of(d + "/twice.csv")
+                .find("twice.csv, line 2: '# time = 0.7' gives a second time, after '# time = 0.5' "
+                      "(line 1)"),
+            std::string::npos)
+      << error_of(d + "/twice.csv");
+  EXPECT_NE(error_of(d + "/one.csv", 0.7)
+                .find("line 1: '# time = 0.5' gives a second time, after --time 0.7 on the "
+                      "command line"),
+            std::string::npos)
+      << error_of(d + "/one.csv", 0.7);
+  EXPECT_NE(error_of(d + "/column.csv", 0.5)
+                .find("line 1: the file has a time column and also --time 0.5 on the command line"),
+            std::string::npos)
+      << error_of(d + "/column.csv", 0.5);
+  EXPECT_EQ(error_of(d + "/column.csv"), "");
 }
 
 // Points outside the domain are counted, and left out of the distances.

@@ -1,10 +1,13 @@
 // Every shipped problem parses, runs a few steps on the ranks given, and writes a
 // complete output folder: status `completed`, parameters.prm, diagnostics.csv, and
 // density.pvd whose .pvtu files carry the documented fields.
+#include <densityflow/column_descriptions.h>
+
 #include <deal.II/base/mpi.h>
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -190,4 +193,233 @@ TEST(ParticleOutput, FollowsItsOwnInterval)
        p             = pvd.find("<DataSet", p + 1))
     ++datasets;
   EXPECT_EQ(datasets, 4u);
+}
+
+namespace
+{
+/** The header of a CSV file, and the first column of its sidecar NAME.columns.csv. */
+void expect_self_describing(const std::string &csv, const std::string &sidecar_of = "")
+{
+  SCOPED_TRACE(csv);
+  std::ifstream in(csv);
+  std::string   header;
+  do
+    ASSERT_TRUE(std::getline(in, header));
+  while (header.rfind("#", 0) == 0); // a comment (# time = ...) is not the header
+  std::ifstream sidecar(column_descriptions_path(sidecar_of.empty() ? csv : sidecar_of));
+  std::string   line;
+  ASSERT_TRUE(std::getline(sidecar, line));
+  EXPECT_EQ(line, "column,unit,meaning");
+  std::string described;
+  while (std::getline(sidecar, line))
+    {
+      ASSERT_NE(line.find(','), std::string::npos);
+      described += (described.empty() ? "" : ",") + line.substr(0, line.find(','));
+      EXPECT_GT(line.size(), line.find(',') + 3) << "no meaning: " << line;
+    }
+  EXPECT_EQ(described, header);
+}
+} // namespace
+
+// Every column of every CSV file the code writes has a unit and a meaning in the one
+// table of source/column_descriptions.cc; a column without one fails here.
+TEST(CsvFiles, EveryColumnIsDescribed)
+{
+  for (unsigned int dim = 1; dim <= 3; ++dim)
+    {
+      std::vector<std::string> columns   = Diagnostics(dim, "", MPI_COMM_WORLD).columns();
+      const auto               distances = distance_columns(dim);
+      columns.insert(columns.end(), distances.begin(), distances.end());
+      for (const std::string &column : columns)
+        EXPECT_NE(describe_column(column), nullptr) << column << " (" << dim << "D)";
+    }
+  EXPECT_EQ(describe_column("no_such_column"), nullptr);
+  EXPECT_THROW(column_descriptions({"time", "no_such_column"}), std::logic_error);
+  // The files a run writes, and those of compare, carry their sidecars.
+  const std::string  directory = std::string(TEST_WORK_DIRECTORY) + "/csv-files";
+  const std::string  problem   = std::string(PROBLEMS_DIRECTORY) + "/ou-2d.prm";
+  std::ostringstream log;
+  run_problem(ProblemParameters::from_file(problem,
+                                           {"Mesh/Refinement=3",
+                                            "Time/End time=0.05",
+                                            "Particles/Number=100",
+                                            "Particles/Write CSV=true",
+                                            "Output/Directory=" + directory}),
+              MPI_COMM_WORLD,
+              log);
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    {
+      expect_self_describing(directory + "/diagnostics.csv");
+      expect_self_describing(directory + "/particles-vs-pde.csv");
+      expect_self_describing(directory + "/particles_00001.csv", directory + "/particles.csv");
+    }
+  compare_problem(
+      ProblemParameters::from_file(
+          problem, {"Mesh/Refinement=3", "Time/End time=0.05", "Output/Directory=" + directory}),
+      {{directory + "/particles_00001.csv", std::nullopt}},
+      MPI_COMM_WORLD,
+      log);
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    {
+      expect_self_describing(directory + "/compare/compare.csv");
+      expect_self_describing(directory + "/compare/diagnostics.csv");
+    }
+}
+
+// The time columns hold the schedule's exact values: k / 10 after 10 k steps of 0.01,
+// not a sum of 10 k steps (1.0000000000000007 at t = 1), for fixed steps (BDF2) and for
+// steps that vary and land on the output times (SSP-RK3).
+TEST(TimeColumns, HoldTheSchedulesExactValues)
+{
+  const std::string problems = PROBLEMS_DIRECTORY;
+  {
+    std::ostringstream log;
+    Simulation<2>      run(ProblemParameters::from_file(problems + "/ou-2d.prm",
+                                                   {"Output/Write files=false",
+                                                         "Mesh/Refinement=2",
+                                                         "Time/End time=1",
+                                                         "Output/Interval=0.1",
+                                                         "Particles/Number=0"}),
+                      MPI_COMM_WORLD,
+                      log);
+    run.run();
+    const auto &rows = run.diagnostics().rows();
+    ASSERT_EQ(rows.size(), 11u);
+    for (unsigned int k = 0; k < rows.size(); ++k)
+      {
+        EXPECT_EQ(rows[k][0], k / 10.0) << "row " << k;
+        EXPECT_EQ(rows[k][1], 10.0 * k);
+      }
+    EXPECT_EQ(run.solver().time(), 1.0);
+  }
+  {
+    std::ostringstream log;
+    Simulation<2>      run(ProblemParameters::from_file(problems + "/rotation-2d.prm",
+                                                   {"Output/Write files=false",
+                                                         "Mesh/Refinement=3",
+                                                         "Time/End time=0.3",
+                                                         "Output/Interval=0.05",
+                                                         "Particles/Number=0"}),
+                      MPI_COMM_WORLD,
+                      log);
+    run.run();
+    const auto &rows = run.diagnostics().rows();
+    ASSERT_EQ(rows.size(), 7u);
+    for (unsigned int k = 0; k + 1 < rows.size(); ++k)
+      EXPECT_EQ(rows[k][0], k * 0.05) << "row " << k;
+    EXPECT_EQ(rows.back()[0], 0.3); // the end time itself
+  }
+}
+
+// Particles/Time step = 5 PDE steps: Langevin particles take one step of 5 dt after
+// every 5 PDE steps, exactly the steps they take when the PDE step itself is 5 dt (the
+// random numbers are keyed by particle step); the probability flow stays with the PDE.
+TEST(ParticleSteps, AMultipleOfThePDEStep)
+{
+  const auto positions = [](const std::vector<std::string> &step) {
+    std::vector<std::string> overrides = {"Output/Write files=false",
+                                          "Mesh/Refinement=3",
+                                          "Time/End time=0.1",
+                                          "Output/Interval=0.1",
+                                          "Particles/Number=100",
+                                          "Particles/Dynamics=langevin, probability-flow"};
+    overrides.insert(overrides.end(), step.begin(), step.end());
+    std::ostringstream log;
+    Simulation<2>      run(
+        ProblemParameters::from_file(std::string(PROBLEMS_DIRECTORY) + "/ou-2d.prm", overrides),
+        MPI_COMM_WORLD,
+        log);
+    run.run();
+    return std::make_pair(densityflow::testing::gather_positions(*run.particle_systems()[0]),
+                          log.str());
+  };
+  const auto [multiple, log] = positions({"Time/Time step=0.01", "Particles/Time step=0.05"});
+  const auto pde             = positions({"Time/Time step=0.05"}).first;
+  const auto small           = positions({"Time/Time step=0.01"}).first;
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0) // the log is rank 0's
+    {
+      EXPECT_NE(log.find("system 0 = langevin, 100 particles from the initial density, step 0.05 "
+                         "(5 PDE steps)"),
+                std::string::npos)
+          << log;
+      EXPECT_NE(
+          log.find("system 1 = probability-flow, 100 particles from the initial density, step "
+                   "0.01 (the PDE's, as the probability flow needs rho_h)"),
+          std::string::npos)
+          << log;
+    }
+  ASSERT_EQ(multiple.size(), 100u);
+  ASSERT_EQ(pde.size(), 100u);
+  double largest = 0, from_small = 0;
+  for (const auto &[id, x] : multiple)
+    {
+      largest    = std::max(largest, x.distance(pde.at(id)));
+      from_small = std::max(from_small, x.distance(small.at(id)));
+    }
+  EXPECT_LT(largest, 1e-12);
+  EXPECT_GT(from_small, 1e-3); // steps of 0.01 are other paths: the test can tell
+}
+
+// The log says what the Q1 M-matrix implies for the scheme in use.
+TEST(Log, MMatrixMessageFitsTheScheme)
+{
+  const auto log_of = [](const std::string &scheme) {
+    std::ostringstream log;
+    Simulation<2> run(ProblemParameters::from_file(std::string(PROBLEMS_DIRECTORY) + "/ou-2d.prm",
+                                                   {"Output/Write files=false",
+                                                    "Mesh/Refinement=2",
+                                                    "Discretization/Degree=1",
+                                                    "Discretization/Mass lumping=true",
+                                                    "Time/Scheme=" + scheme,
+                                                    "Particles/Number=0"}),
+                      MPI_COMM_WORLD,
+                      log);
+    return log.str();
+  };
+  const std::string euler = log_of("backward-euler"), bdf2 = log_of("bdf2");
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) != 0)
+    return; // the log is rank 0's
+  EXPECT_NE(euler.find("M-matrix and the mass lumped: backward Euler keeps rho >= 0 and lets F "
+                       "decrease"),
+            std::string::npos)
+      << euler;
+  EXPECT_NE(bdf2.find("M-matrix, but bdf2 does not keep rho >= 0 or F decreasing"),
+            std::string::npos)
+      << bdf2;
+  EXPECT_EQ(bdf2.find("keeps rho >= 0"), std::string::npos) << bdf2;
+}
+
+// compare's timing keeps the distances apart from the solve.
+TEST(CompareEnsembles, TimingSeparatesTheDistances)
+{
+  const auto timing = [](const bool compare) {
+    std::ostringstream log;
+    Simulation<2> run(ProblemParameters::from_file(std::string(PROBLEMS_DIRECTORY) + "/ou-2d.prm",
+                                                   {"Output/Write files=false",
+                                                    "Mesh/Refinement=3",
+                                                    "Time/End time=0.1",
+                                                    "Particles/Number=0"}),
+                      MPI_COMM_WORLD,
+                      log);
+    if (compare)
+      {
+        EnsembleSnapshot<2> snapshot;
+        snapshot.source = "snapshot";
+        snapshot.time   = 0.05;
+        for (unsigned int k = 0; k < 2000; ++k)
+          snapshot.points.emplace_back(std::sin(k), std::cos(3 * k));
+        snapshot.weights.assign(snapshot.points.size(), 1);
+        run.compare_ensembles({snapshot});
+      }
+    run.run();
+    if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0) // the log is rank 0's
+      EXPECT_NE(log.str().find("); distances "), std::string::npos) << log.str();
+    return run.timing();
+  };
+  EXPECT_EQ(timing(false).distance_seconds, 0);
+  const RunTiming t = timing(true);
+  EXPECT_GT(t.distance_seconds, 0);
+  EXPECT_GT(t.solve_seconds, 0);
 }

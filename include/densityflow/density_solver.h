@@ -115,6 +115,12 @@ public:
   virtual double time() const = 0;
 
   /**
+   * Sets the clock to @p t, the run's exact time after a step (TimeSchedule), from
+   * which the solver's own sum of steps differs by round-off. The density stays as it is.
+   */
+  virtual void set_time(const double t) = 0;
+
+  /**
    * rho_h as a weighted point measure: for each locally owned cell (in @p cells), the
    * n^dim Gauss points (consecutive in @p points) and the weights rho_h JxW there.
    */

@@ -67,6 +67,7 @@ public:
   double                  set_initial_density(const Expression<dim> &rho0) override;
   unsigned int            advance(const double dt) override;
   double                  time_step() const override;
+  void                    set_time(const double t) override;
   double                  time() const override;
   DensityStatistics<dim>  statistics(const Expression<dim> *exact) const override;
   void                    quadrature_measure(const unsigned int                                              n,

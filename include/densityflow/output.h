@@ -17,22 +17,32 @@ struct OutputParameters
   /** Simulated time between outputs; 0: only the first and the last. */
   double interval    = 0.1;
   bool   write_files = true;
+  /** Keep the completed run a new run replaces in previous/ (else removed once the new one
+   * completes). */
+  bool keep_previous = false;
 
   static void declare_parameters(ParameterHandler &prm);
   void        parse_parameters(ParameterHandler &prm);
 };
 
 /**
- * The folder a run writes to. It is emptied of an earlier run's files when the run
- * starts, holds the run's complete parameter file, and a file `status` that says
- * `running`, `completed` or `failed: <why>`, so that output that stopped half-way
- * never passes for complete.
+ * The folder a run writes to. It holds the run's complete parameter file and a file
+ * `status` that says `running`, `completed` or `failed: <why>`, so that output that
+ * stopped half-way never passes for complete.
+ *
+ * It is made only once every input has been checked, right before the first output:
+ * a run that stops on bad input leaves the folder alone. An earlier run's files are
+ * then cleared: those of a completed run are moved to previous/, and put back if the
+ * new run fails (its files go to failed/), so that a completed run is never lost to a
+ * failing one; once the new run completes, previous/ is removed (unless
+ * Output/Keep previous run). The files of a run that failed or never finished are
+ * removed. Only densityflow's own files are touched (output_file_pattern()).
  */
 class RunDirectory
 {
 public:
-  /** Creates @p path (rank 0) and removes densityflow's files of an earlier run. */
-  RunDirectory(const std::string &path, const MPI_Comm communicator);
+  /** Creates @p path (rank 0) and clears an earlier run's files as above. */
+  RunDirectory(const std::string &path, const bool keep_previous, const MPI_Comm communicator);
 
   const std::string &path() const;
 
@@ -40,10 +50,26 @@ public:
   void write_file(const std::string &name, const std::string &text) const;
 
   void mark_completed() const;
-  void mark_failed(const std::string &reason) const;
+
+  /**
+   * Writes `failed: <why>` to status and, if a completed run was moved aside, puts it
+   * back and moves this run's files to failed/ (rank 0). Returns a line for the log
+   * saying so, or an empty string.
+   */
+  std::string mark_failed(const std::string &reason) const;
 
 private:
   std::string directory;
+  bool        keep_previous;
   MPI_Comm    mpi_communicator;
+  /** Whether a completed run was moved to previous/ by this run. */
+  bool moved_previous = false;
 };
+
+/**
+ * The names of the files densityflow writes into an output folder (a regular
+ * expression): the only files a new run moves or removes, so that a user's own
+ * files there survive. A new kind of output file must be added here.
+ */
+const char *output_file_pattern();
 } // namespace densityflow

@@ -10,6 +10,7 @@
 #include <densityflow/particle_output.h>
 #include <densityflow/particles.h>
 #include <densityflow/physics.h>
+#include <densityflow/time_schedule.h>
 
 #include <deal.II/base/conditional_ostream.h>
 
@@ -27,9 +28,12 @@ struct RunTiming
 {
   /** Mesh, matrices, initial density. */
   double setup_seconds = 0;
-  /** The time steps, without output and diagnostics. */
-  double        solve_seconds     = 0;
-  double        output_seconds    = 0;
+  /** The time steps, without output, diagnostics and distances. */
+  double solve_seconds = 0;
+  /** density.pvd, particles.pvd, the CSV files and the diagnostics they hold. */
+  double output_seconds = 0;
+  /** Comparing ensembles (particle systems, or the files of `compare`) with rho_h. */
+  double        distance_seconds  = 0;
   unsigned int  n_steps           = 0;
   unsigned long linear_iterations = 0;
 };
@@ -80,6 +84,9 @@ private:
   /** Compares the external ensembles of the current time with rho_h (compare.csv). */
   void compare_snapshots();
 
+  /** The particle step of the systems: checked, and said in the log. */
+  void set_up_particle_steps();
+
   const ProblemParameters                             parameters;
   MPI_Comm                                            mpi_communicator;
   ConditionalOStream                                  pcout;
@@ -93,28 +100,43 @@ private:
   std::unique_ptr<DensityOutput<dim>>                 density_output;
   std::vector<std::unique_ptr<ParticleEnsemble<dim>>> ensembles;
   std::unique_ptr<ParticleOutput<dim>>                particle_output;
-  std::unique_ptr<DensityComparison<dim>>             comparison;
-  std::unique_ptr<std::ofstream>                      comparison_file;
-  std::vector<EnsembleDistances>                      particle_distances;
-  std::vector<EnsembleSnapshot<dim>>                  snapshots;
-  std::size_t                                         next_snapshot = 0;
-  /** The particles are written and compared at the first output at or after this time. */
-  double                         next_particle_output = 0;
-  std::vector<EnsembleDistances> snapshot_distances;
-  std::unique_ptr<std::ofstream> compare_file;
-  double                         start_time;
-  RunTiming                      run_timing;
+  std::unique_ptr<TimeSchedule>                       schedule;
+  /**
+   * PDE steps per particle step, per system: 1, or m where Particles/Time step is m
+   * PDE steps; the particles then take one step of the m PDE steps' time after them.
+   */
+  std::vector<unsigned int> particle_stride;
+  /** The PDE steps each system has yet to follow, and their time. */
+  std::vector<unsigned int>               pending_steps;
+  std::vector<double>                     pending_time;
+  std::unique_ptr<DensityComparison<dim>> comparison;
+  std::unique_ptr<std::ofstream>          comparison_file;
+  std::vector<EnsembleDistances>          particle_distances;
+  std::vector<EnsembleSnapshot<dim>>      snapshots;
+  std::size_t                             next_snapshot = 0;
+  std::vector<EnsembleDistances>          snapshot_distances;
+  std::unique_ptr<std::ofstream>          compare_file;
+  double                                  start_time;
+  RunTiming                               run_timing;
+};
+
+/** An ensemble file for `compare`, and the time the command line gives it (if any). */
+struct EnsembleFile
+{
+  std::string           file;
+  std::optional<double> time;
 };
 
 /**
  * Solves @p parameters once and compares the ensembles in @p files (CSV or .npy, see
- * read_ensembles(); @p time for files that do not carry theirs) with rho_h.
+ * read_ensembles()) with rho_h. All files are read, and refused if bad, before the
+ * output folder is touched; the output goes to the sub-folder compare/ of
+ * Output/Directory, so that the files of a plain run of the problem stay.
  */
-void compare_problem(const ProblemParameters        &parameters,
-                     const std::vector<std::string> &files,
-                     const std::optional<double>    &time,
-                     const MPI_Comm                  communicator,
-                     std::ostream                   &log);
+void compare_problem(const ProblemParameters         &parameters,
+                     const std::vector<EnsembleFile> &files,
+                     const MPI_Comm                   communicator,
+                     std::ostream                    &log);
 
 /** Runs @p parameters in their dimension (the `Dimension` parameter). */
 void run_problem(const ProblemParameters &parameters,

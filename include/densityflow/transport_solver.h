@@ -62,6 +62,7 @@ public:
   double                  set_initial_density(const Expression<dim> &rho0) override;
   unsigned int            advance(const double dt) override;
   double                  time_step() const override;
+  void                    set_time(const double t) override;
   bool                    adjustable_time_step() const override;
   double                  time() const override;
   DensityStatistics<dim>  statistics(const Expression<dim> *exact) const override;

@@ -332,14 +332,16 @@ TEST(Distances, HistogramTotalVariationOfAnExactSample)
 }
 
 // The noise floor: exact samples of rho_h (drawn here by Box-Muller from N(0, I), not by
-// the floor's rejection sampler, with other seeds) have every distance within 3 floor
-// spreads of its floor in at least 18 of 20 seeds, and the verdict "consistent". Each of
-// these laws exceeds its mean by 3 standard deviations with probability of 1-2% (chi
-// with 1 and 2 degrees of freedom: 0.9%, 0.6%; the Cramer-von Mises law of N E_N in 1D:
-// 1.6%), so at least 18 of 20 holds with probability > 0.95 even with the union over the
-// distances. A sample whose mean is off by 3 standard errors of the mean
-// (sqrt(tr Sigma / N)) has its mean error 3.65 (1D) and 4.6 (2D) spreads above the floor
-// by construction, and its energy distance about 5 spreads above: it is flagged.
+// the floor's rejection sampler, with other seeds) have each distance within 3 floor
+// spreads of its floor in at least 18 of 20 seeds: each of these laws exceeds its mean by
+// 3 standard deviations with probability of 1-2% (chi with 1 and 2 degrees of freedom:
+// 0.9%, 0.6%; the Cramer-von Mises law of N E_N in 1D: 1.6%), so 18 of 20 hold with
+// probability > 0.94. The verdict takes the largest excess over all distances, so an
+// exact sample reads "biased" more often (measured here: 1 to 2 in 20); at least 16 of 20
+// consistent holds with probability > 0.95 for a rate up to 10%. A sample whose mean is
+// off by 3 standard errors of the mean (sqrt(tr Sigma / N)) has its mean error 3.65 (1D)
+// and 4.6 (2D) spreads above the floor by construction, and its energy distance about 5
+// spreads above: it is flagged.
 TEST(Distances, NoiseFloorOfExactAndBiasedSamples)
 {
   for (const unsigned int dim : {1u, 2u})
@@ -439,7 +441,7 @@ TEST(Distances, NoiseFloorOfExactAndBiasedSamples)
                   << " spreads above its floor, flagged by the mean " << mean_flagged
                   << ", by the energy distance " << energy_flagged << ", biased " << flagged
                   << std::endl;
-      EXPECT_GE(consistent, 18u) << dim << "D";
+      EXPECT_GE(consistent, 16u) << dim << "D";
       EXPECT_EQ(mean_flagged, seeds) << dim << "D";
       EXPECT_GE(energy_flagged, 18u) << dim << "D";
       EXPECT_EQ(flagged, seeds) << dim << "D";

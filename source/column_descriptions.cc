@@ -58,18 +58,40 @@ const std::vector<ColumnDescription> &column_table()
        "length",
        "2 E|X-Y| - E|X-X'| - E|Y-Y'|, Y ~ rho_h; sliced over Distances/Projections directions in "
        "2D/3D (scaled to equal the full one in expectation)"},
-      {"energy_distance_error",
+      {"energy_distance_slicing_error",
        "length",
        "standard error of energy_distance from the random slicing only (not a sampling error of "
-       "the ensemble); 0 in 1D"},
+       "the ensemble: see energy_distance_floor); 0 in 1D"},
       {"w1", "length", "1D: exact Wasserstein-1 distance between the ensemble and rho_h"},
       {"w2", "length", "1D: exact Wasserstein-2 distance between the ensemble and rho_h"},
       {"sliced_w2",
        "length",
        "sliced Wasserstein-2 distance over Distances/Projections random directions"},
-      {"sliced_w2_error",
+      {"sliced_w2_slicing_error",
        "length",
-       "standard error of sliced_w2 from the random slicing only (not a sampling error)"},
+       "standard error of sliced_w2 from the random slicing only (not a sampling error: see "
+       "sliced_w2_floor)"},
+      // The noise floor (Distances/Floor samples): what an exact i.i.d. sample of rho_h of the
+      // same size would get.
+      {"*_floor",
+       "as the distance",
+       "noise floor of the distance: its expected value for an exact i.i.d. sample of rho_h of "
+       "the ensemble's size (closed form for energy_distance, mean_error, histogram_tv; else the "
+       "mean over Distances/Floor samples exact samples)"},
+      {"*_floor_spread",
+       "as the distance",
+       "standard deviation of the distance over exact samples of rho_h of the ensemble's size"},
+      {"histogram_bins",
+       "1",
+       "bins of histogram_tv: cells grouped by their ancestor at the finest level where "
+       "1 / sum p_B^2 <= min(N / 20, 20)"},
+      {"floor_excess",
+       "floor spreads",
+       "largest (distance - floor) / floor spread over the distances"},
+      {"floor_excess_of", "", "the distance that has floor_excess"},
+      {"verdict",
+       "",
+       "biased if floor_excess > 3, else consistent; empty when Distances/Floor samples = 0"},
       {"density_error_max",
        "1",
        "flow map: max over particles of |rho_h(X) / carried density - 1|; empty otherwise"},
@@ -92,13 +114,19 @@ const std::vector<ColumnDescription> &column_table()
 
 const ColumnDescription *describe_column(const std::string &column)
 {
+  // A name may end in '*' (a prefix, e.g. region columns) or start with it (a suffix, e.g.
+  // the noise floor of every distance).
+  const auto matches = [&column](const std::string &name) {
+    if (name.size() > 1 && name.back() == '*')
+      return column.compare(0, name.size() - 1, name, 0, name.size() - 1) == 0;
+    if (name.size() > 1 && name.front() == '*')
+      return column.size() >= name.size() - 1 &&
+             column.compare(column.size() - (name.size() - 1), name.size() - 1, name, 1) == 0;
+    return name == column;
+  };
   for (const ColumnDescription &d : column_table())
-    {
-      const std::string name = d.name;
-      if (name == column || (!name.empty() && name.back() == '*' &&
-                             column.compare(0, name.size() - 1, name, 0, name.size() - 1) == 0))
-        return &d;
-    }
+    if (matches(d.name))
+      return &d;
   return nullptr;
 }
 

@@ -8,6 +8,7 @@
 #include <deal.II/grid/grid_tools.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -149,12 +150,64 @@ unsigned int ParticleEnsemble<dim>::system() const
   return system_index;
 }
 
-template <int dim>
-void ParticleEnsemble<dim>::sample(const Expression<dim> &rho0)
+namespace
 {
-  // 1. The mass of rho0 in each cell and a bound of rho0 |det J| on the unit cell, for
-  //    rejection sampling inside it.
-  const auto          &tria = mesh.triangulation();
+/** A cell's multilinear map from the unit cell through its vertices (MappingQ(1)). */
+template <int dim>
+class MultilinearMap
+{
+public:
+  explicit MultilinearMap(const typename Triangulation<dim>::active_cell_iterator &cell)
+  {
+    for (unsigned int v = 0; v < GeometryInfo<dim>::vertices_per_cell; ++v)
+      vertex[v] = cell->vertex(v);
+  }
+
+  Point<dim> point(const Point<dim> &xi) const
+  {
+    Point<dim> x;
+    for (unsigned int v = 0; v < GeometryInfo<dim>::vertices_per_cell; ++v)
+      {
+        double weight = 1;
+        for (unsigned int d = 0; d < dim; ++d)
+          weight *= (v >> d) & 1 ? xi[d] : 1 - xi[d];
+        x += weight * vertex[v];
+      }
+    return x;
+  }
+
+  /** |det J| at @p xi. */
+  double jacobian(const Point<dim> &xi) const
+  {
+    Tensor<2, dim> J;
+    for (unsigned int v = 0; v < GeometryInfo<dim>::vertices_per_cell; ++v)
+      for (unsigned int d = 0; d < dim; ++d)
+        {
+          double derivative = 1;
+          for (unsigned int e = 0; e < dim; ++e)
+            derivative *= e == d ? ((v >> e) & 1 ? 1.0 : -1.0) : ((v >> e) & 1 ? xi[e] : 1 - xi[e]);
+          for (unsigned int i = 0; i < dim; ++i)
+            J[i][d] += derivative * vertex[v][i];
+        }
+    return std::abs(determinant(J));
+  }
+
+private:
+  std::array<Point<dim>, GeometryInfo<dim>::vertices_per_cell> vertex;
+};
+} // namespace
+
+template <int dim>
+DensitySample<dim> sample_density(const Triangulation<dim> &tria,
+                                  const CellDensity<dim>   &density,
+                                  const ParticleRandom     &random,
+                                  const std::uint64_t       n,
+                                  const std::uint64_t       step,
+                                  const MPI_Comm            mpi_communicator,
+                                  const double              bound_factor)
+{
+  // 1. The mass of the density in each cell and a bound of density |det J| on the unit
+  //    cell, for rejection sampling inside it.
   const QGauss<dim>    quadrature(4);
   const QIterated<dim> grid(QTrapezoid<1>(), 4);
   struct CellMass
@@ -164,39 +217,28 @@ void ParticleEnsemble<dim>::sample(const Expression<dim> &rho0)
     unsigned int owner;
   };
   std::vector<CellMass> local;
-  const auto            jacobian = [&](const auto &cell, const Point<dim> &xi) {
-    // |det J| of the cell's map at xi, by central differences of the map (affine cells:
-    // exact up to round-off).
-    Tensor<2, dim> J;
-    for (unsigned int d = 0; d < dim; ++d)
-      {
-        Point<dim> a = xi, b = xi;
-        a[d] -= 1e-6, b[d] += 1e-6;
-        const Tensor<1, dim> column = (mapping->transform_unit_to_real_cell(cell, b) -
-                                       mapping->transform_unit_to_real_cell(cell, a)) /
-                                      2e-6;
-        for (unsigned int i = 0; i < dim; ++i)
-          J[i][d] = column[i];
-      }
-    return std::abs(determinant(J));
-  };
+  // The density is asked once per cell (and below once per round of candidates): a
+  // finite-element density pays for setting up its evaluation per call.
+  std::vector<Point<dim>> unit_points = quadrature.get_points(), real_points;
+  unit_points.insert(unit_points.end(), grid.get_points().begin(), grid.get_points().end());
+  std::vector<double> values;
   for (const auto &cell : tria.active_cell_iterators())
     if (cell->is_locally_owned())
       {
+        const MultilinearMap<dim> map(cell);
+        real_points.clear();
+        for (const Point<dim> &xi : unit_points)
+          real_points.push_back(map.point(xi));
+        density(cell, unit_points, real_points, values);
         double mass = 0, bound = 0;
-        for (unsigned int q = 0; q < quadrature.size(); ++q)
+        for (unsigned int q = 0; q < unit_points.size(); ++q)
           {
-            const Point<dim> &xi = quadrature.point(q);
-            const double      g  = rho0.value(mapping->transform_unit_to_real_cell(cell, xi), 0.0) *
-                             jacobian(cell, xi);
-            mass += g * quadrature.weight(q);
+            const double g = values[q] * map.jacobian(unit_points[q]);
+            if (q < quadrature.size())
+              mass += g * quadrature.weight(q);
             bound = std::max(bound, g);
           }
-        for (const Point<dim> &xi : grid.get_points())
-          bound = std::max(bound,
-                           rho0.value(mapping->transform_unit_to_real_cell(cell, xi), 0.0) *
-                               jacobian(cell, xi));
-        local.push_back({cell->id().to_string(), mass, 1.25 * bound, cell->subdomain_id()});
+        local.push_back({cell->id().to_string(), mass, bound_factor * bound, cell->subdomain_id()});
       }
 
   // 2. All cells' masses on every rank, in the order of their CellIds: the same list
@@ -227,48 +269,103 @@ void ParticleEnsemble<dim>::sample(const Expression<dim> &rho0)
   for (std::size_t c = 0; c < cells.size(); ++c)
     cumulative[c] = (total += cells[c].mass);
 
-  // 3. Particle i picks its cell with its own first uniform number; the rank that
-  //    owns the cell places it there by rejection with the particle's next numbers.
+  // 3. Point i picks its cell with its own first uniform number; the rank that owns
+  //    the cell places it there by rejection with the point's next numbers. The
+  //    candidates of one cell are tried together, round by round.
   const unsigned int rank = Utilities::MPI::this_mpi_process(mpi_communicator);
-  x.clear(), id.clear(), log_rho.clear(), located_cells.clear();
-  std::uint64_t bound_exceeded = 0;
-  for (std::uint64_t i = 0; i < parameters.number; ++i)
+  std::map<std::size_t, std::vector<std::uint64_t>> points_of_cell;
+  for (std::uint64_t i = 0; i < n; ++i)
     {
       double u[4];
-      random.uniforms(i, sampling_step, 0, u);
+      random.uniforms(i, step, 0, u);
       const std::size_t c = std::min<std::size_t>(
           std::lower_bound(cumulative.begin(), cumulative.end(), u[0] * total) - cumulative.begin(),
           cells.size() - 1);
-      if (cells[c].owner != rank)
-        continue;
-      const auto cell = tria.create_cell_iterator(CellId(cells[c].id));
-      for (std::uint64_t attempt = 1;; ++attempt)
+      if (cells[c].owner == rank)
+        points_of_cell[c].push_back(i);
+    }
+  struct Accepted
+  {
+    std::uint64_t                                     id;
+    Point<dim>                                        point;
+    typename Triangulation<dim>::active_cell_iterator cell;
+    double                                            value;
+  };
+  std::vector<Accepted>   accepted;
+  std::uint64_t           bound_exceeded = 0;
+  std::vector<Point<dim>> xis;
+  std::vector<double>     u3;
+  for (auto &[c, pending] : points_of_cell)
+    {
+      const typename Triangulation<dim>::active_cell_iterator cell =
+          tria.create_cell_iterator(CellId(cells[c].id));
+      const MultilinearMap<dim> map(cell);
+      for (std::uint64_t attempt = 1; !pending.empty(); ++attempt)
         {
-          random.uniforms(i, sampling_step, attempt, u);
-          Point<dim> xi;
-          for (unsigned int d = 0; d < dim; ++d)
-            xi[d] = u[d];
-          const Point<dim> point = mapping->transform_unit_to_real_cell(cell, xi);
-          const double     g     = rho0.value(point, 0.0) * jacobian(cell, xi);
-          if (g > cells[c].bound)
-            ++bound_exceeded;
-          if (u[3] * cells[c].bound <= g)
+          xis.clear(), real_points.clear(), u3.clear();
+          for (const std::uint64_t i : pending)
             {
-              x.push_back(point);
-              id.push_back(i);
-              located_cells.emplace_back(cell); // a hint for the first locate()
-              log_rho.push_back(std::log(rho0.value(point, 0.0) / total));
-              break;
+              double u[4];
+              random.uniforms(i, step, attempt, u);
+              Point<dim> xi;
+              for (unsigned int d = 0; d < dim; ++d)
+                xi[d] = u[d];
+              xis.push_back(xi);
+              real_points.push_back(map.point(xi));
+              u3.push_back(u[3]);
             }
+          density(cell, xis, real_points, values);
+          std::vector<std::uint64_t> rejected;
+          for (std::size_t k = 0; k < pending.size(); ++k)
+            {
+              const double g = values[k] * map.jacobian(xis[k]);
+              if (g > cells[c].bound)
+                ++bound_exceeded;
+              if (u3[k] * cells[c].bound <= g)
+                accepted.push_back({pending[k], real_points[k], cell, values[k]});
+              else
+                rejected.push_back(pending[k]);
+            }
+          pending.swap(rejected);
         }
     }
-  bound_exceeded = Utilities::MPI::sum(bound_exceeded, mpi_communicator);
-  AssertThrow(bound_exceeded == 0,
+  std::sort(accepted.begin(), accepted.end(), [](const Accepted &a, const Accepted &b) {
+    return a.id < b.id;
+  });
+  DensitySample<dim> sample;
+  for (const Accepted &a : accepted)
+    {
+      sample.ids.push_back(a.id);
+      sample.points.push_back(a.point);
+      sample.cells.push_back(a.cell);
+      sample.values.push_back(a.value);
+    }
+  sample.mass           = total;
+  sample.bound_exceeded = Utilities::MPI::sum(bound_exceeded, mpi_communicator);
+  return sample;
+}
+
+template <int dim>
+void ParticleEnsemble<dim>::sample(const Expression<dim> &rho0)
+{
+  const CellDensity<dim> values = [&](const auto &, const auto &, const auto &points, auto &rho) {
+    rho.resize(points.size());
+    for (std::size_t q = 0; q < points.size(); ++q)
+      rho[q] = rho0.value(points[q], 0.0);
+  };
+  DensitySample<dim> s = sample_density(
+      mesh.triangulation(), values, random, parameters.number, sampling_step, mpi_communicator);
+  AssertThrow(s.bound_exceeded == 0,
               ExcMessage("rho0 exceeded the rejection bound of its cell " +
-                         std::to_string(bound_exceeded) +
+                         std::to_string(s.bound_exceeded) +
                          " times: refine the mesh where rho0 varies within a cell"));
-  if (kind != ParticleDynamics::flow_map)
-    std::fill(log_rho.begin(), log_rho.end(), std::numeric_limits<double>::quiet_NaN());
+  x             = std::move(s.points);
+  id            = std::move(s.ids);
+  located_cells = std::move(s.cells); // a hint for the first locate()
+  log_rho.resize(x.size());
+  for (std::size_t k = 0; k < x.size(); ++k)
+    log_rho[k] = kind == ParticleDynamics::flow_map ? std::log(s.values[k] / s.mass)
+                                                    : std::numeric_limits<double>::quiet_NaN();
   start.assign(x.size(), Point<dim>());
   start_velocity.assign(x.size(), Tensor<1, dim>());
   n_global     = Utilities::MPI::sum<std::uint64_t>(x.size(), mpi_communicator);
@@ -706,6 +803,19 @@ ParticleMoments<dim> ParticleEnsemble<dim>::moments() const
       m.covariance[i][j] = sums[1 + dim + i * dim + j] / m.n - m.mean[i] * m.mean[j];
   return m;
 }
+
+#define DENSITYFLOW_INSTANTIATE(dim)                                                               \
+  template DensitySample<dim> sample_density(const Triangulation<dim> &,                           \
+                                             const CellDensity<dim> &,                             \
+                                             const ParticleRandom &,                               \
+                                             const std::uint64_t,                                  \
+                                             const std::uint64_t,                                  \
+                                             const MPI_Comm,                                       \
+                                             const double);
+DENSITYFLOW_INSTANTIATE(1)
+DENSITYFLOW_INSTANTIATE(2)
+DENSITYFLOW_INSTANTIATE(3)
+#undef DENSITYFLOW_INSTANTIATE
 
 template class ParticleEnsemble<1>;
 template class ParticleEnsemble<2>;

@@ -43,12 +43,23 @@ void print_distance_table(std::ostream                         &out,
           for (const auto &row : rows)
             {
               std::ostringstream cell;
+              // Counts and words as they are, other numbers with 4 digits.
+              std::size_t end   = 0;
+              double      value = 0;
+              try
+                {
+                  value = std::stod(row[c], &end);
+                }
+              catch (const std::exception &)
+                {
+                  end = 0;
+                }
               if (row[c].empty())
                 cell << "-";
-              else if (c >= 1 && c <= 3) // ensemble, n_particles, outside: as they are
+              else if (end != row[c].size() || row[c].find_first_of(".e") == std::string::npos)
                 cell << row[c];
               else
-                cell << std::scientific << std::setprecision(3) << std::stod(row[c]);
+                cell << std::scientific << std::setprecision(3) << value;
               out << std::setw(width) << cell.str();
             }
           out << std::endl;
@@ -169,8 +180,11 @@ Simulation<dim>::Simulation(const ProblemParameters &parameters,
         density_output = std::make_unique<DensityOutput<dim>>(run_directory->path(), communicator);
       if (!ensembles.empty())
         {
-          comparison = std::make_unique<DensityComparison<dim>>(
-              parameters.distances, parameters.discretization.degree + 2, communicator);
+          comparison =
+              std::make_unique<DensityComparison<dim>>(parameters.distances,
+                                                       parameters.discretization.degree + 2,
+                                                       communicator,
+                                                       mesh_.get());
           if (run_directory)
             comparison_file = open_distance_csv(
                 run_directory->path() + "/particles-vs-pde.csv", dim, communicator);
@@ -361,7 +375,7 @@ void Simulation<dim>::compare_ensembles(std::vector<EnsembleSnapshot<dim>> new_s
   schedule->add_stops(times);
   if (!comparison)
     comparison = std::make_unique<DensityComparison<dim>>(
-        parameters.distances, parameters.discretization.degree + 2, mpi_communicator);
+        parameters.distances, parameters.discretization.degree + 2, mpi_communicator, mesh_.get());
   if (run_directory)
     compare_file = open_distance_csv(run_directory->path() + "/compare.csv", dim, mpi_communicator);
 }

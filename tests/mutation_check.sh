@@ -94,8 +94,8 @@ mutation free-energy-constant-sign source/fokker_planck_solver.cc \
   "F = eps KL + mass (shift + eps log Z): the constant's sign flipped" \
   'fokker_planck_time_test'
 mutation slicing-error-c_d source/distances.cc \
-  's/values\[1\] *= c_d \* e_err;/values[1] = e_err;/' \
-  "c_d dropped from energy_distance_error only" \
+  's/values\[s \* per_set + 1\] = c_d \* e_err;/values[s * per_set + 1] = e_err;/' \
+  "c_d dropped from energy_distance_slicing_error only" \
   'distances_test:*SlicingErrorsMatchTheSpread*'
 
 # Caught by one check only when first measured (issue 13); a second check since.

@@ -230,13 +230,24 @@ std::vector<std::vector<double>> particle_distances(const std::string &prm,
                     d.covariance_error,
                     d.histogram_tv,
                     d.energy_distance,
-                    d.energy_distance_error,
+                    d.energy_distance_slicing_error,
                     d.w1,
                     d.w2,
                     d.sliced_w2,
-                    d.sliced_w2_error,
+                    d.sliced_w2_slicing_error,
                     d.density_error_max,
-                    d.density_error_mean});
+                    d.density_error_mean,
+                    double(d.histogram_bins),
+                    d.floor_excess});
+  for (const auto &d : simulation.distances())
+    for (const DistanceFloor &f : {d.mean_error_floor,
+                                   d.covariance_error_floor,
+                                   d.histogram_tv_floor,
+                                   d.energy_distance_floor,
+                                   d.w1_floor,
+                                   d.w2_floor,
+                                   d.sliced_w2_floor})
+      rows.push_back({f.value, f.spread});
   return rows;
 }
 
@@ -255,7 +266,7 @@ void expect_same_distances_on_one_and_two_ranks()
     one = particle_distances<dim>(prm, MPI_COMM_SELF);
   one = Utilities::MPI::broadcast(MPI_COMM_WORLD, one, 0);
   ASSERT_EQ(one.size(), two.size());
-  ASSERT_EQ(one.size(), 6u); // 3 output times, 2 systems
+  ASSERT_EQ(one.size(), 6u * 8); // 3 output times, 2 systems; and their 7 floors
   for (std::size_t r = 0; r < one.size(); ++r)
     for (std::size_t c = 0; c < one[r].size(); ++c)
       {

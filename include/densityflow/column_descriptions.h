@@ -8,7 +8,8 @@ namespace densityflow
 /** What one column of densityflow's CSV files holds. */
 struct ColumnDescription
 {
-  /** The column's name in the header; a trailing `*` matches any ending (region_mass_*). */
+  /** The column's name in the header; a trailing `*` matches any ending (region_mass_*), a
+   * leading one any beginning (*_floor). */
   const char *name;
   const char *unit;
   const char *meaning;

@@ -33,7 +33,8 @@ void DistanceParameters::parse_parameters(ParameterHandler &prm)
   prm.leave_subsection();
 }
 
-std::vector<std::string> distance_columns(const unsigned int dim)
+std::vector<std::string> distance_columns(const unsigned int              dim,
+                                          const std::vector<std::string> &regions)
 {
   std::vector<std::string> columns = {"time",
                                       "ensemble",
@@ -49,6 +50,10 @@ std::vector<std::string> distance_columns(const unsigned int dim)
   else
     columns.insert(columns.end(), {"sliced_w2", "sliced_w2_error"});
   columns.insert(columns.end(), {"density_error_max", "density_error_mean"});
+  for (const std::string &name : regions)
+    columns.insert(
+        columns.end(),
+        {"fraction_" + name, "density_fraction_" + name, "fraction_" + name + "_stderr"});
   return columns;
 }
 
@@ -76,6 +81,11 @@ std::vector<std::string> distance_row(const EnsembleDistances &d, const unsigned
   else
     row.insert(row.end(), {number(d.sliced_w2), number(d.sliced_w2_error)});
   row.insert(row.end(), {number(d.density_error_max), number(d.density_error_mean)});
+  for (std::size_t k = 0; k < d.region_fractions.size(); ++k)
+    row.insert(row.end(),
+               {number(d.region_fractions[k]),
+                number(d.region_density_fractions[k]),
+                number(d.region_fraction_errors[k])});
   return row;
 }
 

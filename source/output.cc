@@ -26,6 +26,15 @@ void OutputParameters::declare_parameters(ParameterHandler &prm)
                     Patterns::Bool(),
                     "Write the output files; false keeps diagnostics in memory and on "
                     "screen only (for sweeps).");
+  prm.declare_entry("Grid",
+                    "",
+                    Patterns::List(Patterns::Integer(1), 0, 3),
+                    "Points per direction of a regular grid, one count per dimension (e.g. "
+                    "'256, 256'), on which rho_h and the probability-flow velocity are "
+                    "written at every output as grid_rho_NNNNN.npy and "
+                    "grid_velocity_NNNNN.npy (NumPy), described by grid.json. The grid is "
+                    "cell-centred on the mesh's bounding box; points in no cell are NaN. "
+                    "Empty: no grid.");
   prm.leave_subsection();
 }
 
@@ -35,6 +44,9 @@ void OutputParameters::parse_parameters(ParameterHandler &prm)
   directory   = prm.get("Directory");
   interval    = prm.get_double("Interval");
   write_files = prm.get_bool("Write files");
+  grid.clear();
+  for (const std::string &count : Utilities::split_string_list(prm.get("Grid"), ','))
+    grid.push_back(std::stoul(count));
   prm.leave_subsection();
 }
 
@@ -57,7 +69,7 @@ RunDirectory::RunDirectory(const std::string &path, const MPI_Comm communicator)
         {
           // Only files densityflow writes, so that a user's own files survive.
           const std::regex ours(
-              R"((density|particles)(_\d+(\.\d+)?)?\.(vtu|pvtu|pvd)|.*\.csv|parameters\.prm|status)");
+              R"((density|particles)(_\d+(\.\d+)?)?\.(vtu|pvtu|pvd)|.*\.csv|parameters\.prm|status|grid_(rho|velocity)_\d+\.npy|grid\.json)");
           for (const auto &entry : std::filesystem::directory_iterator(directory, error))
             if (entry.is_regular_file() && std::regex_match(entry.path().filename().string(), ours))
               std::filesystem::remove(entry.path(), error);

@@ -20,9 +20,10 @@ namespace
  */
 void print_distance_table(std::ostream                         &out,
                           const std::vector<EnsembleDistances> &distances,
-                          const unsigned int                    dim)
+                          const unsigned int                    dim,
+                          const std::vector<std::string>       &regions)
 {
-  const std::vector<std::string> columns    = distance_columns(dim);
+  const std::vector<std::string> columns    = distance_columns(dim, regions);
   std::size_t                    name_width = 0;
   for (const std::string &name : columns)
     name_width = std::max(name_width, name.size());
@@ -81,6 +82,10 @@ Simulation<dim>::Simulation(const ProblemParameters &parameters,
         exact_solution = std::make_unique<Expression<dim>>(
             parameters.exact_solution, physics->constants(), "Exact solution/Expression");
       pcout << "  mesh:   " << mesh_->description() << std::endl;
+      regions = std::make_unique<Regions<dim>>(parameters.regions.regions,
+                                               physics->constants(),
+                                               *mesh_,
+                                               parameters.discretization.degree);
 
       if (physics->model() == Model::transport)
         density_solver = std::make_unique<TransportSolver<dim>>(
@@ -111,9 +116,23 @@ Simulation<dim>::Simulation(const ProblemParameters &parameters,
             << factor << std::endl;
 
       const std::string csv = run_directory ? run_directory->path() + "/diagnostics.csv" : "";
-      diagnostics_          = std::make_unique<Diagnostics>(dim, csv, communicator);
+      diagnostics_ = std::make_unique<Diagnostics>(dim, csv, communicator, regions->names());
       if (run_directory)
         density_output = std::make_unique<DensityOutput<dim>>(run_directory->path(), communicator);
+      if (!parameters.output.grid.empty())
+        {
+          grid_output = std::make_unique<GridOutput<dim>>(*mesh_,
+                                                          parameters.discretization.degree,
+                                                          parameters.output.grid,
+                                                          run_directory ? run_directory->path()
+                                                                        : std::string(),
+                                                          communicator);
+          if (grid_output->n_outside() > 0)
+            pcout << "  grid:   " << grid_output->n_outside()
+                  << " grid points in no cell of the mesh (NaN in grid_*.npy)" << std::endl;
+          if (!run_directory)
+            grid_output.reset();
+        }
       for (unsigned int k = 0;
            k < parameters.particles.dynamics.size() && parameters.particles.number > 0;
            ++k)
@@ -134,7 +153,7 @@ Simulation<dim>::Simulation(const ProblemParameters &parameters,
             {
               comparison_file =
                   std::make_unique<std::ofstream>(run_directory->path() + "/particles-vs-pde.csv");
-              const auto columns = distance_columns(dim);
+              const auto columns = distance_columns(dim, regions->names());
               for (std::size_t c = 0; c < columns.size(); ++c)
                 *comparison_file << (c ? "," : "") << columns[c];
               *comparison_file << std::endl;
@@ -159,11 +178,14 @@ Simulation<dim>::~Simulation() = default;
 template <int dim>
 void Simulation<dim>::write_output(const unsigned int step, const unsigned int iterations)
 {
-  const DensityStatistics<dim> s    = density_solver->statistics(exact_solution.get());
-  const double                 wall = MPI_Wtime() - start_time;
-  diagnostics_->add(density_solver->time(), step, s, iterations, wall);
+  const DensityStatistics<dim> s             = density_solver->statistics(exact_solution.get());
+  const std::vector<double>    region_masses = regions->masses(*density_solver);
+  const double                 wall          = MPI_Wtime() - start_time;
+  diagnostics_->add(density_solver->time(), step, s, iterations, wall, region_masses);
   if (density_output)
     density_output->write(*density_solver, exact_solution.get());
+  if (grid_output)
+    grid_output->write(*density_solver);
   const double t                 = density_solver->time();
   const double particle_interval = parameters.particles.output_interval;
   const bool   particles_due =
@@ -171,7 +193,7 @@ void Simulation<dim>::write_output(const unsigned int step, const unsigned int i
   if (particles_due)
     {
       if (comparison)
-        compare_particles(s);
+        compare_particles(s, region_masses);
       if (particle_output)
         particle_output->write(ensembles, *density_solver);
       while (particle_interval > 0 && next_particle_output <= t * (1 + 1e-12))
@@ -204,7 +226,8 @@ void Simulation<dim>::write_output(const unsigned int step, const unsigned int i
 }
 
 template <int dim>
-void Simulation<dim>::compare_particles(const DensityStatistics<dim> &density)
+void Simulation<dim>::compare_particles(const DensityStatistics<dim> &density,
+                                        const std::vector<double>    &region_masses)
 {
   for (auto &ensemble : ensembles)
     {
@@ -219,6 +242,9 @@ void Simulation<dim>::compare_particles(const DensityStatistics<dim> &density)
                                                 ensemble->n_lost(),
                                                 carried ? &ensemble->log_densities() : nullptr);
       d.ensemble                        = to_string(ensemble->dynamics());
+      if (!regions->empty())
+        regions->add_fractions(
+            d, ensemble->positions(), weights, region_masses, density.mass, density_solver->time());
       particle_distances.push_back(d);
       if (comparison_file)
         {
@@ -244,7 +270,7 @@ void Simulation<dim>::compare_ensembles(std::vector<EnsembleSnapshot<dim>> new_s
   if (run_directory && Utilities::MPI::this_mpi_process(mpi_communicator) == 0)
     {
       compare_file       = std::make_unique<std::ofstream>(run_directory->path() + "/compare.csv");
-      const auto columns = distance_columns(dim);
+      const auto columns = distance_columns(dim, regions->names());
       for (std::size_t c = 0; c < columns.size(); ++c)
         *compare_file << (c ? "," : "") << columns[c];
       *compare_file << std::endl;
@@ -254,9 +280,10 @@ void Simulation<dim>::compare_ensembles(std::vector<EnsembleSnapshot<dim>> new_s
 template <int dim>
 void Simulation<dim>::compare_snapshots()
 {
-  const double                 t       = density_solver->time();
-  const DensityStatistics<dim> density = density_solver->statistics(nullptr);
-  const auto                   mapping = mesh_->make_mapping(1);
+  const double                 t             = density_solver->time();
+  const DensityStatistics<dim> density       = density_solver->statistics(nullptr);
+  const std::vector<double>    region_masses = regions->masses(*density_solver);
+  const auto                   mapping       = mesh_->make_mapping(1);
   PointLocator<dim>            locator(*mesh_, *mapping);
   const bool                   root = Utilities::MPI::this_mpi_process(mpi_communicator) == 0;
   while (next_snapshot < snapshots.size() &&
@@ -279,6 +306,8 @@ void Simulation<dim>::compare_snapshots()
           comparison->compare(*density_solver, density, points, weights, cells, outside);
       d.time     = snapshot.time;
       d.ensemble = snapshot.source;
+      if (!regions->empty())
+        regions->add_fractions(d, points, weights, region_masses, density.mass, t);
       snapshot_distances.push_back(d);
 
       const auto row = distance_row(d, dim);
@@ -375,13 +404,14 @@ void Simulation<dim>::run()
             print_distance_table(
                 pcout.get_stream(),
                 {particle_distances.end() - ensembles.size(), particle_distances.end()},
-                dim);
+                dim,
+                regions->names());
         }
       if (!snapshot_distances.empty())
         {
           pcout << "ensembles against the density:" << std::endl;
           if (pcout.is_active())
-            print_distance_table(pcout.get_stream(), snapshot_distances, dim);
+            print_distance_table(pcout.get_stream(), snapshot_distances, dim, regions->names());
         }
       if (run_directory)
         {
@@ -394,6 +424,8 @@ void Simulation<dim>::run()
             pcout << ", " << path << "/particles-vs-pde.csv";
           if (compare_file)
             pcout << ", " << path << "/compare.csv";
+          if (grid_output)
+            pcout << ", " << path << "/grid.json (NumPy grid)";
           pcout << std::endl;
         }
     }

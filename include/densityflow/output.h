@@ -4,6 +4,7 @@
 #include <deal.II/base/parameter_handler.h>
 
 #include <string>
+#include <vector>
 
 namespace densityflow
 {
@@ -17,6 +18,8 @@ struct OutputParameters
   /** Simulated time between outputs; 0: only the first and the last. */
   double interval    = 0.1;
   bool   write_files = true;
+  /** Points per direction of the NumPy grid (GridOutput); empty: no grid. */
+  std::vector<unsigned int> grid;
 
   static void declare_parameters(ParameterHandler &prm);
   void        parse_parameters(ParameterHandler &prm);

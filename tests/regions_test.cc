@@ -139,8 +139,8 @@ TEST(Regions, UniformDensityGivesTheRegionsArea)
   // V = 0 from rho0 = 1: rho_h = 1/|Omega| exactly, so a region's mass is its area over
   // |Omega| and the only error is that of the cut cells, sampled at the 3 x 3 Gauss
   // points of their 8 x 8 sub-cells of side s = h/8 (cut_cell_bound()). Without the
-  // sub-cells the strip and the box (whose edges lie at the same place in every cell
-  // they cross, so the errors add up) would be off by several times their bound.
+  // sub-cells the strip (whose edge lies at the same place in every cell it crosses, so
+  // the errors add up) is off by twice its bound; the sliver needs the inset vertices.
   const std::string prm =
       "set Dimension = 2\n"
       "subsection Mesh\n set Lower corner = -2, -2\n set Upper corner = 2, 2\n"
@@ -150,7 +150,8 @@ TEST(Regions, UniformDensityGivesTheRegionsArea)
       "subsection Output\n set Interval = 0\nend\n"
       "subsection Diagnostics\n"
       " set Regions = disc: (x - 0.3)^2 + (y + 0.2)^2 < 0.81; strip: abs(x - 0.3) < 0.05;"
-      " box: x > 0.55 && y < 0.3; slant: y < 0.37 * x + 0.11; ternary: x < 0 ? 1 : 0\nend\n";
+      " box: x > 0.55 && y < 0.3; slant: y < 0.37 * x + 0.11; ternary: x < 0 ? 1 : 0;"
+      " sliver: x < 0.02\nend\n";
   const RunResult result = run(prm);
   const double    rho = 1.0 / 16, s = 0.25 / 8;
   struct Case
@@ -166,7 +167,10 @@ TEST(Regions, UniformDensityGivesTheRegionsArea)
       {"strip", 0.1 * 4, 8.0, true, 0},
       {"box", 1.45 * 2.3, 1.45 + 2.3, true, 1},
       {"slant", 4 * (0.11 + 2), 4 * std::sqrt(1 + 0.37 * 0.37), false, 0},
-      {"ternary", 8.0, 4.0, true, 0}}; // along a mesh line: no cut cells
+      {"ternary", 8.0, 4.0, true, 0}, // along a mesh line: no cut cells
+      // Between the cell's edge x = 0 and its first Gauss points (x = 0.028): seen only
+      // at the inset vertices.
+      {"sliver", 2.02 * 4, 4.0, true, 0}};
   for (const Case &c : cases)
     for (std::size_t row = 0; row < result.rows.size(); ++row)
       {

@@ -19,8 +19,9 @@ void write_npy(const std::string              &file,
   std::string extents;
   for (const std::size_t e : shape)
     extents += std::to_string(e) + ", ";
-  if (shape.size() > 1)
-    extents.resize(extents.size() - 1); // (3,) for one dimension, (3, 4) otherwise
+  // As NumPy writes it: (3,) for one dimension, (3, 4) otherwise.
+  if (!shape.empty())
+    extents.resize(extents.size() - (shape.size() == 1 ? 1 : 2));
   std::string header = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + extents + "), }";
   // Padded with spaces and a newline so that the data start at a multiple of 64 bytes.
   const std::size_t total = 10 + header.size() + 1;

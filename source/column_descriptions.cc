@@ -98,6 +98,19 @@ const std::vector<ColumnDescription> &column_table()
       {"density_error_mean",
        "1",
        "flow map: mean over particles of |rho_h(X) / carried density - 1|; empty otherwise"},
+      // Diagnostics/Regions: one set per named region (the suffix rule comes first).
+      {"*_stderr",
+       "1",
+       "region: binomial standard error sqrt(p (1 - p) / N_eff) of the fraction of an exact "
+       "i.i.d. sample of rho_h of the ensemble's size in the region (p = density_fraction)"},
+      {"mass_*", "1", "region: int over the named region (Diagnostics/Regions) of rho_h"},
+      {"density_fraction_*",
+       "1",
+       "region: p = int over the region of rho_h / int rho_h at the same time"},
+      {"fraction_*",
+       "1",
+       "region: the ensemble's weighted fraction of its points in the domain that lie in the "
+       "region"},
       // particles_NNNNN.csv (with Particles/Write CSV)
       {"system", "1", "index of the particle system in Particles/Dynamics"},
       {"id", "1", "global particle id (stable over time and MPI ranks)"},

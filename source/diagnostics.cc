@@ -13,9 +13,10 @@ namespace
 const char *axis_names[3] = {"x", "y", "z"};
 }
 
-Diagnostics::Diagnostics(const unsigned int dim,
-                         const std::string &csv_file,
-                         const MPI_Comm     communicator)
+Diagnostics::Diagnostics(const unsigned int              dim,
+                         const std::string              &csv_file,
+                         const MPI_Comm                  communicator,
+                         const std::vector<std::string> &regions)
 {
   column_names = {
       "time", "step", "mass", "min_density", "negative_mass", "free_energy", "relative_entropy"};
@@ -26,6 +27,8 @@ Diagnostics::Diagnostics(const unsigned int dim,
       column_names.push_back(std::string("cov_") + axis_names[i] + axis_names[j]);
   for (const char *name : {"l2_error", "outflow_mass", "linear_iterations", "wall_seconds"})
     column_names.emplace_back(name);
+  for (const std::string &region : regions)
+    column_names.push_back("mass_" + region);
 
   // On every rank, so that an undescribed column stops all of them alike.
   const std::string descriptions = column_descriptions(column_names);
@@ -44,7 +47,8 @@ void Diagnostics::add(const double                  time,
                       const unsigned int            step,
                       const DensityStatistics<dim> &s,
                       const unsigned int            linear_iterations,
-                      const double                  wall_seconds)
+                      const double                  wall_seconds,
+                      const std::vector<double>    &region_masses)
 {
   std::vector<double> row = {time,
                              double(step),
@@ -59,6 +63,7 @@ void Diagnostics::add(const double                  time,
     for (unsigned int j = i; j < dim; ++j)
       row.push_back(s.covariance[i][j]);
   row.insert(row.end(), {s.l2_error, s.outflow_mass, double(linear_iterations), wall_seconds});
+  row.insert(row.end(), region_masses.begin(), region_masses.end());
   AssertDimension(row.size(), column_names.size());
   data.push_back(row);
 
@@ -94,10 +99,22 @@ double Diagnostics::value(const std::size_t row, const std::string &column) cons
   return data.at(row)[it - column_names.begin()];
 }
 
-template void
-Diagnostics::add(double, unsigned int, const DensityStatistics<1> &, unsigned int, double);
-template void
-Diagnostics::add(double, unsigned int, const DensityStatistics<2> &, unsigned int, double);
-template void
-Diagnostics::add(double, unsigned int, const DensityStatistics<3> &, unsigned int, double);
+template void Diagnostics::add(double,
+                               unsigned int,
+                               const DensityStatistics<1> &,
+                               unsigned int,
+                               double,
+                               const std::vector<double> &);
+template void Diagnostics::add(double,
+                               unsigned int,
+                               const DensityStatistics<2> &,
+                               unsigned int,
+                               double,
+                               const std::vector<double> &);
+template void Diagnostics::add(double,
+                               unsigned int,
+                               const DensityStatistics<3> &,
+                               unsigned int,
+                               double,
+                               const std::vector<double> &);
 } // namespace densityflow

@@ -54,7 +54,8 @@ void DistanceParameters::parse_parameters(ParameterHandler &prm)
                      "(0 switches the floor off).");
 }
 
-std::vector<std::string> distance_columns(const unsigned int dim)
+std::vector<std::string> distance_columns(const unsigned int              dim,
+                                          const std::vector<std::string> &regions)
 {
   // Every distance is followed by its noise floor: the mean and the spread of the same
   // distance for an exact sample of rho_h of the ensemble's size.
@@ -81,6 +82,10 @@ std::vector<std::string> distance_columns(const unsigned int dim)
     }
   columns.insert(columns.end(), {"floor_excess", "floor_excess_of", "verdict"});
   columns.insert(columns.end(), {"density_error_max", "density_error_mean"});
+  for (const std::string &name : regions)
+    columns.insert(
+        columns.end(),
+        {"fraction_" + name, "density_fraction_" + name, "fraction_" + name + "_stderr"});
   return columns;
 }
 
@@ -117,6 +122,11 @@ std::vector<std::string> distance_row(const EnsembleDistances &d, const unsigned
     }
   row.insert(row.end(), {number(d.floor_excess), d.floor_excess_of, d.verdict});
   row.insert(row.end(), {number(d.density_error_max), number(d.density_error_mean)});
+  for (std::size_t k = 0; k < d.region_fractions.size(); ++k)
+    row.insert(row.end(),
+               {number(d.region_fractions[k]),
+                number(d.region_density_fractions[k]),
+                number(d.region_fraction_errors[k])});
   return row;
 }
 

@@ -1,5 +1,6 @@
 #include <densityflow/ensemble_reader.h>
 #include <densityflow/exceptions.h>
+#include <densityflow/npy.h>
 
 #include <deal.II/base/utilities.h>
 
@@ -286,24 +287,12 @@ read_ensembles(const std::string &file, const std::optional<double> &time, const
 template <int dim>
 void write_npy(const std::string &file, const std::vector<Point<dim>> &points)
 {
-  std::string header = "{'descr': '<f8', 'fortran_order': False, 'shape': (" +
-                       std::to_string(points.size()) + ", " + std::to_string(dim) + "), }";
-  // The header is padded with spaces and a newline so that the data start at a
-  // multiple of 64 bytes.
-  const std::size_t total = 10 + header.size() + 1;
-  header += std::string((64 - total % 64) % 64, ' ') + "\n";
-  std::ofstream out(file, std::ios::binary);
-  out.write("\x93NUMPY\x01\x00", 8);
-  const std::uint16_t length = header.size();
-  out.put(static_cast<char>(length & 0xff));
-  out.put(static_cast<char>(length >> 8));
-  out.write(header.data(), header.size());
+  std::vector<double> values;
+  values.reserve(points.size() * dim);
   for (const Point<dim> &p : points)
     for (unsigned int d = 0; d < dim; ++d)
-      {
-        const double v = p[d];
-        out.write(reinterpret_cast<const char *>(&v), sizeof(double));
-      }
+      values.push_back(p[d]);
+  write_npy(file, values, {points.size(), std::size_t(dim)});
 }
 
 template std::vector<EnsembleSnapshot<1>>

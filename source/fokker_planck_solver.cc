@@ -814,6 +814,20 @@ void FokkerPlanckSolver<dim>::density_at(
            nullptr);
 }
 
+template <int dim>
+void FokkerPlanckSolver<dim>::velocity_at(
+    const typename Triangulation<dim>::active_cell_iterator &cell,
+    const std::vector<Point<dim>>                           &points,
+    std::vector<double>                                     &rho,
+    std::vector<Tensor<1, dim>>                             &velocity) const
+{
+  evaluate(typename DoFHandler<dim>::active_cell_iterator(
+               &mesh.triangulation(), cell->level(), cell->index(), &dof_handler),
+           points,
+           rho,
+           &velocity);
+}
+
 template class FokkerPlanckSolver<1>;
 template class FokkerPlanckSolver<2>;
 template class FokkerPlanckSolver<3>;

@@ -34,6 +34,15 @@ void OutputParameters::declare_parameters(ParameterHandler &prm)
                     "previous/ (and puts them back if it fails). false: previous/ is "
                     "removed once the new run completes; true: it is kept, so the last two "
                     "completed runs are there.");
+  prm.declare_entry("Grid",
+                    "",
+                    Patterns::List(Patterns::Integer(1), 0, 3),
+                    "Points per direction of a regular grid, one count per dimension (e.g. "
+                    "'256, 256'), on which rho_h and the probability-flow velocity are "
+                    "written at every output as grid_rho_NNNNN.npy and "
+                    "grid_velocity_NNNNN.npy (NumPy), described by grid.json. The grid is "
+                    "cell-centred on the mesh's bounding box; points in no cell are NaN. "
+                    "Empty: no grid.");
   prm.leave_subsection();
 }
 
@@ -44,6 +53,9 @@ void OutputParameters::parse_parameters(ParameterHandler &prm)
   interval      = prm.get_double("Interval");
   write_files   = prm.get_bool("Write files");
   keep_previous = prm.get_bool("Keep previous run");
+  grid.clear();
+  for (const std::string &count : Utilities::split_string_list(prm.get("Grid"), ','))
+    grid.push_back(std::stoul(count));
   prm.leave_subsection();
 }
 
@@ -51,7 +63,7 @@ const char *output_file_pattern()
 {
   return R"((density|particles)(_\d+(\.\d+)?)?\.(vtu|pvtu|pvd|csv))"
          R"(|(diagnostics|particles-vs-pde|compare|particles)(\.columns)?\.csv)"
-         R"(|parameters\.prm|status)";
+         R"(|parameters\.prm|status|grid_(rho|velocity)_\d+\.npy|grid\.json)";
 }
 
 namespace

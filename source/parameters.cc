@@ -303,6 +303,7 @@ void ProblemParameters::declare_parameters(ParameterHandler &prm)
   OutputParameters::declare_parameters(prm);
   ParticleParameters::declare_parameters(prm);
   DistanceParameters::declare_parameters(prm);
+  RegionParameters::declare_parameters(prm);
 }
 
 void ProblemParameters::parse_parameters(ParameterHandler &prm)
@@ -323,6 +324,7 @@ void ProblemParameters::parse_parameters(ParameterHandler &prm)
   output.parse_parameters(prm);
   particles.parse_parameters(prm);
   distances.parse_parameters(prm);
+  regions.parse_parameters(prm);
 }
 
 ProblemParameters ProblemParameters::from_file(const std::string              &filename,

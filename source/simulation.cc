@@ -22,9 +22,10 @@ namespace
  */
 void print_distance_table(std::ostream                         &out,
                           const std::vector<EnsembleDistances> &distances,
-                          const unsigned int                    dim)
+                          const unsigned int                    dim,
+                          const std::vector<std::string>       &regions)
 {
-  const std::vector<std::string> columns    = distance_columns(dim);
+  const std::vector<std::string> columns    = distance_columns(dim, regions);
   std::size_t                    name_width = 0;
   for (const std::string &name : columns)
     name_width = std::max(name_width, name.size());
@@ -92,9 +93,12 @@ std::string m_matrix_note(const std::size_t n_positive, const bool lumped, TimeS
 
 /** Opens a CSV of distances (rank 0; else null) with its header and its .columns.csv. */
 std::unique_ptr<std::ofstream>
-open_distance_csv(const std::string &path, const unsigned int dim, const MPI_Comm communicator)
+open_distance_csv(const std::string              &path,
+                  const unsigned int              dim,
+                  const std::vector<std::string> &regions,
+                  const MPI_Comm                  communicator)
 {
-  const auto columns = distance_columns(dim);
+  const auto columns = distance_columns(dim, regions);
   // On every rank, so that an undescribed column stops all of them alike.
   const std::string descriptions = column_descriptions(columns);
   if (Utilities::MPI::this_mpi_process(communicator) != 0)
@@ -131,6 +135,10 @@ Simulation<dim>::Simulation(const ProblemParameters &parameters,
         exact_solution = std::make_unique<Expression<dim>>(
             parameters.exact_solution, physics->constants(), "Exact solution/Expression");
       pcout << "  mesh:   " << mesh_->description() << std::endl;
+      regions = std::make_unique<Regions<dim>>(parameters.regions.regions,
+                                               physics->constants(),
+                                               *mesh_,
+                                               parameters.discretization.degree);
 
       if (physics->model() == Model::transport)
         density_solver = std::make_unique<TransportSolver<dim>>(
@@ -175,9 +183,20 @@ Simulation<dim>::Simulation(const ProblemParameters &parameters,
           run_directory->write_file("parameters.prm", parameters.effective_parameters);
         }
       const std::string csv = run_directory ? run_directory->path() + "/diagnostics.csv" : "";
-      diagnostics_          = std::make_unique<Diagnostics>(dim, csv, communicator);
+      diagnostics_ = std::make_unique<Diagnostics>(dim, csv, communicator, regions->names());
       if (run_directory)
         density_output = std::make_unique<DensityOutput<dim>>(run_directory->path(), communicator);
+      if (run_directory && !parameters.output.grid.empty())
+        {
+          grid_output = std::make_unique<GridOutput<dim>>(*mesh_,
+                                                          parameters.discretization.degree,
+                                                          parameters.output.grid,
+                                                          run_directory->path(),
+                                                          communicator);
+          if (grid_output->n_outside() > 0)
+            pcout << "  grid:   " << grid_output->n_outside()
+                  << " grid points in no cell of the mesh (NaN in grid_*.npy)" << std::endl;
+        }
       if (!ensembles.empty())
         {
           comparison =
@@ -186,8 +205,10 @@ Simulation<dim>::Simulation(const ProblemParameters &parameters,
                                                        communicator,
                                                        mesh_.get());
           if (run_directory)
-            comparison_file = open_distance_csv(
-                run_directory->path() + "/particles-vs-pde.csv", dim, communicator);
+            comparison_file = open_distance_csv(run_directory->path() + "/particles-vs-pde.csv",
+                                                dim,
+                                                regions->names(),
+                                                communicator);
         }
       if (run_directory && !ensembles.empty())
         particle_output = std::make_unique<ParticleOutput<dim>>(
@@ -293,15 +314,18 @@ Simulation<dim>::~Simulation() = default;
 template <int dim>
 void Simulation<dim>::write_output(const unsigned int step, const unsigned int iterations)
 {
-  const DensityStatistics<dim> s    = density_solver->statistics(exact_solution.get());
-  const double                 wall = MPI_Wtime() - start_time;
-  diagnostics_->add(schedule->time(), step, s, iterations, wall);
+  const DensityStatistics<dim> s             = density_solver->statistics(exact_solution.get());
+  const std::vector<double>    region_masses = regions->masses(*density_solver);
+  const double                 wall          = MPI_Wtime() - start_time;
+  diagnostics_->add(schedule->time(), step, s, iterations, wall, region_masses);
   if (density_output)
     density_output->write(*density_solver, exact_solution.get());
+  if (grid_output)
+    grid_output->write(*density_solver);
   if (schedule->particle_output_due())
     {
       if (comparison)
-        compare_particles(s);
+        compare_particles(s, region_masses);
       if (particle_output)
         particle_output->write(ensembles, *density_solver);
     }
@@ -333,7 +357,8 @@ void Simulation<dim>::write_output(const unsigned int step, const unsigned int i
 }
 
 template <int dim>
-void Simulation<dim>::compare_particles(const DensityStatistics<dim> &density)
+void Simulation<dim>::compare_particles(const DensityStatistics<dim> &density,
+                                        const std::vector<double>    &region_masses)
 {
   const double start = MPI_Wtime();
   for (auto &ensemble : ensembles)
@@ -349,6 +374,9 @@ void Simulation<dim>::compare_particles(const DensityStatistics<dim> &density)
                                                 ensemble->n_lost(),
                                                 carried ? &ensemble->log_densities() : nullptr);
       d.ensemble                        = to_string(ensemble->dynamics());
+      if (!regions->empty())
+        regions->add_fractions(
+            d, ensemble->positions(), weights, region_masses, density.mass, density_solver->time());
       particle_distances.push_back(d);
       if (comparison_file)
         {
@@ -377,15 +405,17 @@ void Simulation<dim>::compare_ensembles(std::vector<EnsembleSnapshot<dim>> new_s
     comparison = std::make_unique<DensityComparison<dim>>(
         parameters.distances, parameters.discretization.degree + 2, mpi_communicator, mesh_.get());
   if (run_directory)
-    compare_file = open_distance_csv(run_directory->path() + "/compare.csv", dim, mpi_communicator);
+    compare_file = open_distance_csv(
+        run_directory->path() + "/compare.csv", dim, regions->names(), mpi_communicator);
 }
 
 template <int dim>
 void Simulation<dim>::compare_snapshots()
 {
-  const double                 start   = MPI_Wtime();
-  const DensityStatistics<dim> density = density_solver->statistics(nullptr);
-  const auto                   mapping = mesh_->make_mapping(1);
+  const double                 start         = MPI_Wtime();
+  const DensityStatistics<dim> density       = density_solver->statistics(nullptr);
+  const std::vector<double>    region_masses = regions->masses(*density_solver);
+  const auto                   mapping       = mesh_->make_mapping(1);
   PointLocator<dim>            locator(*mesh_, *mapping);
   const bool                   root = Utilities::MPI::this_mpi_process(mpi_communicator) == 0;
   while (next_snapshot < snapshots.size() && schedule->reached(snapshots[next_snapshot].time))
@@ -407,6 +437,8 @@ void Simulation<dim>::compare_snapshots()
           comparison->compare(*density_solver, density, points, weights, cells, outside);
       d.time     = snapshot.time;
       d.ensemble = snapshot.source;
+      if (!regions->empty())
+        regions->add_fractions(d, points, weights, region_masses, density.mass, d.time);
       snapshot_distances.push_back(d);
 
       const auto row = distance_row(d, dim);
@@ -502,13 +534,14 @@ void Simulation<dim>::run()
             print_distance_table(
                 pcout.get_stream(),
                 {particle_distances.end() - ensembles.size(), particle_distances.end()},
-                dim);
+                dim,
+                regions->names());
         }
       if (!snapshot_distances.empty())
         {
           pcout << "ensembles against the density:" << std::endl;
           if (pcout.is_active())
-            print_distance_table(pcout.get_stream(), snapshot_distances, dim);
+            print_distance_table(pcout.get_stream(), snapshot_distances, dim, regions->names());
         }
       if (run_directory)
         {
@@ -521,6 +554,8 @@ void Simulation<dim>::run()
             pcout << ", " << path << "/particles-vs-pde.csv";
           if (compare_file)
             pcout << ", " << path << "/compare.csv";
+          if (grid_output)
+            pcout << ", " << path << "/grid.json (NumPy grid)";
           pcout << std::endl;
         }
     }

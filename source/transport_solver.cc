@@ -1107,6 +1107,36 @@ void TransportSolver<dim>::density_at(const typename Triangulation<dim>::active_
   fe_values.get_function_values(ghosted_solution, rho);
 }
 
+template <int dim>
+void TransportSolver<dim>::velocity_at(
+    const typename Triangulation<dim>::active_cell_iterator &cell,
+    const std::vector<Point<dim>>                           &points,
+    std::vector<double>                                     &rho,
+    std::vector<Tensor<1, dim>>                             &velocity) const
+{
+  const typename DoFHandler<dim>::active_cell_iterator dof_cell(
+      &mesh.triangulation(), cell->level(), cell->index(), &dof_handler);
+  std::vector<Point<dim>> unit_points(points.size());
+  for (unsigned int q = 0; q < points.size(); ++q)
+    unit_points[q] = mapping->transform_real_to_unit_cell(cell, points[q]);
+  FEValues<dim> fe_values(
+      *mapping, fe, Quadrature<dim>(unit_points), update_values | update_gradients);
+  fe_values.reinit(dof_cell);
+  rho.resize(points.size());
+  std::vector<Tensor<1, dim>> gradients(points.size());
+  fe_values.get_function_values(ghosted_solution, rho);
+  fe_values.get_function_gradients(ghosted_solution, gradients);
+  // As in the output's postprocessor.
+  const double eps = physics.diffusion();
+  velocity.resize(points.size());
+  for (unsigned int q = 0; q < points.size(); ++q)
+    {
+      velocity[q] = physics.drift(points[q], current_time);
+      if (rho[q] > 0)
+        velocity[q] -= eps * gradients[q] / rho[q];
+    }
+}
+
 template class TransportSolver<1>;
 template class TransportSolver<2>;
 template class TransportSolver<3>;

@@ -465,3 +465,16 @@ TEST_F(BadInput, CompareWithBadEnsembles)
                        "--particles: cannot open 'missing.npy'");
   expect_clean_failure("compare compare.prm", "compare needs ensembles");
 }
+
+TEST_F(BadInput, BadRegionsAndGrid)
+{
+  expect_clean_failure(problem("regions-duplicate", {}) +
+                           " --set \"Diagnostics/Regions=left: x < 0; left: x > 0\"",
+                       "Diagnostics/Regions = 'left: x < 0; left: x > 0': the name 'left' is "
+                       "given twice.");
+  expect_clean_failure(problem("regions-malformed", {}) +
+                           " --set \"Diagnostics/Regions=left: x < 0; right: x >> 0\"",
+                       "Diagnostics/Regions (right) = 'x >> 0' cannot be parsed");
+  expect_clean_failure(problem("grid-counts", {}) + " --set \"Output/Grid=32, 32, 32\"",
+                       "Output/Grid = '32, 32, 32' has 3 count(s); a 2D problem needs 2");
+}

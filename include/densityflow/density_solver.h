@@ -135,6 +135,17 @@ public:
                           const std::vector<Point<dim>>                           &points,
                           std::vector<double>                                     &rho) const = 0;
 
+  /**
+   * rho_h and the probability-flow velocity (the `velocity` field of density.pvd:
+   * -(grad V + eps grad log rho_h) for Fokker-Planck, b - eps grad log rho_h for
+   * transport, the drift part alone where rho_h <= 0) at @p points of the locally
+   * owned @p cell.
+   */
+  virtual void velocity_at(const typename Triangulation<dim>::active_cell_iterator &cell,
+                           const std::vector<Point<dim>>                           &points,
+                           std::vector<double>                                     &rho,
+                           std::vector<Tensor<1, dim>> &velocity) const = 0;
+
   /** The diagnostics of the current density; @p exact may be null. */
   virtual DensityStatistics<dim> statistics(const Expression<dim> *exact) const = 0;
 

@@ -91,10 +91,19 @@ struct EnsembleDistances
   std::string floor_excess_of, verdict;
   /** Flow map: |rho_carried - rho_h| / rho_carried at the particles, max and mean. */
   double density_error_max = undefined, density_error_mean = undefined;
+  /** Per region of Diagnostics/Regions: the ensemble's (weighted) fraction in it, rho_h's
+      fraction (int_R rho_h / int rho_h), and the binomial standard error of an exact
+      sample's fraction. Empty without regions. */
+  std::vector<double> region_fractions, region_density_fractions, region_fraction_errors;
 };
 
-/** The columns of particles-vs-pde.csv and compare.csv in @p dim dimensions. */
-std::vector<std::string> distance_columns(const unsigned int dim);
+/**
+ * The columns of particles-vs-pde.csv and compare.csv in @p dim dimensions; each
+ * region adds fraction_<name>, density_fraction_<name> and fraction_<name>_stderr at
+ * the end.
+ */
+std::vector<std::string> distance_columns(const unsigned int              dim,
+                                          const std::vector<std::string> &regions = {});
 
 /** One row of those files, in the order of distance_columns(). */
 std::vector<std::string> distance_row(const EnsembleDistances &d, const unsigned int dim);

@@ -4,6 +4,7 @@
 #include <deal.II/base/parameter_handler.h>
 
 #include <string>
+#include <vector>
 
 namespace densityflow
 {
@@ -20,6 +21,8 @@ struct OutputParameters
   /** Keep the completed run a new run replaces in previous/ (else removed once the new one
    * completes). */
   bool keep_previous = false;
+  /** Points per direction of the NumPy grid (GridOutput); empty: no grid. */
+  std::vector<unsigned int> grid;
 
   static void declare_parameters(ParameterHandler &prm);
   void        parse_parameters(ParameterHandler &prm);

@@ -8,6 +8,7 @@
 #include <densityflow/output.h>
 #include <densityflow/particles.h>
 #include <densityflow/physics.h>
+#include <densityflow/regions.h>
 #include <densityflow/time_parameters.h>
 
 #include <deal.II/base/parameter_handler.h>
@@ -46,6 +47,8 @@ struct ProblemParameters
   OutputParameters         output;
   ParticleParameters       particles;
   DistanceParameters       distances;
+  /** Diagnostics/Regions. */
+  RegionParameters regions;
 
   /** The complete parameter file of this run, with every value in effect. */
   std::string effective_parameters;

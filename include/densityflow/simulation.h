@@ -4,6 +4,7 @@
 #include <densityflow/density_solver.h>
 #include <densityflow/diagnostics.h>
 #include <densityflow/ensemble_reader.h>
+#include <densityflow/grid_output.h>
 #include <densityflow/mesh.h>
 #include <densityflow/output.h>
 #include <densityflow/parameters.h>
@@ -11,6 +12,7 @@
 #include <densityflow/particles.h>
 #include <densityflow/physics.h>
 #include <densityflow/time_schedule.h>
+#include <densityflow/regions.h>
 
 #include <deal.II/base/conditional_ostream.h>
 
@@ -79,8 +81,10 @@ public:
 
 private:
   void write_output(const unsigned int step, const unsigned int iterations);
-  /** Compares each particle system with rho_h (particles-vs-pde.csv). */
-  void compare_particles(const DensityStatistics<dim> &density);
+  /** Compares each particle system with rho_h (particles-vs-pde.csv); @p region_masses
+      are int_R rho_h of the regions. */
+  void compare_particles(const DensityStatistics<dim> &density,
+                         const std::vector<double>    &region_masses);
   /** Compares the external ensembles of the current time with rho_h (compare.csv). */
   void compare_snapshots();
 
@@ -98,6 +102,8 @@ private:
   std::unique_ptr<DensitySolver<dim>>                 density_solver;
   std::unique_ptr<Diagnostics>                        diagnostics_;
   std::unique_ptr<DensityOutput<dim>>                 density_output;
+  std::unique_ptr<GridOutput<dim>>                    grid_output;
+  std::unique_ptr<Regions<dim>>                       regions;
   std::vector<std::unique_ptr<ParticleEnsemble<dim>>> ensembles;
   std::unique_ptr<ParticleOutput<dim>>                particle_output;
   std::unique_ptr<TimeSchedule>                       schedule;

@@ -73,6 +73,10 @@ public:
   void                    density_at(const typename Triangulation<dim>::active_cell_iterator &cell,
                                      const std::vector<Point<dim>>                           &points,
                                      std::vector<double>                                     &rho) const override;
+  void                    velocity_at(const typename Triangulation<dim>::active_cell_iterator &cell,
+                                      const std::vector<Point<dim>>                           &points,
+                                      std::vector<double>                                     &rho,
+                                      std::vector<Tensor<1, dim>> &velocity) const override;
   void fill_output(DataOut<dim> &data_out, const Expression<dim> *exact) const override;
 
   /** The largest CFL number for which SSP-RK3 with the limiter keeps rho >= 0. */

@@ -92,11 +92,10 @@ std::string m_matrix_note(const std::size_t n_positive, const bool lumped, TimeS
 }
 
 /** Opens a CSV of distances (rank 0; else null) with its header and its .columns.csv. */
-std::unique_ptr<std::ofstream>
-open_distance_csv(const std::string              &path,
-                  const unsigned int              dim,
-                  const std::vector<std::string> &regions,
-                  const MPI_Comm                  communicator)
+std::unique_ptr<std::ofstream> open_distance_csv(const std::string              &path,
+                                                 const unsigned int              dim,
+                                                 const std::vector<std::string> &regions,
+                                                 const MPI_Comm                  communicator)
 {
   const auto columns = distance_columns(dim, regions);
   // On every rank, so that an undescribed column stops all of them alike.
@@ -176,6 +175,22 @@ Simulation<dim>::Simulation(const ProblemParameters &parameters,
         }
       set_up_particle_steps();
 
+      // The grid's counts are checked (and its points located) with the other inputs; it
+      // writes into the run's folder, which exists from the first output on.
+      if (!parameters.output.grid.empty())
+        {
+          grid_output = std::make_unique<GridOutput<dim>>(*mesh_,
+                                                          parameters.discretization.degree,
+                                                          parameters.output.grid,
+                                                          parameters.output_directory(),
+                                                          communicator);
+          if (grid_output->n_outside() > 0)
+            pcout << "  grid:   " << grid_output->n_outside()
+                  << " grid points in no cell of the mesh (NaN in grid_*.npy)" << std::endl;
+          if (!parameters.output.write_files)
+            grid_output.reset();
+        }
+
       if (parameters.output.write_files)
         {
           run_directory = std::make_unique<RunDirectory>(
@@ -186,17 +201,6 @@ Simulation<dim>::Simulation(const ProblemParameters &parameters,
       diagnostics_ = std::make_unique<Diagnostics>(dim, csv, communicator, regions->names());
       if (run_directory)
         density_output = std::make_unique<DensityOutput<dim>>(run_directory->path(), communicator);
-      if (run_directory && !parameters.output.grid.empty())
-        {
-          grid_output = std::make_unique<GridOutput<dim>>(*mesh_,
-                                                          parameters.discretization.degree,
-                                                          parameters.output.grid,
-                                                          run_directory->path(),
-                                                          communicator);
-          if (grid_output->n_outside() > 0)
-            pcout << "  grid:   " << grid_output->n_outside()
-                  << " grid points in no cell of the mesh (NaN in grid_*.npy)" << std::endl;
-        }
       if (!ensembles.empty())
         {
           comparison =

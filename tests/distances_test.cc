@@ -335,8 +335,8 @@ void expect_slicing_errors_match_their_spread(const unsigned int refinement,
 }
 } // namespace
 
-// energy_distance_slicing_error and sliced_w2_slicing_error are standard errors over random directions:
-// the estimates with other Distances/Seed scatter by that much (2D and 3D).
+// energy_distance_slicing_error and sliced_w2_slicing_error are standard errors over random
+// directions: the estimates with other Distances/Seed scatter by that much (2D and 3D).
 TEST(Distances, SlicingErrorsMatchTheSpreadOverSeeds)
 {
   expect_slicing_errors_match_their_spread<2>(3, 20, 200);

@@ -5,10 +5,10 @@
 // sliced W2), and the same with P = 1 (so the slicing's share shows).
 //
 //   distances_benchmark            (1 rank)
-#include <densityflow/distances.h>
-#include <densityflow/point_locator.h>
-#include <densityflow/random.h>
-#include <densityflow/simulation.h>
+#include <densityflow/base/random.h>
+#include <densityflow/distances/distances.h>
+#include <densityflow/mesh/point_locator.h>
+#include <densityflow/simulation/simulation.h>
 
 #include <deal.II/base/mpi.h>
 

@@ -6,8 +6,8 @@
 //   fokker_planck_benchmark                  the table and the accuracy/throughput
 //   targets mpirun -np 2 fokker_planck_benchmark --scaling
 //                                            speed-up of 2 ranks over 1 at 263k DoFs (Q1)
-#include <densityflow/parameters.h>
-#include <densityflow/simulation.h>
+#include <densityflow/simulation/problem_parameters.h>
+#include <densityflow/simulation/simulation.h>
 
 #include <deal.II/base/mpi.h>
 

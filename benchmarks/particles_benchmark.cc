@@ -5,9 +5,9 @@
 //
 //   particles_benchmark              (1 rank)
 //   mpirun -np 2 particles_benchmark (2 ranks)
-#include <densityflow/mesh.h>
-#include <densityflow/particles.h>
-#include <densityflow/physics.h>
+#include <densityflow/mesh/mesh.h>
+#include <densityflow/particles/particle_ensemble.h>
+#include <densityflow/physics/physics.h>
 
 #include <deal.II/base/mpi.h>
 
@@ -26,7 +26,7 @@ int main(int argc, char **argv)
   mesh_parameters.lower_corner = {-4, -4};
   mesh_parameters.upper_corner = {4, 4};
   mesh_parameters.refinement   = 6;
-  const Mesh<2>     mesh(mesh_parameters, comm);
+  const Mesh<2>     mesh(mesh_parameters, 1, comm);
   PhysicsParameters physics_parameters;
   physics_parameters.potential          = "(x^2 + y^2) / 2";
   physics_parameters.potential_gradient = "x; y";

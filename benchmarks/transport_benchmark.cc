@@ -4,8 +4,8 @@
 // t = 0.25 of the period T = 2: throughput does not depend on how far they go.
 //
 //   transport_benchmark [path/to/problems]
-#include <densityflow/parameters.h>
-#include <densityflow/simulation.h>
+#include <densityflow/simulation/problem_parameters.h>
+#include <densityflow/simulation/simulation.h>
 
 #include <deal.II/base/mpi.h>
 

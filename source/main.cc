@@ -1,7 +1,7 @@
 // densityflow: the command-line program.
-#include <densityflow/exceptions.h>
-#include <densityflow/parameters.h>
-#include <densityflow/simulation.h>
+#include <densityflow/base/exceptions.h>
+#include <densityflow/simulation/problem_parameters.h>
+#include <densityflow/simulation/simulation.h>
 
 #include <deal.II/base/exceptions.h>
 #include <deal.II/base/mpi.h>

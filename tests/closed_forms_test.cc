@@ -1,7 +1,7 @@
 // The closed forms the tests rely on, checked against their defining properties.
-#include <densityflow/closed_forms.h>
-
 #include <gtest/gtest.h>
+
+#include <support/closed_forms.h>
 
 using namespace densityflow;
 

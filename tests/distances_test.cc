@@ -3,11 +3,11 @@
 // sample (its expectation E|X - X'| / N) and between Gaussians, the histogram total
 // variation (binomial standard error); files read as CSV and .npy give the same
 // distances as the points in memory, and bad files are refused.
-#include <densityflow/distances.h>
-#include <densityflow/ensemble_reader.h>
-#include <densityflow/exceptions.h>
-#include <densityflow/point_locator.h>
-#include <densityflow/random.h>
+#include <densityflow/base/exceptions.h>
+#include <densityflow/base/random.h>
+#include <densityflow/distances/distances.h>
+#include <densityflow/distances/ensemble_reader.h>
+#include <densityflow/mesh/point_locator.h>
 
 #include <gtest/gtest.h>
 
@@ -16,7 +16,7 @@
 #include <map>
 #include <tuple>
 
-#include <test_tools.h>
+#include <support/test_tools.h>
 
 using namespace densityflow;
 using namespace densityflow::testing;

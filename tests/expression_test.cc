@@ -1,6 +1,6 @@
 // Expressions: parsing, the parameter named in errors, gradients, time dependence.
-#include <densityflow/exceptions.h>
-#include <densityflow/expression.h>
+#include <densityflow/base/exceptions.h>
+#include <densityflow/base/expression.h>
 
 #include <gtest/gtest.h>
 

@@ -3,7 +3,7 @@
 // in time (>= 0.9 for backward Euler, >= 1.8 for BDF2 and Crank-Nicolson).
 #include <gtest/gtest.h>
 
-#include <test_tools.h>
+#include <support/test_tools.h>
 
 using namespace densityflow;
 using namespace densityflow::testing;

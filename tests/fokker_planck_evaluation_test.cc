@@ -1,7 +1,7 @@
 // Point evaluation of the Fokker-Planck solution, which output and the probability-flow
 // particles use: rho_h and v = -(grad V + eps grad log rho_h) at arbitrary points
 // against the exact OU density and velocity -A x + eps S_t^{-1} (x - m_t).
-#include <densityflow/fokker_planck_solver.h>
+#include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
 
 #include <deal.II/base/quadrature_lib.h>
 #include <deal.II/fe/fe_values.h>
@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include <test_tools.h>
+#include <support/test_tools.h>
 
 using namespace densityflow;
 using namespace densityflow::testing;

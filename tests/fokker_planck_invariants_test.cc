@@ -1,11 +1,11 @@
 // Invariants of the Fokker-Planck solver: the exact discrete stationary state, mass,
 // positivity and free-energy decay (Q1, lumped, backward Euler), and the relative
 // entropy against its closed form with the right late-time decay rate.
-#include <densityflow/fokker_planck_solver.h>
+#include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
 
 #include <gtest/gtest.h>
 
-#include <test_tools.h>
+#include <support/test_tools.h>
 
 using namespace densityflow;
 using namespace densityflow::testing;

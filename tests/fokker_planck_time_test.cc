@@ -9,11 +9,11 @@
 // - mass to 1e-12 on every solver path (scheme x mass matrix x degree, V constant or
 //   not) with a loose linear-solver tolerance, so that only the mass-restoring scaling
 //   can hold it.
-#include <densityflow/ensemble_reader.h>
+#include <densityflow/distances/ensemble_reader.h>
 
 #include <gtest/gtest.h>
 
-#include <test_tools.h>
+#include <support/test_tools.h>
 
 using namespace densityflow;
 using namespace densityflow::testing;

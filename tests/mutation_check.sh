@@ -39,84 +39,84 @@ mutation() {
 }
 
 # Caught clearly when the suite was first measured (issue 13).
-mutation bdf2-coefficient source/fokker_planck_solver.cc \
+mutation bdf2-coefficient source/solvers/fokker_planck/fokker_planck_solver.cc \
   's/a = 1\.5;/a = 1.4;/' \
   "BDF2's leading coefficient 3/2 -> 1.4" \
   'fokker_planck_convergence_test:*TimeBDF2*'
-mutation eafe-stationary-state source/fokker_planck_solver.cc \
+mutation eafe-stationary-state source/solvers/fokker_planck/fokker_planck_solver.cc \
   's/diagonal -= geometry \* bernoulli(-s);/diagonal -= geometry * bernoulli(s);/' \
   "EAFE diagonal with B(s) for B(-s): K no longer annihilates sqrt(pi)" \
   'fokker_planck_invariants_test:*StationaryStateIsExact*'
-mutation upwinding source/transport_solver.cc \
+mutation upwinding source/solvers/transport/transport_solver.cc \
   's/shape_value(bn > 0, i, q)/shape_value(bn < 0, i, q)/' \
   "DG face flux from the downwind side" \
   'transport_test:*SolidBodyRotation*'
-mutation limiter-off source/transport_solver.cc \
+mutation limiter-off source/solvers/transport/transport_solver.cc \
   's/if (minimum >= 0)$/if (true)/' \
   "Zhang-Shu limiter never scales a cell" \
   'transport_test:*LimiterKeepsSlottedDisc*'
-mutation limiter-q2-nodes-only source/transport_solver.cc \
+mutation limiter-q2-nodes-only source/solvers/transport/transport_solver.cc \
   's/nodal_minimum = fe\.degree == 1;/nodal_minimum = fe.degree <= 2;/' \
   "limiter looks at Q2's nodes only, not at its interior (Lobatto/quadrature) points" \
   'transport_test:*LimiterKeepsSlottedDisc*'
-mutation rk4-order source/particles.cc \
+mutation rk4-order source/particles/particle_ensemble.cc \
   's/x3 = x0 + dt \* k3;/x3 = x0 + dt * k2;/' \
   "RK4's last stage from k2 instead of k3" \
   'particles_test:*FlowMapReturnsHome*'
-mutation langevin-drift source/particles.cc \
+mutation langevin-drift source/particles/particle_ensemble.cc \
   's/x\[k\]\[d\] += dt \* b\[d\] + noise \* z\[d\];/x[k][d] += 0.5 * dt * b[d] + noise * z[d];/' \
   "Langevin drift halved" \
   'particles_test:*LangevinMatchesEulerMaruyama*' 'particles_test:*LangevinStationaryVariance*'
-mutation mala-correction source/particles.cc \
+mutation mala-correction source/particles/particle_ensemble.cc \
   's/(backward\.norm_square() - forward\.norm_square()) \/ (4 \* eps \* dt)/(backward.norm_square() - forward.norm_square()) \/ (2 * eps * dt)/' \
   "MALA proposal ratio with the wrong variance" \
   'particles_test:*MalaKeepsTheStationaryLaw*'
-mutation slicing-constant source/distances.cc \
+mutation slicing-constant source/distances/distances.cc \
   's/std::sqrt(M_PI) \* std::tgamma((dim + 1) \/ 2\.0) \/ std::tgamma(dim \/ 2\.0);/1.0;/' \
   "c_d dropped from the sliced energy distance (and its error)" \
   'distances_test:*EnergyDistanceOfAnExactSample*'
-mutation tv-factor-half source/distances.cc \
+mutation tv-factor-half source/distances/distances.cc \
   's/result\.histogram_tv = 0\.5 \*/result.histogram_tv = 1.0 */' \
   "histogram total variation without its factor 1/2" \
   'distances_test:*HistogramTotalVariation*'
 
 # Survived the suite when it was first measured (issue 13); killed since.
-mutation bdf2-shortened-step-guard source/fokker_planck_solver.cc \
+mutation bdf2-shortened-step-guard source/solvers/fokker_planck/fokker_planck_solver.cc \
   's/ && step_number > 0 && dt == previous_step)/ \&\& step_number > 0)/' \
   "BDF2 used on a shortened step (no fall-back to backward Euler)" \
   'fokker_planck_time_test'
-mutation potential-up-down-swap source/fokker_planck_solver.cc \
+mutation potential-up-down-swap source/solvers/fokker_planck/fokker_planck_solver.cc \
   's/up(j)   = std::exp(change);/up(j)   = std::exp(-change);/; s/down(j) = std::exp(-change);/down(j) = std::exp(change);/' \
   "stored vectors carried over to a new V(x, t) with the up/down factors swapped" \
   'fokker_planck_time_test'
-mutation free-energy-constant-sign source/fokker_planck_solver.cc \
+mutation free-energy-constant-sign source/solvers/fokker_planck/fokker_planck_solver.cc \
   's/(shift - eps \* log_Z)/(shift + eps * log_Z)/' \
   "F = eps KL + mass (shift + eps log Z): the constant's sign flipped" \
   'fokker_planck_time_test'
-mutation slicing-error-c_d source/distances.cc \
+mutation slicing-error-c_d source/distances/distances.cc \
   's/values\[s \* per_set + 1\] = c_d \* e_err;/values[s * per_set + 1] = e_err;/' \
   "c_d dropped from energy_distance_slicing_error only" \
   'distances_test:*SlicingErrorsMatchTheSpread*'
 
 # Caught by one check only when first measured (issue 13); a second check since.
-mutation mass-restoring-scaling source/fokker_planck_solver.cc \
+mutation mass-restoring-scaling source/solvers/fokker_planck/fokker_planck_solver.cc \
   's/compensated_dot(root_pi, rhs) \/ a \/ compensated_dot(root_pi, mass_solution);/1.0;/' \
   "no mass-restoring scaling after the linear solve" \
   'fokker_planck_invariants_test:*MassOver1000Steps*' 'fokker_planck_time_test'
-mutation langevin-amplitude source/particles.cc \
+mutation langevin-amplitude source/particles/particle_ensemble.cc \
   '0,/std::sqrt(2 \* eps \* dt)/s//std::sqrt(eps * dt)/' \
   "Langevin noise sqrt(eps dt) instead of sqrt(2 eps dt)" \
   'particles_test:*LangevinMatchesEulerMaruyama*' 'particles_test:*LangevinStationaryVariance*'
-mutation rank-part-of-a-moment source/density_solver.cc \
+mutation rank-part-of-a-moment source/solvers/density_integrals.cc \
   's/sums\.push_back(first_moment\[i\]);/sums.push_back(Utilities::MPI::this_mpi_process(communicator) == 0 ? first_moment[i] : 0.0);/' \
   "rank 1's part missing from the first moments of rho_h" \
   'parallel_consistency_test:*OneDimensional*:*ThreeDimensional*' \
   'parallel_consistency_test:*TwoDimensional*'
-mutation rank-part-of-tv source/distances.cc \
+mutation rank-part-of-tv source/distances/distances.cc \
   's/0\.5 \* Utilities::MPI::sum(tv, mpi_communicator)/0.5 * tv/' \
   "histogram TV summed on each rank only" \
   'parallel_consistency_test:*Distances1D*:*Distances3D*' 'parallel_consistency_test:*Distances2D*'
-mutation file-time-line-ignored source/ensemble_reader.cc \
+mutation file-time-line-ignored source/distances/ensemble_reader.cc \
   's/file_time = parse_number(match\[1\], where);/(void)match;/' \
   "the '# time = ...' line of a CSV ensemble ignored" \
   'distances_test:*FileTimeDecidesTheDensityCompared*' 'distances_test:*BadFilesAreRefused*' \

@@ -7,7 +7,7 @@
 
 #include <map>
 
-#include <test_tools.h>
+#include <support/test_tools.h>
 
 using namespace densityflow;
 using namespace densityflow::testing;

@@ -2,7 +2,7 @@
 // carried log-density), Langevin against the exact moments of Euler-Maruyama, MALA on
 // its stationary law, the probability-flow ODE against the exact OU flow map, and
 // reflection at walls.
-#include <densityflow/particles.h>
+#include <densityflow/particles/particle_ensemble.h>
 
 #include <deal.II/base/mpi.h>
 
@@ -10,7 +10,7 @@
 
 #include <map>
 
-#include <test_tools.h>
+#include <support/test_tools.h>
 
 using namespace densityflow;
 using namespace densityflow::testing;

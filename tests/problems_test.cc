@@ -1,7 +1,7 @@
 // Every shipped problem parses, runs a few steps on the ranks given, and writes a
 // complete output folder: status `completed`, parameters.prm, diagnostics.csv, and
 // density.pvd whose .pvtu files carry the documented fields.
-#include <densityflow/column_descriptions.h>
+#include <densityflow/output/column_descriptions.h>
 
 #include <deal.II/base/mpi.h>
 
@@ -12,7 +12,7 @@
 #include <fstream>
 #include <sstream>
 
-#include <test_tools.h>
+#include <support/test_tools.h>
 
 using namespace densityflow;
 

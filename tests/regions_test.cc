@@ -3,8 +3,8 @@
 // binomial standard error, the NumPy grid of an OU run against the exact Gaussian (and
 // its order in h), the same grid on 1 and 2 ranks, NaN outside a ball, and bad region
 // definitions refused with a message naming them.
-#include <densityflow/exceptions.h>
-#include <densityflow/regions.h>
+#include <densityflow/base/exceptions.h>
+#include <densityflow/output/regions.h>
 
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/quadrature_lib.h>
@@ -17,7 +17,7 @@
 #include <fstream>
 #include <regex>
 
-#include <test_tools.h>
+#include <support/test_tools.h>
 
 using namespace densityflow;
 using namespace densityflow::testing;

@@ -1,6 +1,6 @@
 // TimeSchedule: where the steps go, where the run lands, when output is due, and the
 // exact times it reports.
-#include <densityflow/time_schedule.h>
+#include <densityflow/base/time_schedule.h>
 
 #include <gtest/gtest.h>
 

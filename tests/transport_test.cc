@@ -1,11 +1,11 @@
 // The transport (DG) solver against exact solutions: convergence in space and time,
 // the positivity limiter, the mass balance with outflow and inflow, and the
 // non-reversible OU process against its closed form.
-#include <densityflow/transport_solver.h>
+#include <densityflow/solvers/transport/transport_solver.h>
 
 #include <gtest/gtest.h>
 
-#include <test_tools.h>
+#include <support/test_tools.h>
 
 using namespace densityflow;
 using namespace densityflow::testing;

@@ -1,0 +1,92 @@
+#pragma once
+
+#include <deal.II/base/bounding_box.h>
+#include <deal.II/base/mpi.h>
+#include <deal.II/base/parameter_handler.h>
+#include <deal.II/distributed/tria_base.h>
+#include <deal.II/fe/mapping.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace densityflow
+{
+using namespace dealii;
+
+template <int dim>
+class PointLocator;
+
+/**
+ * The `Mesh` subsection: a generated shape (box, ball, shell, L-shape) or a Gmsh
+ * .msh file, refined globally `Refinement` times.
+ */
+struct MeshParameters
+{
+  std::string           shape = "box";
+  std::vector<double>   lower_corner{-1, -1, -1};
+  std::vector<double>   upper_corner{1, 1, 1};
+  std::vector<unsigned> subdivisions{1};
+  std::vector<double>   center{0, 0, 0};
+  double                radius       = 1.0;
+  double                inner_radius = 0.5;
+  /** The mesh file as written in the .prm, and resolved against the .prm's folder. */
+  std::string file;
+  std::string resolved_file;
+  unsigned    refinement = 0;
+
+  static void declare_parameters(ParameterHandler &prm);
+  /** @param base_directory the folder relative to which `File` is resolved. */
+  void parse_parameters(ParameterHandler &prm, const std::string &base_directory);
+};
+
+/**
+ * The computational mesh: a distributed triangulation (p4est in 2D and 3D; in 1D,
+ * where p4est has none, a shared triangulation partitioned along the line) built
+ * from MeshParameters, and what every user of the mesh shares: one mapping (the
+ * solver's) and one point locator built with it, so that particles, outputs and
+ * comparisons place points in the cells the solver sees.
+ */
+template <int dim>
+class Mesh
+{
+public:
+  /** @param fe_degree the finite elements' degree, which the mapping takes where the
+      boundary is curved. */
+  Mesh(const MeshParameters &parameters, const unsigned int fe_degree, const MPI_Comm communicator);
+  ~Mesh();
+
+  parallel::TriangulationBase<dim>       &triangulation();
+  const parallel::TriangulationBase<dim> &triangulation() const;
+
+  /** The mapping of the mesh: of the finite elements' degree where the boundary is
+      curved, else bilinear. */
+  const Mapping<dim> &mapping() const;
+
+  /** The point locator of this mesh and mapping(), made at its first use. */
+  PointLocator<dim> &point_locator() const;
+
+  /** Whether the domain is an axis-parallel box (then walls are planes x_i = const). */
+  bool is_box() const;
+
+  /** The domain's bounding box (over all ranks). */
+  const BoundingBox<dim> &bounding_box() const;
+
+  /** One line for the log: shape, cells, refinement. */
+  std::string description() const;
+
+  MPI_Comm communicator() const;
+
+private:
+  void create_coarse_mesh(const MeshParameters &parameters);
+
+  MPI_Comm                                          mpi_communicator;
+  std::unique_ptr<parallel::TriangulationBase<dim>> tria;
+  std::unique_ptr<Mapping<dim>>                     mesh_mapping;
+  mutable std::unique_ptr<PointLocator<dim>>        locator;
+  bool                                              box    = false;
+  bool                                              curved = false;
+  std::string                                       shape_description;
+  BoundingBox<dim>                                  domain_box;
+};
+} // namespace densityflow

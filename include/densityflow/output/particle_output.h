@@ -1,0 +1,38 @@
+#pragma once
+
+#include <densityflow/particles/particle_ensemble.h>
+#include <densityflow/solvers/interface.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace densityflow
+{
+using namespace dealii;
+
+/**
+ * The ParaView time series particles.pvd of all particle systems of a run: one
+ * particles_NNNNN.pvtu per output time (one .vtu per rank) with the fields id
+ * (system * N + the particle's id), system (the index in Particles/Dynamics), rank,
+ * velocity (b, or the probability-flow velocity) and log_density (flow map; NaN
+ * otherwise); and, if asked, particles_NNNNN.csv with the same columns, sorted.
+ */
+template <int dim>
+class ParticleOutput
+{
+public:
+  ParticleOutput(const std::string &directory, const bool write_csv, const MPI_Comm communicator);
+
+  /** Writes the systems at the solver's time; the ensembles are located first. */
+  void write(std::vector<std::unique_ptr<ParticleEnsemble<dim>>> &ensembles,
+             const DensitySolver<dim>                            &solver);
+
+private:
+  std::string                                 directory;
+  bool                                        csv;
+  MPI_Comm                                    mpi_communicator;
+  std::vector<std::pair<double, std::string>> records;
+};
+} // namespace densityflow

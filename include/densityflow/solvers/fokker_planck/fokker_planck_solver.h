@@ -1,0 +1,175 @@
+#pragma once
+
+#include <densityflow/base/time_parameters.h>
+#include <densityflow/mesh/mesh.h>
+#include <densityflow/physics/physics.h>
+#include <densityflow/solvers/discretization.h>
+#include <densityflow/solvers/interface.h>
+#include <densityflow/solvers/linear_solver.h>
+
+#include <deal.II/base/quadrature_lib.h>
+#include <deal.II/dofs/dof_handler.h>
+#include <deal.II/fe/fe_q.h>
+#include <deal.II/fe/fe_values.h>
+#include <deal.II/fe/mapping.h>
+#include <deal.II/lac/petsc_sparse_matrix.h>
+#include <deal.II/lac/petsc_vector.h>
+#include <deal.II/numerics/data_postprocessor.h>
+
+#include <memory>
+
+namespace densityflow
+{
+using namespace dealii;
+
+/**
+ * The Fokker-Planck equation d/dt rho = div(eps grad rho + rho grad V) with no-flux
+ * walls, in the symmetric weighted (Slotboom) form: with rho = pi u and
+ * pi = exp(-(V - V_min)/eps),
+ *
+ *     pi du/dt = div(eps pi grad u),
+ *
+ * discretised by continuous Q_p elements for u. The mass matrix M (weight pi) and
+ * stiffness matrix K (weight eps pi) are symmetric and K 1 = 0, so that
+ * - the system a M + b K is symmetric positive definite (CG + BoomerAMG);
+ * - u = const, i.e. rho = pi, is the exact discrete stationary state;
+ * - mass 1^T M u is conserved: what the linear solver's residual would leak is
+ *   restored by scaling u (which keeps its sign and the stationary state), so mass
+ *   holds to round-off whatever the solver tolerance.
+ * For Q1 the weights of K are edge averages (EAFE: the harmonic mean of pi along the
+ * segment between two nodes, exact for V linear on it); with a lumped mass matrix on
+ * box-shaped cells, a M + b K is then an M-matrix, so backward Euler keeps u >= 0 and
+ * lets the discrete free energy eps sum_j m_j u_j log(u_j Z) only decrease. Degrees 2
+ * and 3 use pi at Gauss points; positivity is not guaranteed there and is reported.
+ *
+ * The unknowns are y_j = u_j sqrt(pi_j) = rho_j / sqrt(pi_j) at the nodes: the system
+ * is scaled symmetrically by the nodal sqrt(pi), so that its entries depend on
+ * differences of V only (Bernoulli functions for Q1) and stay of geometric size even
+ * where pi underflows. The scaling is a similarity transform: the discrete solution
+ * is that of the u-form. It represents rho up to rho / sqrt(pi) ~ 1e308, i.e. for
+ * (V - V_min)/eps up to about 1400 where rho is of order one.
+ *
+ * Matrices are assembled once when V does not depend on t, else at every step.
+ */
+template <int dim>
+class FokkerPlanckSolver : public DensitySolver<dim>
+{
+public:
+  FokkerPlanckSolver(const Mesh<dim>                &mesh,
+                     const Physics<dim>             &physics,
+                     const DiscretizationParameters &discretization,
+                     const TimeParameters           &time,
+                     const LinearSolverParameters   &linear_solver);
+  ~FokkerPlanckSolver() override;
+
+  std::string             description() const override;
+  types::global_dof_index n_dofs() const override;
+  double                  set_initial_density(const Expression<dim> &rho0) override;
+  unsigned int            advance(const double dt) override;
+  double                  time_step() const override;
+  void                    set_time(const double t) override;
+  double                  time() const override;
+  DensityStatistics<dim>  statistics(const Expression<dim> *exact) const override;
+  void                    quadrature_measure(const unsigned int                                              n,
+                                             std::vector<typename Triangulation<dim>::active_cell_iterator> &cells,
+                                             std::vector<Point<dim>>                                        &points,
+                                             std::vector<double> &weights) const override;
+  void                    density_at(const typename Triangulation<dim>::active_cell_iterator &cell,
+                                     const std::vector<Point<dim>>                           &points,
+                                     std::vector<double>                                     &rho) const override;
+  void                    velocity_at(const typename Triangulation<dim>::active_cell_iterator &cell,
+                                      const std::vector<Point<dim>>                           &points,
+                                      std::vector<double>                                     &rho,
+                                      std::vector<Tensor<1, dim>> &velocity) const override;
+  void fill_output(DataOut<dim> &data_out, const Expression<dim> *exact) const override;
+
+  /**
+   * rho_h and the probability-flow velocity v = -(grad V + eps grad log rho_h) at
+   * @p points of the locally owned @p cell (real coordinates); v is 0 where
+   * rho_h <= 0. @p velocity may be null.
+   */
+  void evaluate(const typename DoFHandler<dim>::active_cell_iterator &cell,
+                const std::vector<Point<dim>>                        &points,
+                std::vector<double>                                  &rho,
+                std::vector<Tensor<1, dim>>                          *velocity) const;
+
+  /** The same at the points DataOut uses for a cell's patch, where V is known: fast. */
+  void evaluate_at_patch_points(const typename DoFHandler<dim>::active_cell_iterator &cell,
+                                const std::vector<Point<dim>>                        &points,
+                                const std::vector<double>                            &V,
+                                std::vector<double>                                  &rho,
+                                std::vector<Tensor<1, dim>> &velocity) const;
+
+  const DoFHandler<dim> &get_dof_handler() const;
+
+  /** The unknowns y_j = rho_j / sqrt(pi_j). */
+  const PETScWrappers::MPI::Vector &scaled_solution() const;
+
+  /** Positive off-diagonal entries of K: 0 means the Q1 positivity guarantee holds. */
+  types::global_dof_index n_positive_off_diagonals() const;
+
+private:
+  /** Evaluates V on the mesh at time @p t (once if V does not depend on t). */
+  void update_potential(const double t);
+  void assemble_matrices();
+  /** Makes system_matrix = a M + b K and hands it to the linear solver. */
+  void set_system_matrix(const double a, const double b);
+  void apply_mass(const PETScWrappers::MPI::Vector &y, PETScWrappers::MPI::Vector &result) const;
+  /** rho and v at the points of @p fe_values, where V takes the values @p V_at_points. */
+  void evaluate_on_cell(const typename DoFHandler<dim>::active_cell_iterator &cell,
+                        const FEValues<dim>                                  &fe_values,
+                        const std::vector<double>                            &V_at_points,
+                        std::vector<double>                                  &rho,
+                        std::vector<Tensor<1, dim>>                          *velocity) const;
+  void update_ghosts();
+
+  const Mesh<dim>               &mesh;
+  const Physics<dim>            &physics;
+  const DiscretizationParameters discretization;
+  const TimeScheme               scheme;
+  const double                   step_size;
+  MPI_Comm                       mpi_communicator;
+  const Mapping<dim>            &mapping;
+  FE_Q<dim>                      fe;
+  QGauss<dim>                    quadrature;
+  DoFHandler<dim>                dof_handler;
+  IndexSet                       locally_owned_dofs;
+  IndexSet                       locally_relevant_dofs;
+
+  /** V at the nodes (ghosted) and at the quadrature points of each active cell. */
+  PETScWrappers::MPI::Vector nodal_potential;
+  std::vector<double>        potential_at_quadrature_points;
+  bool                       potential_evaluated = false;
+  /** V_min at the time of the current matrices; pi = exp(-(V - shift)/eps). */
+  double shift = 0;
+  /** sqrt(pi_j) at the nodes: the mass of y is root_pi^T M y. */
+  PETScWrappers::MPI::Vector root_pi;
+  /** Z_h = root_pi^T M root_pi, the mass of the unnormalised pi. */
+  double partition_function = 0;
+
+  PETScWrappers::MPI::SparseMatrix mass_matrix;
+  PETScWrappers::MPI::Vector       lumped_mass;
+  PETScWrappers::MPI::SparseMatrix stiffness_matrix;
+  PETScWrappers::MPI::SparseMatrix system_matrix;
+  double                           system_a = 0, system_b = 0;
+  bool                             matrices_changed = true;
+  LinearSolver                     linear_solver;
+  unsigned int                     iterations_after_setup = 0;
+
+  /** y^n, y^{n-1}, M y^n, M y^{n-1} (with the old M where V depends on t), K y^n. */
+  PETScWrappers::MPI::Vector solution, old_solution;
+  PETScWrappers::MPI::Vector mass_solution, old_mass_solution;
+  PETScWrappers::MPI::Vector stiffness_solution;
+  PETScWrappers::MPI::Vector ghosted_solution;
+
+  double       current_time  = 0;
+  unsigned int step_number   = 0;
+  double       previous_step = 0;
+
+  /** FEValues at DataOut's patch points, made at the first output. */
+  mutable std::unique_ptr<FEValues<dim>> patch_values;
+  /** What DataOut points to until it has written the files of an output. */
+  mutable std::unique_ptr<DataPostprocessor<dim>> output_postprocessor;
+  mutable Vector<float>                           output_subdomain;
+};
+} // namespace densityflow

@@ -50,9 +50,8 @@ void run(const unsigned int refinement, const std::size_t n, const MPI_Comm comm
       << "subsection Initial density\n set Expression = exp(-(x^2" << (dim > 1 ? " + y^2" : "")
       << ") / 2)\nend\n"
       << "subsection Output\n set Write files = false\nend\n";
-  Simulation<dim>   simulation(ProblemParameters::from_string(prm.str()), comm, log);
-  const auto        mapping = simulation.mesh().make_mapping(1);
-  PointLocator<dim> locator(simulation.mesh(), *mapping);
+  Simulation<dim>    simulation(ProblemParameters::from_string(prm.str()), comm, log);
+  PointLocator<dim> &locator = simulation.mesh().point_locator();
 
   std::vector<Point<dim>>                                        points = sample<dim>(n, root);
   std::vector<double>                                            weights(points.size(), 1.0);

@@ -74,8 +74,7 @@ EnsembleDistances distances_by(const DensityComparison<dim> &comparison,
                                const Simulation<dim>        &s,
                                std::vector<Point<dim>>       points)
 {
-  const auto                                                     mapping = s.mesh().make_mapping(1);
-  PointLocator<dim>                                              locator(s.mesh(), *mapping);
+  PointLocator<dim>                                             &locator = s.mesh().point_locator();
   std::vector<double>                                            weights(points.size(), 1.0);
   std::vector<typename Triangulation<dim>::active_cell_iterator> cells;
   const std::uint64_t outside = Utilities::MPI::sum<std::uint64_t>(
@@ -291,8 +290,7 @@ void expect_slicing_errors_match_their_spread(const unsigned int refinement,
         p[d] = (d == 0 ? 0.3 : 0.0) + scale[d] * z[d];
       points.push_back(p);
     }
-  const auto          mapping = s->mesh().make_mapping(1);
-  PointLocator<dim>   locator(s->mesh(), *mapping);
+  PointLocator<dim>  &locator = s->mesh().point_locator();
   std::vector<double> weights(points.size(), 1.0);
   std::vector<typename Triangulation<dim>::active_cell_iterator> cells;
   const std::uint64_t outside = Utilities::MPI::sum<std::uint64_t>(

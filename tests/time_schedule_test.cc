@@ -112,3 +112,31 @@ TEST(TimeSchedule, OutputsAndParticleOutputsAreDueWhereExpected)
   EXPECT_EQ(outputs, (std::vector<unsigned int>{8, 15, 23, 30}));
   EXPECT_EQ(particles, (std::vector<unsigned int>{15, 30}));
 }
+
+// Particles that step once every m PDE steps can be written only after one of their
+// steps: the first particle output that falls between two of them is found, with its
+// step and time, and none where every particle output is on a particle step.
+TEST(TimeSchedule, ParticleOutputBetweenParticleStepsIsFound)
+{
+  // T = 1 in 100 steps, output every 0.1 (10 steps): strides 2, 5, 10 fit, 3 and 4 do not.
+  const TimeSchedule schedule(1, 0.01, 100, 0.1, 0);
+  for (const unsigned int stride : {1u, 2u, 5u, 10u})
+    EXPECT_EQ(schedule.first_particle_output_off_stride(0.01, stride).first, 0u) << stride;
+  const auto three = schedule.first_particle_output_off_stride(0.01, 3);
+  EXPECT_EQ(three.first, 10u);
+  EXPECT_EQ(three.second, 0.1);
+  EXPECT_EQ(schedule.first_particle_output_off_stride(0.01, 4).first, 10u);
+
+  // Particles written every 0.2 only (every 20 steps): strides 4 and 20 fit, 40 fails
+  // at t = 0.2.
+  const TimeSchedule sparse(1, 0.01, 100, 0.1, 0.2);
+  EXPECT_EQ(sparse.first_particle_output_off_stride(0.01, 4).first, 0u);
+  EXPECT_EQ(sparse.first_particle_output_off_stride(0.01, 20).first, 0u);
+  const auto forty = sparse.first_particle_output_off_stride(0.01, 40);
+  EXPECT_EQ(forty.first, 20u);
+  EXPECT_EQ(forty.second, 0.2);
+  // The end time is always a particle output: 100 steps with stride 30 end off it.
+  const TimeSchedule at_end(1, 0.01, 100, 0, 0);
+  EXPECT_EQ(at_end.first_particle_output_off_stride(0.01, 30).first, 100u);
+  EXPECT_EQ(at_end.first_particle_output_off_stride(0.01, 25).first, 0u);
+}

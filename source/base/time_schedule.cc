@@ -121,6 +121,24 @@ bool TimeSchedule::particle_output_due() const
   return reached(next_particle_time()) || at_end();
 }
 
+std::pair<unsigned int, double>
+TimeSchedule::first_particle_output_off_stride(const double step, const unsigned int stride) const
+{
+  TimeSchedule dry_run = *this;
+  dry_run.output_written();
+  while (!dry_run.at_end())
+    {
+      dry_run.advance(dry_run.step(step));
+      if (dry_run.output_due())
+        {
+          if (dry_run.particle_output_due() && dry_run.step_number() % stride != 0)
+            return {dry_run.step_number(), dry_run.time()};
+          dry_run.output_written();
+        }
+    }
+  return {0, dry_run.time()};
+}
+
 void TimeSchedule::output_written()
 {
   if (particle_output_due() && particle_interval > 0)

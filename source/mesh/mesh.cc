@@ -61,8 +61,13 @@ void MeshParameters::declare_parameters(ParameterHandler &prm)
 void MeshParameters::parse_parameters(ParameterHandler &prm, const std::string &base_directory)
 {
   prm.enter_subsection("Mesh");
-  shape              = prm.get("Shape");
-  const auto doubles = [&](const std::string &name) {
+  const std::string shape_name = prm.get("Shape");
+  shape                        = shape_name == "box"     ? MeshShape::box
+                                 : shape_name == "ball"  ? MeshShape::ball
+                                 : shape_name == "shell" ? MeshShape::shell
+                                 : shape_name == "file"  ? MeshShape::file
+                                                         : MeshShape::l_shape;
+  const auto doubles           = [&](const std::string &name) {
     return Utilities::string_to_double(Utilities::split_string_list(prm.get(name)));
   };
   lower_corner = doubles("Lower corner");
@@ -152,11 +157,11 @@ Mesh<dim>::~Mesh() = default;
 template <int dim>
 void Mesh<dim>::create_coarse_mesh(const MeshParameters &parameters)
 {
-  const std::string &shape  = parameters.shape;
+  const MeshShape    shape  = parameters.shape;
   const std::string  in_dim = " is not available in " + std::to_string(dim) + "D.";
   std::ostringstream description;
 
-  if (shape == "box")
+  if (shape == MeshShape::box)
     {
       const Point<dim> lower = first_coordinates<dim>(parameters.lower_corner, "Lower corner");
       const Point<dim> upper = first_coordinates<dim>(parameters.upper_corner, "Upper corner");
@@ -179,13 +184,13 @@ void Mesh<dim>::create_coarse_mesh(const MeshParameters &parameters)
       box = true;
       description << "box [" << lower << "] - [" << upper << "]";
     }
-  else if (shape == "ball" || shape == "shell")
+  else if (shape == MeshShape::ball || shape == MeshShape::shell)
     {
       const Point<dim> center = first_coordinates<dim>(parameters.center, "Center");
       if (!(parameters.radius > 0))
         throw InputError("Mesh/Radius must be positive, but it is " +
                          std::to_string(parameters.radius) + ".");
-      if (shape == "ball")
+      if (shape == MeshShape::ball)
         {
           if constexpr (dim == 1)
             {
@@ -216,7 +221,7 @@ void Mesh<dim>::create_coarse_mesh(const MeshParameters &parameters)
             }
         }
     }
-  else if (shape == "L-shape")
+  else if (shape == MeshShape::l_shape)
     {
       if constexpr (dim == 1)
         throw InputError("Mesh/Shape = L-shape" + in_dim);
@@ -231,7 +236,7 @@ void Mesh<dim>::create_coarse_mesh(const MeshParameters &parameters)
           description << "L-shape [" << left << ", " << right << "]^" << dim;
         }
     }
-  else if (shape == "file")
+  else
     {
       if (parameters.file.empty())
         throw InputError("Mesh/Shape = file needs Mesh/File (a Gmsh .msh file).");
@@ -263,8 +268,6 @@ void Mesh<dim>::create_coarse_mesh(const MeshParameters &parameters)
                          std::to_string(dim) + "D cells.");
       description << "Gmsh mesh " << parameters.file;
     }
-  else
-    throw InputError("Mesh/Shape = '" + shape + "' is unknown.");
 
   shape_description = description.str();
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <utility>
 #include <vector>
 
 namespace densityflow
@@ -70,6 +71,14 @@ public:
 
   /** Records the output at time() (and the particles', if they were due). */
   void output_written();
+
+  /**
+   * For particles that take one step per @p stride steps of size @p step, from time()
+   * on (its output counted as written): the first step after which they are due for
+   * output between two of their steps, and its time; step 0 if there is none.
+   */
+  std::pair<unsigned int, double> first_particle_output_off_stride(const double       step,
+                                                                   const unsigned int stride) const;
 
 private:
   /** The grid point n T / N of fixed steps. */

@@ -17,13 +17,23 @@ using namespace dealii;
 template <int dim>
 class PointLocator;
 
+/** The domain's shape (Mesh/Shape). */
+enum class MeshShape
+{
+  box,
+  ball,
+  shell,
+  l_shape,
+  file
+};
+
 /**
  * The `Mesh` subsection: a generated shape (box, ball, shell, L-shape) or a Gmsh
  * .msh file, refined globally `Refinement` times.
  */
 struct MeshParameters
 {
-  std::string           shape = "box";
+  MeshShape             shape = MeshShape::box;
   std::vector<double>   lower_corner{-1, -1, -1};
   std::vector<double>   upper_corner{1, 1, 1};
   std::vector<unsigned> subdivisions{1};

@@ -4,8 +4,8 @@
 #include <densityflow/base/time_parameters.h>
 #include <densityflow/distances/distances.h>
 #include <densityflow/mesh/mesh.h>
+#include <densityflow/output/output_parameters.h>
 #include <densityflow/output/regions.h>
-#include <densityflow/output/run_directory.h>
 #include <densityflow/particles/particle_ensemble.h>
 #include <densityflow/physics/physics.h>
 #include <densityflow/solvers/discretization.h>

@@ -5,16 +5,20 @@
 #include <densityflow/mesh/mesh.h>
 #include <densityflow/output/density_output.h>
 #include <densityflow/output/diagnostics.h>
+#include <densityflow/output/distance_csv.h>
 #include <densityflow/output/grid_output.h>
 #include <densityflow/output/particle_output.h>
 #include <densityflow/output/regions.h>
 #include <densityflow/output/run_directory.h>
 #include <densityflow/particles/particle_ensemble.h>
 #include <densityflow/physics/physics.h>
+#include <densityflow/simulation/particle_systems.h>
 #include <densityflow/simulation/problem_parameters.h>
+#include <densityflow/simulation/run_report.h>
 #include <densityflow/solvers/interface.h>
 
 #include <deal.II/base/conditional_ostream.h>
+#include <deal.II/base/timer.h>
 
 #include <fstream>
 #include <memory>
@@ -25,25 +29,14 @@ namespace densityflow
 {
 using namespace dealii;
 
-/** Where the time of a run went, and how much work it was. */
-struct RunTiming
-{
-  /** Mesh, matrices, initial density. */
-  double setup_seconds = 0;
-  /** The time steps, without output, diagnostics and distances. */
-  double solve_seconds = 0;
-  /** density.pvd, particles.pvd, the CSV files and the diagnostics they hold. */
-  double output_seconds = 0;
-  /** Comparing ensembles (particle systems, or the files of `compare`) with rho_h. */
-  double        distance_seconds  = 0;
-  unsigned int  n_steps           = 0;
-  unsigned long linear_iterations = 0;
-};
-
 /**
- * One run of a problem: builds the mesh, the physics and the solver from the
- * parameters, and marches to the end time, writing density.pvd, diagnostics.csv and
- * one progress line per output time, then a timing summary.
+ * One run of a problem: builds the mesh, the physics, the solver and the particle
+ * systems from the parameters, and marches to the end time, writing density.pvd,
+ * diagnostics.csv and one progress line per output time, then a timing summary.
+ *
+ * The run loop (run()) reads like its outline: the schedule says how long the next
+ * step is and what is due after it; the solver, the particle systems, the comparisons
+ * and the outputs each do their part. TimerOutput keeps the time of each part.
  */
 template <int dim>
 class Simulation
@@ -80,50 +73,55 @@ public:
   const std::vector<std::unique_ptr<ParticleEnsemble<dim>>> &particle_systems() const;
 
 private:
-  void write_output(const unsigned int step, const unsigned int iterations);
-  /** Compares each particle system with rho_h (particles-vs-pde.csv); @p region_masses
-      are int_R rho_h of the regions. */
-  void compare_particles(const DensityStatistics<dim> &density,
-                         const std::vector<double>    &region_masses);
-  /** Compares the external ensembles of the current time with rho_h (compare.csv). */
-  void compare_snapshots();
+  /** Checks every input and sets up; the output folder is made last. */
+  void set_up();
+  /** One step of the density and of the particle systems due for one. */
+  void advance(const double dt);
+  /** What is due at an output time: density, diagnostics, and the particles if due. */
+  void write_output(const unsigned int step);
+  /** diagnostics.csv, density.pvd and the grid at the current time; its statistics. */
+  DensityStatistics<dim> write_density_output(const unsigned int step, const double wall);
+  /** Compares each particle system with rho_h (particles-vs-pde.csv) and writes them. */
+  void write_particle_output(const DensityStatistics<dim> &density);
+  /** The progress lines of an output. */
+  void
+  print_progress(const unsigned int step, const DensityStatistics<dim> &density, const double wall);
+  /** Compares the external ensembles due at the current time with rho_h (compare.csv). */
+  void compare_due_snapshots();
+  /** The timing summary, the final tables and the list of output files. */
+  void report();
 
-  /** The particle step of the systems: checked, and said in the log. */
-  void set_up_particle_steps();
-
-  const ProblemParameters                             parameters;
-  MPI_Comm                                            mpi_communicator;
-  ConditionalOStream                                  pcout;
-  std::unique_ptr<RunDirectory>                       run_directory;
-  std::unique_ptr<Mesh<dim>>                          mesh_;
-  std::unique_ptr<Physics<dim>>                       physics;
-  std::unique_ptr<Expression<dim>>                    initial_density;
-  std::unique_ptr<Expression<dim>>                    exact_solution;
-  std::unique_ptr<DensitySolver<dim>>                 density_solver;
-  std::unique_ptr<Diagnostics>                        diagnostics_;
-  std::unique_ptr<DensityOutput<dim>>                 density_output;
-  std::unique_ptr<GridOutput<dim>>                    grid_output;
-  std::unique_ptr<Regions<dim>>                       regions;
-  std::vector<std::unique_ptr<ParticleEnsemble<dim>>> ensembles;
-  std::unique_ptr<ParticleOutput<dim>>                particle_output;
-  std::unique_ptr<TimeSchedule>                       schedule;
-  /**
-   * PDE steps per particle step, per system: 1, or m where Particles/Time step is m
-   * PDE steps; the particles then take one step of the m PDE steps' time after them.
-   */
-  std::vector<unsigned int> particle_stride;
-  /** The PDE steps each system has yet to follow, and their time. */
-  std::vector<unsigned int>               pending_steps;
-  std::vector<double>                     pending_time;
+  const ProblemParameters                 parameters;
+  MPI_Comm                                mpi_communicator;
+  ConditionalOStream                      pcout;
+  Timer                                   wall_clock;
+  TimerOutput                             timer;
+  std::unique_ptr<RunDirectory>           run_directory;
+  std::unique_ptr<Mesh<dim>>              mesh_;
+  std::unique_ptr<Physics<dim>>           physics;
+  std::unique_ptr<Expression<dim>>        initial_density;
+  std::unique_ptr<Expression<dim>>        exact_solution;
+  std::unique_ptr<DensitySolver<dim>>     density_solver;
+  std::unique_ptr<TimeSchedule>           schedule;
+  std::unique_ptr<ParticleSystems<dim>>   particles;
+  std::unique_ptr<Diagnostics>            diagnostics_;
+  std::unique_ptr<DensityOutput<dim>>     density_output;
+  std::unique_ptr<GridOutput<dim>>        grid_output;
+  std::unique_ptr<Regions<dim>>           regions;
+  std::unique_ptr<ParticleOutput<dim>>    particle_output;
   std::unique_ptr<DensityComparison<dim>> comparison;
-  std::unique_ptr<std::ofstream>          comparison_file;
+  std::unique_ptr<DistanceCsv>            particle_distance_csv;
   std::vector<EnsembleDistances>          particle_distances;
   std::vector<EnsembleSnapshot<dim>>      snapshots;
   std::size_t                             next_snapshot = 0;
   std::vector<EnsembleDistances>          snapshot_distances;
-  std::unique_ptr<std::ofstream>          compare_file;
-  double                                  start_time;
-  RunTiming                               run_timing;
+  std::unique_ptr<DistanceCsv>            snapshot_distance_csv;
+  /** int_R rho_h of Diagnostics/Regions at the last output. */
+  std::vector<double> region_masses;
+  /** Linear-solver iterations since the last output, and in all. */
+  unsigned int  iterations_since_output = 0;
+  unsigned long total_iterations        = 0;
+  RunTiming     run_timing;
 };
 
 /** An ensemble file for `compare`, and the time the command line gives it (if any). */

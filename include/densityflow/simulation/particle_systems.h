@@ -1,0 +1,66 @@
+#pragma once
+
+#include <densityflow/particles/particle_ensemble.h>
+
+#include <deal.II/base/conditional_ostream.h>
+
+#include <memory>
+#include <vector>
+
+namespace densityflow
+{
+using namespace dealii;
+
+class TimeSchedule;
+
+/**
+ * The particle systems of a run (one per entry of Particles/Dynamics, all sampled from
+ * rho0) and when each of them steps: with the PDE, or once every m PDE steps where
+ * Particles/Time step is m PDE steps. The probability flow always steps with the PDE,
+ * as it evaluates rho_h, which exists at the PDE's times only.
+ */
+template <int dim>
+class ParticleSystems
+{
+public:
+  /** Samples every system from @p rho0 (none where Particles/Number = 0). Collective. */
+  ParticleSystems(const ParticleParameters &parameters,
+                  const Mesh<dim>          &mesh,
+                  const Physics<dim>       &physics,
+                  const Expression<dim>    &rho0);
+
+  /**
+   * Fixes each system's step from Particles/Time step and the PDE's step @p pde_step
+   * (@p variable: CFL-limited), and says it in @p log. InputError where a particle step
+   * is larger than the PDE's but not a whole number of its fixed steps, or where
+   * particle output times of @p schedule fall between two particle steps.
+   */
+  void set_up_steps(const double        pde_step,
+                    const bool          variable,
+                    const TimeSchedule &schedule,
+                    ConditionalOStream &log);
+
+  bool empty() const;
+
+  /** Before the PDE steps from t: what the systems stepping with it need at t. */
+  void prepare_step(const DensitySolver<dim> &solver);
+
+  /** After the PDE has stepped by @p dt: the systems due for a step take it. */
+  void advance(const double dt, const DensitySolver<dim> &solver);
+
+  /** One progress line per system (N, mean, particles lost, MALA acceptance). Collective. */
+  void print_progress(ConditionalOStream &log) const;
+
+  const std::vector<std::unique_ptr<ParticleEnsemble<dim>>> &systems() const;
+  std::vector<std::unique_ptr<ParticleEnsemble<dim>>>       &systems();
+
+private:
+  ParticleParameters                                  parameters;
+  std::vector<std::unique_ptr<ParticleEnsemble<dim>>> ensembles;
+  /** PDE steps per particle step, per system. */
+  std::vector<unsigned int> stride;
+  /** The PDE steps each system has yet to follow, and their time. */
+  std::vector<unsigned int> pending_steps;
+  std::vector<double>       pending_time;
+};
+} // namespace densityflow

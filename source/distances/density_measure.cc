@@ -11,6 +11,7 @@
 #include <deal.II/fe/fe_values.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace densityflow
 {
@@ -179,19 +180,19 @@ std::vector<double> DensityMeasure<dim>::bin_probabilities(const unsigned int le
   return p;
 }
 
-template <int dim>
-ExactSamples<dim> draw_exact_samples(const DensityMeasure<dim> &measure,
-                                     const Mesh<dim>           &mesh,
-                                     const std::uint64_t        seed,
-                                     const unsigned int         n_samples,
-                                     const std::uint64_t        n,
-                                     const MPI_Comm             communicator)
+namespace
 {
-  // rho_h's values at the Gauss points (the atoms' weights over JxW), interpolated by
-  // the tensor polynomial through them: rho_h itself where rho_h is a polynomial of
-  // degree < m per direction (transport) and within O(h^(p+2)) of it otherwise,
-  // evaluated without setting up finite-element values per call, which would cost more
-  // than all the distances.
+/**
+ * rho_h as @p measure sees it, as a CellDensity: its values at the Gauss points (the
+ * atoms' weights over JxW), interpolated by the tensor polynomial through them. This is
+ * rho_h itself where rho_h is a polynomial of degree < m per direction (transport) and
+ * within O(h^(p+2)) of it otherwise, and is evaluated without setting up finite-element
+ * values per call, which would cost more than all the distances.
+ */
+template <int dim>
+CellDensity<dim> interpolated_density(const DensityMeasure<dim> &measure,
+                                      const Mapping<dim>        &mapping)
+{
   const unsigned int  m = measure.quadrature_points, per_cell = measure.per_cell;
   const QGauss<1>     gauss(m);
   std::vector<double> nodes(m), denominator(m, 1.0);
@@ -207,7 +208,7 @@ ExactSamples<dim> draw_exact_samples(const DensityMeasure<dim> &measure,
     {
       local_index.assign(measure.cells[0]->get_triangulation().n_active_cells(), -1);
       const FE_Q<dim> fe(1);
-      FEValues<dim>   fe_values(mesh.mapping(), fe, QGauss<dim>(m), update_JxW_values);
+      FEValues<dim>   fe_values(mapping, fe, QGauss<dim>(m), update_JxW_values);
       for (std::size_t c = 0; c < measure.cells.size(); ++c)
         {
           local_index[measure.cells[c]->active_cell_index()] = c;
@@ -217,37 +218,54 @@ ExactSamples<dim> draw_exact_samples(const DensityMeasure<dim> &measure,
                 measure.atom_weights[c * per_cell + q] / fe_values.JxW(q);
         }
     }
-  const CellDensity<dim> rho_h =
-      [&](const auto &cell, const auto &unit_points, const auto &, auto &rho) {
-        const double *v = &rho_values[local_index[cell->active_cell_index()] * per_cell];
-        double        basis[3][8];
-        rho.resize(unit_points.size());
-        for (std::size_t p = 0; p < unit_points.size(); ++p)
+  return [m,
+          per_cell,
+          nodes       = std::move(nodes),
+          denominator = std::move(denominator),
+          rho_values  = std::move(rho_values),
+          local_index = std::move(local_index)](
+             const auto &cell, const auto &unit_points, const auto &, auto &rho) {
+    const double *v = &rho_values[local_index[cell->active_cell_index()] * per_cell];
+    double        basis[3][8];
+    rho.resize(unit_points.size());
+    for (std::size_t p = 0; p < unit_points.size(); ++p)
+      {
+        for (unsigned int d = 0; d < dim; ++d)
+          for (unsigned int j = 0; j < m; ++j)
+            {
+              double product = 1;
+              for (unsigned int k = 0; k < m; ++k)
+                if (k != j)
+                  product *= unit_points[p][d] - nodes[k];
+              basis[d][j] = product / denominator[j];
+            }
+        double value = 0;
+        for (unsigned int q = 0; q < per_cell; ++q)
           {
-            for (unsigned int d = 0; d < dim; ++d)
-              for (unsigned int j = 0; j < m; ++j)
-                {
-                  double product = 1;
-                  for (unsigned int k = 0; k < m; ++k)
-                    if (k != j)
-                      product *= unit_points[p][d] - nodes[k];
-                  basis[d][j] = product / denominator[j];
-                }
-            double value = 0;
-            for (unsigned int q = 0; q < per_cell; ++q)
-              {
-                double weight = v[q];
-                for (unsigned int d = 0, rest = q; d < dim; ++d, rest /= m)
-                  weight *= basis[d][rest % m];
-                value += weight;
-              }
-            // An exact sample exists of the positive part only (negative parts are
-            // reported as negative_mass in diagnostics.csv).
-            rho[p] = std::max(value, 0.0);
+            double weight = v[q];
+            for (unsigned int d = 0, rest = q; d < dim; ++d, rest /= m)
+              weight *= basis[d][rest % m];
+            value += weight;
           }
-      };
-  const ParticleRandom random(seed);
-  DensitySample<dim>   sample;
+        // An exact sample exists of the positive part only (negative parts are
+        // reported as negative_mass in diagnostics.csv).
+        rho[p] = std::max(value, 0.0);
+      }
+  };
+}
+} // namespace
+
+template <int dim>
+ExactSamples<dim> draw_exact_samples(const DensityMeasure<dim> &measure,
+                                     const Mesh<dim>           &mesh,
+                                     const std::uint64_t        seed,
+                                     const unsigned int         n_samples,
+                                     const std::uint64_t        n,
+                                     const MPI_Comm             communicator)
+{
+  const CellDensity<dim> rho_h = interpolated_density(measure, mesh.mapping());
+  const ParticleRandom   random(seed);
+  DensitySample<dim>     sample;
   // A finite-element density may exceed the bound its values at the grid points give;
   // the sample is exact only with a true bound, so a larger one is tried.
   for (double factor = 1.25;; factor *= 2)

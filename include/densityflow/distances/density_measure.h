@@ -41,9 +41,11 @@ struct DensityMeasure
                  const MPI_Comm            communicator);
   ~DensityMeasure();
 
+  /** The solver and the time the measure was taken at (what a cache compares). */
   const DensitySolver<dim> *solver = nullptr;
   double                    time   = 0;
-  unsigned int              quadrature_points;
+  /** Gauss points per direction of each cell. */
+  unsigned int quadrature_points;
   /** This rank's cells and rho_h's atoms there (per_cell consecutive atoms each). */
   std::vector<typename Triangulation<dim>::active_cell_iterator> cells;
   std::vector<Point<dim>>                                        atoms;

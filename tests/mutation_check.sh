@@ -71,12 +71,12 @@ mutation mala-correction source/particles/particle_ensemble.cc \
   's/(backward\.norm_square() - forward\.norm_square()) \/ (4 \* eps \* dt)/(backward.norm_square() - forward.norm_square()) \/ (2 * eps * dt)/' \
   "MALA proposal ratio with the wrong variance" \
   'particles_test:*MalaKeepsTheStationaryLaw*'
-mutation slicing-constant source/distances/distances.cc \
+mutation slicing-constant source/distances/sliced.cc \
   's/std::sqrt(M_PI) \* std::tgamma((dim + 1) \/ 2\.0) \/ std::tgamma(dim \/ 2\.0);/1.0;/' \
   "c_d dropped from the sliced energy distance (and its error)" \
   'distances_test:*EnergyDistanceOfAnExactSample*'
-mutation tv-factor-half source/distances/distances.cc \
-  's/result\.histogram_tv = 0\.5 \*/result.histogram_tv = 1.0 */' \
+mutation tv-factor-half source/distances/histogram.cc \
+  's/histogram\.total_variation = 0\.5 \* tv;/histogram.total_variation = 1.0 * tv;/' \
   "histogram total variation without its factor 1/2" \
   'distances_test:*HistogramTotalVariation*'
 
@@ -93,8 +93,8 @@ mutation free-energy-constant-sign source/solvers/fokker_planck/fokker_planck_so
   's/(shift - eps \* log_Z)/(shift + eps * log_Z)/' \
   "F = eps KL + mass (shift + eps log Z): the constant's sign flipped" \
   'fokker_planck_time_test'
-mutation slicing-error-c_d source/distances/distances.cc \
-  's/values\[s \* per_set + 1\] = c_d \* e_err;/values[s * per_set + 1] = e_err;/' \
+mutation slicing-error-c_d source/distances/sliced.cc \
+  's/r\.energy_distance_slicing_error = c_d \* e\.error;/r.energy_distance_slicing_error = e.error;/' \
   "c_d dropped from energy_distance_slicing_error only" \
   'distances_test:*SlicingErrorsMatchTheSpread*'
 
@@ -112,9 +112,9 @@ mutation rank-part-of-a-moment source/solvers/density_integrals.cc \
   "rank 1's part missing from the first moments of rho_h" \
   'parallel_consistency_test:*OneDimensional*:*ThreeDimensional*' \
   'parallel_consistency_test:*TwoDimensional*'
-mutation rank-part-of-tv source/distances/distances.cc \
-  's/0\.5 \* Utilities::MPI::sum(tv, mpi_communicator)/0.5 * tv/' \
-  "histogram TV summed on each rank only" \
+mutation rank-part-of-tv source/distances/density_comparison.cc \
+  's/sums\.add_to_bin(s, /if (Utilities::MPI::this_mpi_process(mpi_communicator) == 0) sums.add_to_bin(s, /' \
+  "histogram TV of rank 0's points only (rank 1's bin counts dropped)" \
   'parallel_consistency_test:*Distances1D*:*Distances3D*' 'parallel_consistency_test:*Distances2D*'
 mutation file-time-line-ignored source/distances/ensemble_reader.cc \
   's/file_time = parse_number(match\[1\], where);/(void)match;/' \

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+/**
+ * @file
+ * Weighted point measures on the line ("atoms") and the sums over them that sorting
+ * turns from O(N^2) into O(N log N): the one-dimensional energy distance, the mean
+ * pair distance, Wasserstein distances. The sliced distances sort two arrays per
+ * direction and per ensemble, so the sort is a radix sort with caller-owned scratch.
+ * Nothing here depends on deal.II: the pieces are meant to be reused (e.g. for
+ * one-dimensional interaction velocities).
+ */
+
+namespace densityflow
+{
+/** A weighted atom (position, weight) of a measure on the line. */
+using Atom = std::pair<double, double>;
+
+/**
+ * The scratch arrays of sort_atoms(). Keep one per caller and pass it to every sort:
+ * allocating them at each call (page faults) cost more than the sort itself.
+ */
+struct SortWorkspace
+{
+  std::vector<std::uint64_t> keys, other_keys;
+  std::vector<Atom>          other;
+  std::vector<std::size_t>   count;
+};
+
+/**
+ * Sorts @p atoms by position, in increasing order (positions must not be NaN;
+ * infinities and denormals are fine).
+ *
+ * From 512 atoms on it is an LSD radix sort on the IEEE bit patterns (11-bit digits,
+ * all digit counts in one sweep, passes whose digit is the same for every atom skipped).
+ * It is stable (atoms of the same position keep their order) and puts -0.0 before +0.0.
+ * Below 512 atoms it is std::sort of the pairs: atoms of the same position, -0.0 and
+ * +0.0 counting as the same, come in increasing weight.
+ * Measured against std::sort: 3x faster at 5e3 atoms, 5x at 1e5, 2.5x at 1e6.
+ */
+void sort_atoms(std::vector<Atom> &atoms, SortWorkspace &workspace);
+
+/** Divides the weights by their sum (unit mass; weights may be negative). */
+void normalise_atoms(std::vector<Atom> &atoms);
+
+/**
+ * The energy distance 2 int (F_a - F_b)^2 dx = 2 E|X - Y| - E|X - X'| - E|Y - Y'| of two
+ * sorted atom measures of unit mass (weights may be negative).
+ */
+double energy_distance_sorted(const std::vector<Atom> &a, const std::vector<Atom> &b);
+
+/**
+ * E|Y - Y'| = sum_ij w_i w_j |y_i - y_j| = 2 int F (1 - F) dx for sorted atoms of unit
+ * mass.
+ */
+double mean_pair_distance_sorted(const std::vector<Atom> &b);
+
+/**
+ * W_p^p (p = 1 or 2) between two sorted atom measures of unit mass with weights >= 0,
+ * by matching quantiles.
+ */
+double
+wasserstein_sorted(const std::vector<Atom> &a, const std::vector<Atom> &b, const unsigned int p);
+} // namespace densityflow

@@ -1,0 +1,115 @@
+#include <densityflow/distances/sorted_atoms.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace densityflow
+{
+void sort_atoms(std::vector<Atom> &atoms, SortWorkspace &workspace)
+{
+  const std::size_t n = atoms.size();
+  if (n < 512)
+    {
+      std::sort(atoms.begin(), atoms.end());
+      return;
+    }
+  constexpr unsigned int  bits = 11, radix = 1u << bits, passes = (64 + bits - 1) / bits;
+  constexpr std::uint64_t mask           = radix - 1;
+  auto &[keys, other_keys, other, count] = workspace;
+  keys.resize(n), other_keys.resize(n), other.resize(n);
+  count.assign(radix * passes, 0);
+  // Order-preserving map of doubles to unsigned integers: negative numbers reversed
+  // below the positive ones.
+  for (std::size_t i = 0; i < n; ++i)
+    {
+      std::uint64_t key;
+      std::memcpy(&key, &atoms[i].first, sizeof(key));
+      key     = (key >> 63) ? ~key : key | (1ULL << 63);
+      keys[i] = key;
+      for (unsigned int p = 0; p < passes; ++p)
+        ++count[p * radix + ((key >> (p * bits)) & mask)];
+    }
+  for (unsigned int p = 0; p < passes; ++p)
+    {
+      std::size_t *c = &count[p * radix];
+      if (c[(keys[0] >> (p * bits)) & mask] == n)
+        continue;
+      std::size_t total = 0;
+      for (unsigned int j = 0; j < radix; ++j)
+        {
+          const std::size_t here = c[j];
+          c[j]                   = total;
+          total += here;
+        }
+      for (std::size_t i = 0; i < n; ++i)
+        {
+          const std::size_t to = c[(keys[i] >> (p * bits)) & mask]++;
+          other_keys[to]       = keys[i];
+          other[to]            = atoms[i];
+        }
+      keys.swap(other_keys);
+      atoms.swap(other);
+    }
+}
+
+void normalise_atoms(std::vector<Atom> &atoms)
+{
+  double total = 0;
+  for (const Atom &a : atoms)
+    total += a.second;
+  for (Atom &a : atoms)
+    a.second /= total;
+}
+
+double energy_distance_sorted(const std::vector<Atom> &a, const std::vector<Atom> &b)
+{
+  std::size_t i = 0, j = 0;
+  double      F = 0, integral = 0; // F = F_a - F_b
+  double      x = std::min(a.empty() ? 0.0 : a[0].first, b.empty() ? 0.0 : b[0].first);
+  while (i < a.size() || j < b.size())
+    {
+      const double next =
+          j == b.size() || (i < a.size() && a[i].first <= b[j].first) ? a[i].first : b[j].first;
+      integral += F * F * (next - x);
+      x = next;
+      while (i < a.size() && a[i].first == x)
+        F += a[i++].second;
+      while (j < b.size() && b[j].first == x)
+        F -= b[j++].second;
+    }
+  return 2 * integral;
+}
+
+double mean_pair_distance_sorted(const std::vector<Atom> &b)
+{
+  double F = 0, integral = 0;
+  for (std::size_t k = 0; k + 1 < b.size(); ++k)
+    {
+      F += b[k].second;
+      integral += F * (1 - F) * (b[k + 1].first - b[k].first);
+    }
+  return 2 * integral;
+}
+
+double
+wasserstein_sorted(const std::vector<Atom> &a, const std::vector<Atom> &b, const unsigned int p)
+{
+  std::size_t i = 0, j = 0;
+  double      left_a = a.empty() ? 0 : a[0].second, left_b = b.empty() ? 0 : b[0].second, cost = 0;
+  while (i < a.size() && j < b.size())
+    {
+      const double m = std::min(left_a, left_b), gap = std::abs(a[i].first - b[j].first);
+      cost += m * (p == 1 ? gap : gap * gap);
+      left_a -= m, left_b -= m;
+      if (left_a <= left_b)
+        {
+          if (++i < a.size())
+            left_a += a[i].second;
+        }
+      else if (++j < b.size())
+        left_b += b[j].second;
+    }
+  return cost;
+}
+} // namespace densityflow

@@ -117,7 +117,7 @@ mutation rank-part-of-tv source/distances/density_comparison.cc \
   "histogram TV of rank 0's points only (rank 1's bin counts dropped)" \
   'parallel_consistency_test:*Distances1D*:*Distances3D*' 'parallel_consistency_test:*Distances2D*'
 mutation file-time-line-ignored source/distances/ensemble_reader.cc \
-  's/file_time = parse_number(match\[1\], where);/(void)match;/' \
+  's/file_time *= parse_number(match\[1\], where);/(void)match;/' \
   "the '# time = ...' line of a CSV ensemble ignored" \
   'distances_test:*FileTimeDecidesTheDensityCompared*' 'distances_test:*BadFilesAreRefused*' \
   'problems_test:*ParticlesReadBackGiveTheRunsDistances*'

@@ -54,11 +54,11 @@ mutation upwinding source/solvers/transport/advection_operator.cc \
 mutation limiter-off source/solvers/transport/zhang_shu_limiter.cc \
   's/if (minimum >= 0)$/if (true)/' \
   "Zhang-Shu limiter never scales a cell" \
-  'transport_test:*LimiterKeepsSlottedDisc*'
+  'transport_test:*LimiterKeepsSlottedDisc*' 'limiter_test'
 mutation limiter-q2-nodes-only source/solvers/transport/zhang_shu_limiter.cc \
   's/nodal_minimum = fe\.degree == 1;/nodal_minimum = fe.degree <= 2;/' \
   "limiter looks at Q2's nodes only, not at its interior (Lobatto/quadrature) points" \
-  'transport_test:*LimiterKeepsSlottedDisc*'
+  'transport_test:*LimiterKeepsSlottedDisc*' 'limiter_test:*DipBetweenNonNegativeNodes*'
 mutation rk4-order source/particles/particle_ensemble.cc \
   's/x3 = x0 + dt \* k3;/x3 = x0 + dt * k2;/' \
   "RK4's last stage from k2 instead of k3" \
@@ -121,6 +121,12 @@ mutation file-time-line-ignored source/distances/ensemble_reader.cc \
   "the '# time = ...' line of a CSV ensemble ignored" \
   'distances_test:*FileTimeDecidesTheDensityCompared*' 'distances_test:*BadFilesAreRefused*' \
   'problems_test:*ParticlesReadBackGiveTheRunsDistances*'
+
+# Added with the unit tests of the solvers (issue 15).
+mutation auto-switch-after-one-slow-solve source/solvers/linear_solver.cc \
+  's/active == Preconditioner::jacobi \&\& slow_solves >= 2/active == Preconditioner::jacobi \&\& slow_solves >= 1/' \
+  "auto preconditioner switches to AMG after one slow solve instead of two in a row" \
+  'linear_solver_test:*AutoSwitchesToAmg*' 'linear_solver_test:*InARow*'
 
 list() {
   for i in "${!IDS[@]}"; do

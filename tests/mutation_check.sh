@@ -43,22 +43,22 @@ mutation bdf2-coefficient source/solvers/fokker_planck/fokker_planck_solver.cc \
   's/a = 1\.5;/a = 1.4;/' \
   "BDF2's leading coefficient 3/2 -> 1.4" \
   'fokker_planck_convergence_test:*TimeBDF2*'
-mutation eafe-stationary-state source/solvers/fokker_planck/fokker_planck_solver.cc \
+mutation eafe-stationary-state source/solvers/fokker_planck/fokker_planck_matrices.cc \
   's/diagonal -= geometry \* bernoulli(-s);/diagonal -= geometry * bernoulli(s);/' \
   "EAFE diagonal with B(s) for B(-s): K no longer annihilates sqrt(pi)" \
   'fokker_planck_invariants_test:*StationaryStateIsExact*'
-mutation upwinding source/solvers/transport/transport_solver.cc \
+mutation upwinding source/solvers/transport/advection_operator.cc \
   's/shape_value(bn > 0, i, q)/shape_value(bn < 0, i, q)/' \
   "DG face flux from the downwind side" \
   'transport_test:*SolidBodyRotation*'
-mutation limiter-off source/solvers/transport/transport_solver.cc \
+mutation limiter-off source/solvers/transport/zhang_shu_limiter.cc \
   's/if (minimum >= 0)$/if (true)/' \
   "Zhang-Shu limiter never scales a cell" \
-  'transport_test:*LimiterKeepsSlottedDisc*'
-mutation limiter-q2-nodes-only source/solvers/transport/transport_solver.cc \
+  'transport_test:*LimiterKeepsSlottedDisc*' 'limiter_test'
+mutation limiter-q2-nodes-only source/solvers/transport/zhang_shu_limiter.cc \
   's/nodal_minimum = fe\.degree == 1;/nodal_minimum = fe.degree <= 2;/' \
   "limiter looks at Q2's nodes only, not at its interior (Lobatto/quadrature) points" \
-  'transport_test:*LimiterKeepsSlottedDisc*'
+  'transport_test:*LimiterKeepsSlottedDisc*' 'limiter_test:*DipBetweenNonNegativeNodes*'
 mutation rk4-order source/particles/particle_ensemble.cc \
   's/x3 = x0 + dt \* k3;/x3 = x0 + dt * k2;/' \
   "RK4's last stage from k2 instead of k3" \
@@ -81,15 +81,15 @@ mutation tv-factor-half source/distances/histogram.cc \
   'distances_test:*HistogramTotalVariation*'
 
 # Survived the suite when it was first measured (issue 13); killed since.
-mutation bdf2-shortened-step-guard source/solvers/fokker_planck/fokker_planck_solver.cc \
-  's/ && step_number > 0 && dt == previous_step)/ \&\& step_number > 0)/' \
+mutation bdf2-shortened-step-guard source/solvers/finite_element_solver.cc \
+  's/ && step_number > 0 && dt == previous_step;/ \&\& step_number > 0;/' \
   "BDF2 used on a shortened step (no fall-back to backward Euler)" \
   'fokker_planck_time_test'
-mutation potential-up-down-swap source/solvers/fokker_planck/fokker_planck_solver.cc \
+mutation potential-up-down-swap source/solvers/fokker_planck/fokker_planck_matrices.cc \
   's/up(j)   = std::exp(change);/up(j)   = std::exp(-change);/; s/down(j) = std::exp(-change);/down(j) = std::exp(change);/' \
   "stored vectors carried over to a new V(x, t) with the up/down factors swapped" \
   'fokker_planck_time_test'
-mutation free-energy-constant-sign source/solvers/fokker_planck/fokker_planck_solver.cc \
+mutation free-energy-constant-sign source/solvers/fokker_planck/fokker_planck_evaluation.cc \
   's/(shift - eps \* log_Z)/(shift + eps * log_Z)/' \
   "F = eps KL + mass (shift + eps log Z): the constant's sign flipped" \
   'fokker_planck_time_test'
@@ -121,6 +121,12 @@ mutation file-time-line-ignored source/distances/ensemble_reader.cc \
   "the '# time = ...' line of a CSV ensemble ignored" \
   'distances_test:*FileTimeDecidesTheDensityCompared*' 'distances_test:*BadFilesAreRefused*' \
   'problems_test:*ParticlesReadBackGiveTheRunsDistances*'
+
+# Added with the unit tests of the solvers (issue 15).
+mutation auto-switch-after-one-slow-solve source/solvers/linear_solver.cc \
+  's/active == Preconditioner::jacobi \&\& slow_solves >= 2/active == Preconditioner::jacobi \&\& slow_solves >= 1/' \
+  "auto preconditioner switches to AMG after one slow solve instead of two in a row" \
+  'linear_solver_test:*AutoSwitchesToAmg*' 'linear_solver_test:*InARow*'
 
 list() {
   for i in "${!IDS[@]}"; do

@@ -319,7 +319,7 @@ void ProblemParameters::parse_parameters(ParameterHandler &prm)
   exact_solution = Utilities::trim(prm.get("Expression"));
   prm.leave_subsection();
   time.parse_parameters(prm);
-  discretization.parse_parameters(prm);
+  discretization.parse_parameters(prm, physics.model);
   linear_solver.parse_parameters(prm);
   output.parse_parameters(prm);
   particles.parse_parameters(prm);

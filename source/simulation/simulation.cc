@@ -11,29 +11,6 @@ namespace densityflow
 {
 namespace
 {
-/**
- * What the Q1 matrix implies for the scheme in use: only backward Euler with a lumped
- * mass matrix turns an M-matrix into rho >= 0 and a decreasing free energy.
- */
-std::string m_matrix_note(const std::size_t n_positive, const bool lumped, TimeScheme scheme)
-{
-  if (scheme == TimeScheme::automatic)
-    scheme = TimeScheme::bdf2; // the Fokker-Planck solver's choice
-  if (n_positive > 0)
-    return "note: " + std::to_string(n_positive) +
-           " positive off-diagonal stiffness entries (cells not box-shaped): positivity is not "
-           "guaranteed, min_density is monitored";
-  if (!lumped)
-    return "the Q1 stiffness is an M-matrix; positivity needs Mass lumping = true (and "
-           "backward Euler), min_density is monitored";
-  if (scheme == TimeScheme::backward_euler)
-    return "the Q1 stiffness is an M-matrix and the mass lumped: backward Euler keeps "
-           "rho >= 0 and lets F decrease at every step";
-  return "the Q1 stiffness is an M-matrix, but " + to_string(scheme) +
-         " does not keep rho >= 0 or F decreasing (backward Euler would): min_density is "
-         "monitored";
-}
-
 /** The density solver of the problem's model. */
 template <int dim>
 std::unique_ptr<DensitySolver<dim>> make_density_solver(const ProblemParameters &parameters,
@@ -103,13 +80,8 @@ void Simulation<dim>::set_up()
 
   density_solver = make_density_solver(parameters, *mesh_, *physics);
   pcout << "  solver: " << density_solver->description() << std::endl;
-  if (const auto *fp = dynamic_cast<const FokkerPlanckSolver<dim> *>(density_solver.get()))
-    if (parameters.discretization.degree == 1)
-      pcout << "          "
-            << m_matrix_note(fp->n_positive_off_diagonals(),
-                             parameters.discretization.mass_lumping,
-                             parameters.time.scheme)
-            << std::endl;
+  for (const std::string &note : density_solver->notes())
+    pcout << "          " << note << std::endl;
   const double factor = density_solver->set_initial_density(*initial_density);
   pcout << "  initial density normalised to unit mass by the factor " << std::setprecision(10)
         << factor << std::endl;

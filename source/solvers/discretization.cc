@@ -1,4 +1,5 @@
 #include <densityflow/base/exceptions.h>
+#include <densityflow/physics/physics.h>
 #include <densityflow/solvers/discretization.h>
 
 namespace densityflow
@@ -28,7 +29,7 @@ void DiscretizationParameters::declare_parameters(ParameterHandler &prm)
   prm.leave_subsection();
 }
 
-void DiscretizationParameters::parse_parameters(ParameterHandler &prm)
+void DiscretizationParameters::parse_parameters(ParameterHandler &prm, const Model model)
 {
   prm.enter_subsection("Discretization");
   const long        p       = prm.get_integer("Degree");
@@ -38,6 +39,9 @@ void DiscretizationParameters::parse_parameters(ParameterHandler &prm)
   if (p < 0 || p > 3)
     throw InputError("Discretization/Degree = " + std::to_string(p) +
                      " is out of range: it must be 0 to 3 (1 to 3 for the Fokker-Planck model).");
+  if (p == 0 && model == Model::fokker_planck)
+    throw InputError("Discretization/Degree = 0 is out of range for the Fokker-Planck model: it "
+                     "must be 1, 2 or 3.");
   degree       = p;
   mass_lumping = lumping == "true" || (lumping == "auto" && degree == 1);
   if (lumping == "true" && degree != 1)

@@ -1,26 +1,35 @@
 #include <densityflow/base/exceptions.h>
 #include <densityflow/solvers/linear_solver.h>
+#include <densityflow/solvers/petsc_check.h>
 
 #include <petscksp.h>
 
+#include <array>
 #include <sstream>
 
 namespace densityflow
 {
 namespace
 {
-void check(const PetscErrorCode code, const char *call)
+/** The words of the parameter, in the order of the enum. */
+constexpr std::array<const char *, 5> preconditioner_names = {
+    {"auto", "amg", "jacobi", "block-jacobi", "direct"}};
+
+Preconditioner parse_preconditioner(const std::string &text)
 {
-  if (code != 0)
-    {
-      const char *text = nullptr;
-      PetscErrorMessage(code, &text, nullptr);
-      throw RunError(std::string("PETSc call ") + call +
-                     " failed: " + (text ? text : "unknown error"));
-    }
+  for (std::size_t k = 0; k < preconditioner_names.size(); ++k)
+    if (text == preconditioner_names[k])
+      return static_cast<Preconditioner>(k);
+  // Patterns::Selection has refused anything else already.
+  throw InputError("Linear solver/Preconditioner = '" + text + "' is not one of " +
+                   "auto, amg, jacobi, block-jacobi, direct.");
 }
-#define DENSITYFLOW_PETSC(call) check(call, #call)
 } // namespace
+
+std::string to_string(const Preconditioner preconditioner)
+{
+  return preconditioner_names[static_cast<std::size_t>(preconditioner)];
+}
 
 void LinearSolverParameters::declare_parameters(ParameterHandler &prm)
 {
@@ -48,7 +57,7 @@ void LinearSolverParameters::declare_parameters(ParameterHandler &prm)
 void LinearSolverParameters::parse_parameters(ParameterHandler &prm)
 {
   prm.enter_subsection("Linear solver");
-  preconditioner = prm.get("Preconditioner");
+  preconditioner = parse_preconditioner(prm.get("Preconditioner"));
   tolerance      = prm.get_double("Tolerance");
   max_iterations = prm.get_integer("Maximum iterations");
   prm.leave_subsection();
@@ -60,9 +69,9 @@ LinearSolver::LinearSolver(const LinearSolverParameters &parameters,
     : parameters(parameters)
     // auto: Jacobi (then AMG) for the symmetric systems; ILU per rank for the
     // non-symmetric ones of DG transport, where BoomerAMG does not fit.
-    , active_preconditioner(parameters.preconditioner != "auto" ? parameters.preconditioner
-                            : symmetric                         ? "jacobi"
-                                                                : "block-jacobi")
+    , active(parameters.preconditioner != Preconditioner::automatic ? parameters.preconditioner
+             : symmetric                                            ? Preconditioner::jacobi
+                                                                    : Preconditioner::block_jacobi)
     , mpi_communicator(communicator)
     , symmetric(symmetric)
 {}
@@ -87,7 +96,7 @@ void LinearSolver::set_matrix(const PETScWrappers::MPI::SparseMatrix &matrix,
       ksp = k;
       PC pc;
       DENSITYFLOW_PETSC(KSPGetPC(k, &pc));
-      if (parameters.preconditioner == "direct")
+      if (parameters.preconditioner == Preconditioner::direct)
         {
           DENSITYFLOW_PETSC(KSPSetType(k, KSPPREONLY));
           DENSITYFLOW_PETSC(PCSetType(pc, symmetric ? PCCHOLESKY : PCLU));
@@ -102,7 +111,7 @@ void LinearSolver::set_matrix(const PETScWrappers::MPI::SparseMatrix &matrix,
           DENSITYFLOW_PETSC(KSPSetInitialGuessNonzero(k, PETSC_TRUE));
           DENSITYFLOW_PETSC(KSPSetTolerances(
               k, parameters.tolerance, 1e-300, PETSC_DEFAULT, parameters.max_iterations));
-          configure_preconditioner(active_preconditioner);
+          configure_preconditioner(active);
         }
       DENSITYFLOW_PETSC(KSPSetOperators(k, A, A));
       DENSITYFLOW_PETSC(KSPSetFromOptions(k));
@@ -115,20 +124,20 @@ void LinearSolver::set_matrix(const PETScWrappers::MPI::SparseMatrix &matrix,
   DENSITYFLOW_PETSC(KSPSetUp(k));
 }
 
-void LinearSolver::configure_preconditioner(const std::string &type)
+void LinearSolver::configure_preconditioner(const Preconditioner type)
 {
   PC pc;
   DENSITYFLOW_PETSC(KSPGetPC(static_cast<KSP>(ksp), &pc));
-  if (type == "amg")
+  if (type == Preconditioner::amg)
     {
       DENSITYFLOW_PETSC(PCSetType(pc, PCHYPRE));
       DENSITYFLOW_PETSC(PCHYPRESetType(pc, "boomeramg"));
     }
-  else if (type == "jacobi")
+  else if (type == Preconditioner::jacobi)
     DENSITYFLOW_PETSC(PCSetType(pc, PCJACOBI));
   else
     DENSITYFLOW_PETSC(PCSetType(pc, PCBJACOBI));
-  active_preconditioner = type;
+  active = type;
 }
 
 unsigned int LinearSolver::solve(PETScWrappers::MPI::Vector       &solution,
@@ -154,10 +163,10 @@ unsigned int LinearSolver::solve(PETScWrappers::MPI::Vector       &solution,
   // with any preconditioner.
   slow_solves =
       static_cast<unsigned int>(iterations) > auto_switch_iterations ? slow_solves + 1 : 0;
-  if (parameters.preconditioner == "auto" && symmetric && active_preconditioner == "jacobi" &&
-      slow_solves >= 2)
+  if (parameters.preconditioner == Preconditioner::automatic && symmetric &&
+      active == Preconditioner::jacobi && slow_solves >= 2)
     {
-      configure_preconditioner("amg");
+      configure_preconditioner(Preconditioner::amg);
       DENSITYFLOW_PETSC(KSPSetUp(k));
       switched_after = iterations;
     }
@@ -165,15 +174,20 @@ unsigned int LinearSolver::solve(PETScWrappers::MPI::Vector       &solution,
   return std::max<PetscInt>(iterations, 1);
 }
 
+Preconditioner LinearSolver::active_preconditioner() const
+{
+  return parameters.preconditioner == Preconditioner::direct ? Preconditioner::direct : active;
+}
+
 std::string LinearSolver::description() const
 {
-  if (parameters.preconditioner == "direct")
+  if (parameters.preconditioner == Preconditioner::direct)
     return std::string("MUMPS ") + (symmetric ? "Cholesky" : "LU");
   const std::string krylov = symmetric ? "CG" : "GMRES";
-  std::string       text   = krylov + (active_preconditioner == "amg"      ? " + BoomerAMG"
-                                       : active_preconditioner == "jacobi" ? " + Jacobi"
-                                                                           : " + block Jacobi/ILU(0)");
-  if (parameters.preconditioner == "auto" && symmetric)
+  std::string       text   = krylov + (active == Preconditioner::amg      ? " + BoomerAMG"
+                                       : active == Preconditioner::jacobi ? " + Jacobi"
+                                                                          : " + block Jacobi/ILU(0)");
+  if (parameters.preconditioner == Preconditioner::automatic && symmetric)
     text += switched_after > 0 ? " (auto: switched from Jacobi after a solve of " +
                                      std::to_string(switched_after) + " iterations)"
                                : " (auto: switches to BoomerAMG after two solves of more than " +

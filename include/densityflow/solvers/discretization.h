@@ -6,6 +6,8 @@ namespace densityflow
 {
 using namespace dealii;
 
+enum class Model;
+
 /** The `Discretization` subsection: polynomial degree, mass lumping, limiter. */
 struct DiscretizationParameters
 {
@@ -16,6 +18,11 @@ struct DiscretizationParameters
   bool limiter = true;
 
   static void declare_parameters(ParameterHandler &prm);
-  void        parse_parameters(ParameterHandler &prm);
+
+  /**
+   * Reads the subsection and checks it, the degree against the range of @p model
+   * (0 to 3 for transport, 1 to 3 for Fokker-Planck): the one place it is checked.
+   */
+  void parse_parameters(ParameterHandler &prm, const Model model);
 };
 } // namespace densityflow

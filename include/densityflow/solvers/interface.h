@@ -12,6 +12,7 @@
 
 #include <limits>
 #include <string>
+#include <vector>
 
 namespace densityflow
 {
@@ -90,6 +91,13 @@ public:
 
   /** What is solved and how, for the log (one or more lines). */
   virtual std::string description() const = 0;
+
+  /**
+   * Further lines for the log after description(): what the discretisation does and
+   * does not guarantee for this problem (e.g. whether the Q1 Fokker-Planck system is
+   * an M-matrix). Empty by default.
+   */
+  virtual std::vector<std::string> notes() const { return {}; }
 
   virtual types::global_dof_index n_dofs() const = 0;
 

@@ -11,12 +11,29 @@ namespace densityflow
 {
 using namespace dealii;
 
+/** The preconditioners of `Linear solver/Preconditioner`. */
+enum class Preconditioner
+{
+  /** Jacobi, switching to AMG after two slow solves (symmetric); ILU per rank otherwise. */
+  automatic,
+  /** hypre BoomerAMG. */
+  amg,
+  jacobi,
+  /** ILU(0) per rank. */
+  block_jacobi,
+  /** A MUMPS factorisation (KSPPREONLY). */
+  direct
+};
+
+/** "auto", "amg", "jacobi", "block-jacobi", "direct": the parameter's words. */
+std::string to_string(const Preconditioner preconditioner);
+
 /** The `Linear solver` subsection. */
 struct LinearSolverParameters
 {
-  std::string  preconditioner = "auto";
-  double       tolerance      = 1e-10;
-  unsigned int max_iterations = 1000;
+  Preconditioner preconditioner = Preconditioner::automatic;
+  double         tolerance      = 1e-10;
+  unsigned int   max_iterations = 1000;
 
   static void declare_parameters(ParameterHandler &prm);
   void        parse_parameters(ParameterHandler &prm);
@@ -56,20 +73,23 @@ public:
   /** For the log, e.g. "CG + BoomerAMG". */
   std::string description() const;
 
+  /** The preconditioner in use now (`auto` resolved: Jacobi, AMG once switched, ILU). */
+  Preconditioner active_preconditioner() const;
+
   /** Two solves in a row with more iterations than this make `auto` switch to AMG. */
   static constexpr unsigned int auto_switch_iterations = 100;
 
 private:
   /** Sets the preconditioner type on the KSP (setup happens at the next KSPSetUp). */
-  void configure_preconditioner(const std::string &type);
+  void configure_preconditioner(const Preconditioner type);
 
   LinearSolverParameters parameters;
   /** The preconditioner in use: `auto` starts as jacobi. */
-  std::string  active_preconditioner;
-  unsigned int switched_after = 0;
-  unsigned int slow_solves    = 0;
-  MPI_Comm     mpi_communicator;
-  bool         symmetric;
-  void        *ksp = nullptr; // KSP; kept opaque so petscksp.h stays in the .cc
+  Preconditioner active;
+  unsigned int   switched_after = 0;
+  unsigned int   slow_solves    = 0;
+  MPI_Comm       mpi_communicator;
+  bool           symmetric;
+  void          *ksp = nullptr; // KSP; kept opaque so petscksp.h stays in the .cc
 };
 } // namespace densityflow

@@ -4,17 +4,12 @@
 #include <densityflow/mesh/mesh.h>
 #include <densityflow/physics/physics.h>
 #include <densityflow/solvers/discretization.h>
-#include <densityflow/solvers/interface.h>
+#include <densityflow/solvers/finite_element_solver.h>
 #include <densityflow/solvers/linear_solver.h>
 
-#include <deal.II/base/quadrature_lib.h>
-#include <deal.II/dofs/dof_handler.h>
-#include <deal.II/fe/fe_q.h>
 #include <deal.II/fe/fe_values.h>
-#include <deal.II/fe/mapping.h>
 #include <deal.II/lac/petsc_sparse_matrix.h>
 #include <deal.II/lac/petsc_vector.h>
-#include <deal.II/numerics/data_postprocessor.h>
 
 #include <memory>
 
@@ -52,7 +47,7 @@ using namespace dealii;
  * Matrices are assembled once when V does not depend on t, else at every step.
  */
 template <int dim>
-class FokkerPlanckSolver : public DensitySolver<dim>
+class FokkerPlanckSolver : public FiniteElementSolver<dim>
 {
 public:
   FokkerPlanckSolver(const Mesh<dim>                &mesh,
@@ -62,25 +57,19 @@ public:
                      const LinearSolverParameters   &linear_solver);
   ~FokkerPlanckSolver() override;
 
-  std::string             description() const override;
-  types::global_dof_index n_dofs() const override;
-  double                  set_initial_density(const Expression<dim> &rho0) override;
-  unsigned int            advance(const double dt) override;
-  double                  time_step() const override;
-  void                    set_time(const double t) override;
-  double                  time() const override;
-  DensityStatistics<dim>  statistics(const Expression<dim> *exact) const override;
-  void                    quadrature_measure(const unsigned int                                              n,
-                                             std::vector<typename Triangulation<dim>::active_cell_iterator> &cells,
-                                             std::vector<Point<dim>>                                        &points,
-                                             std::vector<double> &weights) const override;
-  void                    density_at(const typename Triangulation<dim>::active_cell_iterator &cell,
-                                     const std::vector<Point<dim>>                           &points,
-                                     std::vector<double>                                     &rho) const override;
-  void                    velocity_at(const typename Triangulation<dim>::active_cell_iterator &cell,
+  std::string              description() const override;
+  std::vector<std::string> notes() const override;
+  double                   set_initial_density(const Expression<dim> &rho0) override;
+  unsigned int             advance(const double dt) override;
+  double                   time_step() const override;
+  DensityStatistics<dim>   statistics(const Expression<dim> *exact) const override;
+  void                     density_at(const typename Triangulation<dim>::active_cell_iterator &cell,
                                       const std::vector<Point<dim>>                           &points,
-                                      std::vector<double>                                     &rho,
-                                      std::vector<Tensor<1, dim>> &velocity) const override;
+                                      std::vector<double>                                     &rho) const override;
+  void velocity_at(const typename Triangulation<dim>::active_cell_iterator &cell,
+                   const std::vector<Point<dim>>                           &points,
+                   std::vector<double>                                     &rho,
+                   std::vector<Tensor<1, dim>> &velocity) const override;
   void fill_output(DataOut<dim> &data_out, const Expression<dim> *exact) const override;
 
   /**
@@ -100,18 +89,34 @@ public:
                                 std::vector<double>                                  &rho,
                                 std::vector<Tensor<1, dim>> &velocity) const;
 
-  const DoFHandler<dim> &get_dof_handler() const;
-
-  /** The unknowns y_j = rho_j / sqrt(pi_j). */
+  /** The unknowns y_j = rho_j / sqrt(pi_j) (for the invariants test). */
   const PETScWrappers::MPI::Vector &scaled_solution() const;
 
-  /** Positive off-diagonal entries of K: 0 means the Q1 positivity guarantee holds. */
-  types::global_dof_index n_positive_off_diagonals() const;
-
 private:
+  using Base = FiniteElementSolver<dim>;
+  using Base::current_time;
+  using Base::dof_handler;
+  using Base::fe;
+  using Base::ghosted_solution;
+  using Base::locally_owned_dofs;
+  using Base::locally_relevant_dofs;
+  using Base::mapping;
+  using Base::mesh;
+  using Base::mpi_communicator;
+  using Base::physics;
+  using Base::quadrature;
+  using Base::scheme;
+  using Base::step_number;
+
+  void density_on_cell(const typename DoFHandler<dim>::active_cell_iterator &cell,
+                       const FEValues<dim>                                  &fe_values,
+                       std::vector<double>                                  &rho) const override;
+
   /** Evaluates V on the mesh at time @p t (once if V does not depend on t). */
   void update_potential(const double t);
-  void assemble_matrices();
+  /** V at the quadrature points and the nodes (each node once, by its owner); the minimum. */
+  double evaluate_potential(const double t, PETScWrappers::MPI::Vector &owned_potential);
+  void   assemble_matrices();
   /** Makes system_matrix = a M + b K and hands it to the linear solver. */
   void set_system_matrix(const double a, const double b);
   void apply_mass(const PETScWrappers::MPI::Vector &y, PETScWrappers::MPI::Vector &result) const;
@@ -121,20 +126,11 @@ private:
                         const std::vector<double>                            &V_at_points,
                         std::vector<double>                                  &rho,
                         std::vector<Tensor<1, dim>>                          *velocity) const;
-  void update_ghosts();
+  /** Positive off-diagonal entries of K: 0 means the Q1 positivity guarantee holds. */
+  types::global_dof_index n_positive_off_diagonals() const;
 
-  const Mesh<dim>               &mesh;
-  const Physics<dim>            &physics;
   const DiscretizationParameters discretization;
-  const TimeScheme               scheme;
   const double                   step_size;
-  MPI_Comm                       mpi_communicator;
-  const Mapping<dim>            &mapping;
-  FE_Q<dim>                      fe;
-  QGauss<dim>                    quadrature;
-  DoFHandler<dim>                dof_handler;
-  IndexSet                       locally_owned_dofs;
-  IndexSet                       locally_relevant_dofs;
 
   /** V at the nodes (ghosted) and at the quadrature points of each active cell. */
   PETScWrappers::MPI::Vector nodal_potential;
@@ -160,16 +156,8 @@ private:
   PETScWrappers::MPI::Vector solution, old_solution;
   PETScWrappers::MPI::Vector mass_solution, old_mass_solution;
   PETScWrappers::MPI::Vector stiffness_solution;
-  PETScWrappers::MPI::Vector ghosted_solution;
-
-  double       current_time  = 0;
-  unsigned int step_number   = 0;
-  double       previous_step = 0;
 
   /** FEValues at DataOut's patch points, made at the first output. */
   mutable std::unique_ptr<FEValues<dim>> patch_values;
-  /** What DataOut points to until it has written the files of an output. */
-  mutable std::unique_ptr<DataPostprocessor<dim>> output_postprocessor;
-  mutable Vector<float>                           output_subdomain;
 };
 } // namespace densityflow

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <densityflow/solvers/transport/dg_discretization.h>
+
+#include <deal.II/base/point.h>
+#include <deal.II/lac/petsc_vector.h>
+
+#include <vector>
+
+namespace dealii
+{
+template <int dim, int spacedim>
+class FiniteElement;
+} // namespace dealii
+
+namespace densityflow
+{
+using namespace dealii;
+
+/**
+ * The largest CFL number dt max_K |b|_1 / h_K for which SSP-RK3 with the Zhang-Shu
+ * limiter keeps rho >= 0 on DG-Q_@p degree: the smaller of the first Gauss-Lobatto
+ * weight of the positivity proof and the SSP-RK3 stability limit of DG-Q_p.
+ */
+double largest_cfl_number(const unsigned int degree);
+
+/**
+ * The Zhang-Shu bound-preserving limiter of a DG density: each cell's polynomial is
+ * scaled towards its mean, rho_K <- m + theta (rho_K - m), with the largest theta <= 1
+ * that makes rho_K >= 0 at the limiter points. The mean, hence mass, is kept; a cell
+ * that is non-negative there is left untouched.
+ */
+template <int dim>
+class ZhangShuLimiter
+{
+public:
+  /**
+   * Prepares the limiter for the locally owned cells of @p space. With @p enabled
+   * false (or degree 0, where the cell mean is all there is), limit() does nothing.
+   */
+  ZhangShuLimiter(const DGDiscretization<dim> &space, const bool enabled);
+
+  /**
+   * Limits every locally owned cell of @p u (owned layout of the space); returns the
+   * number of cells this rank scaled.
+   */
+  unsigned int limit(PETScWrappers::MPI::Vector &u) const;
+
+  /**
+   * Points of the unit cell where the limiter makes rho >= 0: those the Zhang-Shu proof
+   * needs (N-point Gauss-Lobatto with 2N - 3 >= degree in one direction, the face
+   * quadrature's points in the others, over all directions), and also the nodes and
+   * the volume quadrature points, so that every integral of the diagnostics sees
+   * rho >= 0 too.
+   */
+  static std::vector<Point<dim>> points(const FiniteElement<dim, dim> &fe,
+                                        const Quadrature<dim>         &quadrature,
+                                        const Quadrature<dim - 1>     &face_quadrature);
+
+private:
+  /** Scales one cell's values @p rho with mean weights @p w; whether it did. */
+  bool limit_cell(double *rho, const double *w) const;
+
+  const FiniteElement<dim, dim> &fe;
+  const bool                     enabled;
+  /** Each owned cell's first local dof and its mean weights (n per cell). */
+  std::vector<unsigned int> cell_first_dof;
+  std::vector<double>       mean_weights;
+  /** Values of the shape functions at the limiter's points, row-major. */
+  std::vector<double> point_values;
+  /** max over the points of sum_j max(-phi_j, 0), for a cheap bound from below. */
+  double negative_shape_sum = 0;
+};
+} // namespace densityflow

@@ -1,0 +1,338 @@
+#include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
+
+#include <deal.II/numerics/data_postprocessor.h>
+
+#include <cmath>
+
+// Evaluation of rho_h = pi u_h for the Fokker-Planck solver: at points, on cells, for
+// the diagnostics and for density.pvd.
+
+namespace densityflow
+{
+namespace
+{
+/**
+ * The fields of density.pvd: rho, V, the normalised pi, the probability-flow velocity
+ * v = -(grad V + eps grad log rho), and the exact solution and error where one is
+ * given. It evaluates the solver on the cell it is handed, since rho is not a finite
+ * element function of the unknowns y.
+ */
+template <int dim>
+class FokkerPlanckPostprocessor : public DataPostprocessor<dim>
+{
+public:
+  FokkerPlanckPostprocessor(const FokkerPlanckSolver<dim> &solver,
+                            const Physics<dim>            &physics,
+                            const double                   shift,
+                            const double                   partition_function,
+                            const Expression<dim>         *exact)
+      : solver(solver)
+      , physics(physics)
+      , shift(shift)
+      , partition_function(partition_function)
+      , exact(exact)
+  {}
+
+  void evaluate_scalar_field(const DataPostprocessorInputs::Scalar<dim> &inputs,
+                             std::vector<Vector<double>>                &computed) const override
+  {
+    const auto                  cell = inputs.template get_cell<dim>();
+    std::vector<double>         rho;
+    std::vector<Tensor<1, dim>> velocity;
+    std::vector<double>         V(inputs.evaluation_points.size());
+    const double                time = solver.time();
+    for (unsigned int q = 0; q < V.size(); ++q)
+      V[q] = physics.potential().value(inputs.evaluation_points[q], time);
+    solver.evaluate_at_patch_points(cell, inputs.evaluation_points, V, rho, velocity);
+    for (unsigned int q = 0; q < inputs.evaluation_points.size(); ++q)
+      {
+        const Point<dim> &x = inputs.evaluation_points[q];
+        unsigned int      k = 0;
+        computed[q](k++)    = rho[q];
+        computed[q](k++)    = V[q];
+        computed[q](k++)    = std::exp(-(V[q] - shift) / physics.diffusion()) / partition_function;
+        for (unsigned int d = 0; d < dim; ++d)
+          computed[q](k++) = velocity[q][d];
+        if (exact != nullptr)
+          {
+            const double rho_exact = exact->value(x, time);
+            computed[q](k++)       = rho_exact;
+            computed[q](k++)       = rho[q] - rho_exact;
+          }
+      }
+  }
+
+  std::vector<std::string> get_names() const override
+  {
+    std::vector<std::string> names = {"rho", "V", "pi"};
+    for (unsigned int d = 0; d < dim; ++d)
+      names.emplace_back("velocity");
+    if (exact != nullptr)
+      {
+        names.emplace_back("exact");
+        names.emplace_back("error");
+      }
+    return names;
+  }
+
+  std::vector<DataComponentInterpretation::DataComponentInterpretation>
+  get_data_component_interpretation() const override
+  {
+    std::vector<DataComponentInterpretation::DataComponentInterpretation> kinds(
+        3, DataComponentInterpretation::component_is_scalar);
+    for (unsigned int d = 0; d < dim; ++d)
+      kinds.push_back(DataComponentInterpretation::component_is_part_of_vector);
+    if (exact != nullptr)
+      kinds.insert(kinds.end(), 2, DataComponentInterpretation::component_is_scalar);
+    return kinds;
+  }
+
+  UpdateFlags get_needed_update_flags() const override { return update_quadrature_points; }
+
+private:
+  const FokkerPlanckSolver<dim> &solver;
+  const Physics<dim>            &physics;
+  const double                   shift;
+  const double                   partition_function;
+  const Expression<dim>         *exact;
+};
+} // namespace
+
+template <int dim>
+void FokkerPlanckSolver<dim>::evaluate_on_cell(
+    const typename DoFHandler<dim>::active_cell_iterator &cell,
+    const FEValues<dim>                                  &fe_values,
+    const std::vector<double>                            &V_at_points,
+    std::vector<double>                                  &rho,
+    std::vector<Tensor<1, dim>>                          *velocity) const
+{
+  // rho(x) = pi(x) sum_j u_j phi_j(x) with u_j = y_j / root_pi_j. With a = (V_j -
+  // shift)/(2 eps) and A its maximum on the cell, c_j = y_j e^{a_j - A} <= y_j and rho(x)
+  // = e^{A - (V(x) - shift)/eps} sum_j c_j phi_j(x), whose exponent is bounded by the
+  // variation of V over the cell: no overflow where u itself would overflow.
+  const double                         eps           = physics.diffusion();
+  const unsigned int                   dofs_per_cell = fe.n_dofs_per_cell();
+  const unsigned int                   n_points      = V_at_points.size();
+  std::vector<types::global_dof_index> dof_indices(dofs_per_cell);
+  cell->get_dof_indices(dof_indices);
+
+  std::vector<double> a(dofs_per_cell), c(dofs_per_cell);
+  double              A = -std::numeric_limits<double>::infinity();
+  for (unsigned int j = 0; j < dofs_per_cell; ++j)
+    {
+      a[j] = (nodal_potential(dof_indices[j]) - shift) / (2 * eps);
+      A    = std::max(A, a[j]);
+    }
+  for (unsigned int j = 0; j < dofs_per_cell; ++j)
+    c[j] = ghosted_solution(dof_indices[j]) * std::exp(a[j] - A);
+
+  rho.resize(n_points);
+  if (velocity != nullptr)
+    velocity->resize(n_points);
+  for (unsigned int q = 0; q < n_points; ++q)
+    {
+      double         sum = 0;
+      Tensor<1, dim> gradient;
+      for (unsigned int j = 0; j < dofs_per_cell; ++j)
+        {
+          sum += c[j] * fe_values.shape_value(j, q);
+          if (velocity != nullptr)
+            gradient += c[j] * fe_values.shape_grad(j, q);
+        }
+      rho[q] = std::exp(A - (V_at_points[q] - shift) / eps) * sum;
+      // v = -(grad V + eps grad log rho) = -eps grad u / u.
+      if (velocity != nullptr)
+        (*velocity)[q] = sum > 0 ? Tensor<1, dim>(-eps * gradient / sum) : Tensor<1, dim>();
+    }
+}
+
+template <int dim>
+void FokkerPlanckSolver<dim>::evaluate(const typename DoFHandler<dim>::active_cell_iterator &cell,
+                                       const std::vector<Point<dim>>                        &points,
+                                       std::vector<double>                                  &rho,
+                                       std::vector<Tensor<1, dim>> *velocity) const
+{
+  std::vector<Point<dim>> unit_points(points.size());
+  std::vector<double>     V(points.size());
+  for (unsigned int q = 0; q < points.size(); ++q)
+    {
+      unit_points[q] = mapping.transform_real_to_unit_cell(cell, points[q]);
+      V[q]           = physics.potential().value(points[q], current_time);
+    }
+  FEValues<dim> fe_values(mapping,
+                          fe,
+                          Quadrature<dim>(unit_points),
+                          update_values |
+                              (velocity != nullptr ? update_gradients : update_default));
+  fe_values.reinit(cell);
+  evaluate_on_cell(cell, fe_values, V, rho, velocity);
+}
+
+template <int dim>
+void FokkerPlanckSolver<dim>::evaluate_at_patch_points(
+    const typename DoFHandler<dim>::active_cell_iterator &cell,
+    const std::vector<Point<dim>>                        &points,
+    const std::vector<double>                            &V,
+    std::vector<double>                                  &rho,
+    std::vector<Tensor<1, dim>>                          &velocity) const
+{
+  // DataOut evaluates at the points of QIterated(QTrapezoid, subdivisions) of each cell;
+  // one FEValues on that rule serves all cells, where mapping the points back to the
+  // unit cell one by one would dominate the cost of output.
+  if (!patch_values)
+    patch_values = std::make_unique<FEValues<dim>>(mapping,
+                                                   fe,
+                                                   QIterated<dim>(QTrapezoid<1>(), fe.degree),
+                                                   update_values | update_gradients |
+                                                       update_quadrature_points);
+  if (patch_values->n_quadrature_points == points.size())
+    {
+      patch_values->reinit(cell);
+      const double tolerance = 1e-10 * cell->diameter();
+      bool         same      = true;
+      for (unsigned int q = 0; q < points.size() && same; ++q)
+        same = patch_values->quadrature_point(q).distance(points[q]) < tolerance;
+      if (same)
+        {
+          evaluate_on_cell(cell, *patch_values, V, rho, &velocity);
+          return;
+        }
+    }
+  evaluate(cell, points, rho, &velocity);
+}
+
+template <int dim>
+DensityStatistics<dim> FokkerPlanckSolver<dim>::statistics(const Expression<dim> *exact) const
+{
+  const double  eps = physics.diffusion();
+  FEValues<dim> fe_values(
+      mapping, fe, quadrature, update_values | update_quadrature_points | update_JxW_values);
+  const unsigned int  n_q = quadrature.size(), dofs_per_cell = fe.n_dofs_per_cell();
+  std::vector<double> rho(n_q), V(n_q);
+  std::vector<types::global_dof_index> dof_indices(dofs_per_cell);
+  DensityIntegrals<dim>                integrals;
+  const double                         log_Z   = std::log(partition_function);
+  double                               entropy = 0; // int rho log(rho / pi_normalised)
+
+  for (const auto &cell : dof_handler.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        fe_values.reinit(cell);
+        const double *V_q = &potential_at_quadrature_points[cell->active_cell_index() * n_q];
+        V.assign(V_q, V_q + n_q);
+        evaluate_on_cell(cell, fe_values, V, rho, nullptr);
+        for (unsigned int q = 0; q < n_q; ++q)
+          {
+            const Point<dim> &x = fe_values.quadrature_point(q);
+            integrals.add(x, rho[q], fe_values.JxW(q));
+            if (exact != nullptr)
+              integrals.add_exact(rho[q], exact->value(x, current_time), fe_values.JxW(q));
+            // log(rho / pi_normalised) = log(rho) + (V - shift)/eps + log Z
+            if (!discretization.mass_lumping && rho[q] > 0)
+              entropy +=
+                  rho[q] * (std::log(rho[q]) + (V[q] - shift) / eps + log_Z) * fe_values.JxW(q);
+          }
+        // Nodal densities rho_j = root_pi_j y_j, for the minimum.
+        cell->get_dof_indices(dof_indices);
+        for (unsigned int i = 0; i < dofs_per_cell; ++i)
+          integrals.add_to_minimum(
+              std::exp(-(nodal_potential(dof_indices[i]) - shift) / (2 * eps)) *
+              ghosted_solution(dof_indices[i]));
+      }
+  // With lumping, the entropy is the one the scheme dissipates: sum_j m_j u_j log(u_j Z),
+  // where m_j u_j = lumped_j root_pi_j y_j and log u_j = log y_j + (V_j - shift)/(2 eps).
+  if (discretization.mass_lumping)
+    for (const auto j : locally_owned_dofs)
+      if (solution(j) > 0)
+        entropy += lumped_mass(j) * root_pi(j) * solution(j) *
+                   (std::log(solution(j)) + (nodal_potential(j) - shift) / (2 * eps) + log_Z);
+
+  DensityStatistics<dim> result;
+  integrals.finish(result, mpi_communicator);
+  result.relative_entropy = Utilities::MPI::sum(entropy, mpi_communicator);
+  // F(rho) = eps KL(rho | pi) - eps log(Z_true) mass, with Z_true = e^{-shift/eps} Z_h.
+  result.free_energy = eps * result.relative_entropy + result.mass * (shift - eps * log_Z);
+  return result;
+}
+
+template <int dim>
+void FokkerPlanckSolver<dim>::fill_output(DataOut<dim>          &data_out,
+                                          const Expression<dim> *exact) const
+{
+  this->attach_output(data_out,
+                      std::make_unique<FokkerPlanckPostprocessor<dim>>(
+                          *this, physics, shift, partition_function, exact),
+                      fe.degree);
+}
+
+template <int dim>
+void FokkerPlanckSolver<dim>::density_on_cell(
+    const typename DoFHandler<dim>::active_cell_iterator &cell,
+    const FEValues<dim>                                  &fe_values,
+    std::vector<double>                                  &rho) const
+{
+  std::vector<double> V(fe_values.n_quadrature_points);
+  for (unsigned int q = 0; q < V.size(); ++q)
+    V[q] = physics.potential().value(fe_values.quadrature_point(q), current_time);
+  evaluate_on_cell(cell, fe_values, V, rho, nullptr);
+}
+
+template <int dim>
+void FokkerPlanckSolver<dim>::density_at(
+    const typename Triangulation<dim>::active_cell_iterator &cell,
+    const std::vector<Point<dim>>                           &points,
+    std::vector<double>                                     &rho) const
+{
+  evaluate(this->dof_cell(cell), points, rho, nullptr);
+}
+
+template <int dim>
+void FokkerPlanckSolver<dim>::velocity_at(
+    const typename Triangulation<dim>::active_cell_iterator &cell,
+    const std::vector<Point<dim>>                           &points,
+    std::vector<double>                                     &rho,
+    std::vector<Tensor<1, dim>>                             &velocity) const
+{
+  evaluate(this->dof_cell(cell), points, rho, &velocity);
+}
+
+#define DENSITYFLOW_INSTANTIATE(dim)                                                               \
+  template void FokkerPlanckSolver<dim>::evaluate_on_cell(                                         \
+      const typename DoFHandler<dim>::active_cell_iterator &,                                      \
+      const FEValues<dim> &,                                                                       \
+      const std::vector<double> &,                                                                 \
+      std::vector<double> &,                                                                       \
+      std::vector<Tensor<1, dim>> *) const;                                                        \
+  template void FokkerPlanckSolver<dim>::evaluate(                                                 \
+      const typename DoFHandler<dim>::active_cell_iterator &,                                      \
+      const std::vector<Point<dim>> &,                                                             \
+      std::vector<double> &,                                                                       \
+      std::vector<Tensor<1, dim>> *) const;                                                        \
+  template void FokkerPlanckSolver<dim>::evaluate_at_patch_points(                                 \
+      const typename DoFHandler<dim>::active_cell_iterator &,                                      \
+      const std::vector<Point<dim>> &,                                                             \
+      const std::vector<double> &,                                                                 \
+      std::vector<double> &,                                                                       \
+      std::vector<Tensor<1, dim>> &) const;                                                        \
+  template DensityStatistics<dim> FokkerPlanckSolver<dim>::statistics(const Expression<dim> *)     \
+      const;                                                                                       \
+  template void FokkerPlanckSolver<dim>::fill_output(DataOut<dim> &, const Expression<dim> *)      \
+      const;                                                                                       \
+  template void FokkerPlanckSolver<dim>::density_on_cell(                                          \
+      const typename DoFHandler<dim>::active_cell_iterator &,                                      \
+      const FEValues<dim> &,                                                                       \
+      std::vector<double> &) const;                                                                \
+  template void FokkerPlanckSolver<dim>::density_at(                                               \
+      const typename Triangulation<dim>::active_cell_iterator &,                                   \
+      const std::vector<Point<dim>> &,                                                             \
+      std::vector<double> &) const;                                                                \
+  template void FokkerPlanckSolver<dim>::velocity_at(                                              \
+      const typename Triangulation<dim>::active_cell_iterator &,                                   \
+      const std::vector<Point<dim>> &,                                                             \
+      std::vector<double> &,                                                                       \
+      std::vector<Tensor<1, dim>> &) const;
+DENSITYFLOW_INSTANTIATE(1)
+DENSITYFLOW_INSTANTIATE(2)
+DENSITYFLOW_INSTANTIATE(3)
+#undef DENSITYFLOW_INSTANTIATE
+} // namespace densityflow

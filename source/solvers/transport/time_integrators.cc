@@ -1,0 +1,161 @@
+#include <densityflow/base/compensated_sum.h>
+#include <densityflow/solvers/transport/time_integrators.h>
+
+namespace densityflow
+{
+template <int dim>
+SSPRK3Integrator<dim>::SSPRK3Integrator(TransportOperator<dim>     &op,
+                                        const ZhangShuLimiter<dim> &limiter)
+    : op(op)
+    , limiter(limiter)
+{}
+
+template <int dim>
+void SSPRK3Integrator<dim>::start(PETScWrappers::MPI::Vector &u)
+{
+  // The projection of rough data over- and undershoots; the explicit scheme starts
+  // from limited data, as its positivity argument needs.
+  limiter.limit(u);
+}
+
+template <int dim>
+unsigned int SSPRK3Integrator<dim>::step(PETScWrappers::MPI::Vector &u,
+                                         const double                t,
+                                         const double                dt,
+                                         const bool /*bdf2*/,
+                                         double &outflow_change)
+{
+  // Shu-Osher SSP-RK3; each stage limited. The outflow of the step is the same
+  // combination of the stage outflow rates, 1/6, 1/6, 2/3, so the mass balance is exact.
+  PETScWrappers::MPI::Vector stage(u), rate(u);
+  const double               r0 = op.explicit_rate(u, t, rate);
+  stage.add(dt, rate);
+  limiter.limit(stage);
+  const double r1 = op.explicit_rate(stage, t + dt, rate);
+  stage.add(dt, rate);
+  stage.sadd(0.25, 0.75, u);
+  limiter.limit(stage);
+  const double r2 = op.explicit_rate(stage, t + dt / 2, rate);
+  stage.add(dt, rate);
+  u.sadd(1.0 / 3, 2.0 / 3, stage);
+  limiter.limit(u);
+  outflow_change = dt * (r0 / 6 + r1 / 6 + 2 * r2 / 3);
+  return 0;
+}
+
+template <int dim>
+std::string SSPRK3Integrator<dim>::description() const
+{
+  return "";
+}
+
+template <int dim>
+ImplicitIntegrator<dim>::ImplicitIntegrator(TransportOperator<dim>       &op,
+                                            const TimeScheme              scheme,
+                                            const LinearSolverParameters &linear_solver_parameters)
+    : op(op)
+    , scheme(scheme)
+    , linear_solver(linear_solver_parameters, op.space().communicator, false)
+{
+  op.space().reinit_flux_matrix(system_matrix);
+}
+
+template <int dim>
+void ImplicitIntegrator<dim>::start(PETScWrappers::MPI::Vector &u)
+{
+  old_solution.reinit(u);
+  old_solution = u;
+  if (scheme == TimeScheme::crank_nicolson)
+    {
+      old_operator_solution.reinit(u);
+      old_source.reinit(u);
+      op.apply(op.advection_at(0.0), u, old_operator_solution);
+      op.inflow(0.0, old_source);
+    }
+}
+
+template <int dim>
+void ImplicitIntegrator<dim>::set_system_matrix(const AdvectionAtTime &A,
+                                                const double           a,
+                                                const double           b)
+{
+  const std::array<double, 3> coefficients = {{a, b, b * A.scale}};
+  if (coefficients == system_coefficients && A.matrix == system_operator && !op.reassembled())
+    return;
+  system_matrix.copy_from(*A.matrix);
+  system_matrix *= b * A.scale;
+  system_matrix.add(a, op.mass_matrix());
+  if (op.diffusion_matrix() != nullptr)
+    system_matrix.add(b, *op.diffusion_matrix());
+  linear_solver.set_matrix(system_matrix);
+  system_coefficients = coefficients;
+  system_operator     = A.matrix;
+}
+
+template <int dim>
+unsigned int ImplicitIntegrator<dim>::step(PETScWrappers::MPI::Vector &u,
+                                           const double                t,
+                                           const double                dt,
+                                           const bool                  bdf2,
+                                           double                     &outflow_change)
+{
+  const double               t_new = t + dt;
+  const AdvectionAtTime      A     = op.advection_at(t_new);
+  PETScWrappers::MPI::Vector source(u), rhs(u), work(u);
+  op.inflow(t_new, source);
+
+  const double a = bdf2 ? 1.5 : 1.0, b = scheme == TimeScheme::crank_nicolson ? dt / 2 : dt;
+  op.mass_matrix().vmult(rhs, u);
+  if (bdf2)
+    {
+      op.mass_matrix().vmult(work, old_solution);
+      rhs.sadd(2.0, -0.5, work);
+    }
+  rhs.add(b, source);
+  if (scheme == TimeScheme::crank_nicolson)
+    {
+      rhs.add(-dt / 2, old_operator_solution);
+      rhs.add(dt / 2, old_source);
+    }
+  set_system_matrix(A, a, b);
+
+  PETScWrappers::MPI::Vector new_solution(u);
+  const unsigned int         iterations = linear_solver.solve(new_solution, rhs);
+
+  // The balance 1^T S u = 1^T rhs (mass, outflow and inflow) holds exactly for the
+  // exact solution; scaling u restores what the solver's residual breaks.
+  system_matrix.vmult(work, new_solution);
+  new_solution *= compensated_sum(rhs) / compensated_sum(work);
+
+  // The net outflow rate at t_{n+1}, and the scheme's quadrature of it.
+  const double rate =
+      A.scale * compensated_dot(*A.outflow_weights, new_solution) - compensated_sum(source);
+  if (scheme == TimeScheme::crank_nicolson)
+    {
+      const double old_rate = compensated_sum(old_operator_solution) - compensated_sum(old_source);
+      last_outflow_change   = dt / 2 * (old_rate + rate);
+      op.apply(A, new_solution, old_operator_solution);
+      old_source = source;
+    }
+  else
+    last_outflow_change = bdf2 ? 2.0 / 3 * dt * rate + last_outflow_change / 3 : dt * rate;
+
+  old_solution   = u;
+  u              = new_solution;
+  outflow_change = last_outflow_change;
+  return iterations;
+}
+
+template <int dim>
+std::string ImplicitIntegrator<dim>::description() const
+{
+  return linear_solver.description();
+}
+
+template class SSPRK3Integrator<1>;
+template class SSPRK3Integrator<2>;
+template class SSPRK3Integrator<3>;
+template class ImplicitIntegrator<1>;
+template class ImplicitIntegrator<2>;
+template class ImplicitIntegrator<3>;
+} // namespace densityflow

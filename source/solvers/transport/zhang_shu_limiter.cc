@@ -1,0 +1,151 @@
+#include <densityflow/solvers/petsc_check.h>
+#include <densityflow/solvers/transport/zhang_shu_limiter.h>
+
+#include <deal.II/base/quadrature_lib.h>
+#include <deal.II/fe/fe_values.h>
+
+#include <petscvec.h>
+
+#include <limits>
+
+namespace densityflow
+{
+double largest_cfl_number(const unsigned int degree)
+{
+  // min(Zhang-Shu's first Gauss-Lobatto weight, the SSP-RK3 stability limit of DG-Q_p):
+  // degree 0: 1 (upwind); 1: min(1/2, 0.409); 2: min(1/6, 0.209); 3: min(1/6, 0.130).
+  static const double bound[4] = {1.0, 0.4, 1.0 / 6, 0.13};
+  return bound[std::min(degree, 3u)];
+}
+
+template <int dim>
+std::vector<Point<dim>> ZhangShuLimiter<dim>::points(const FiniteElement<dim, dim> &fe,
+                                                     const Quadrature<dim>         &quadrature,
+                                                     const Quadrature<dim - 1>     &face_quadrature)
+{
+  const unsigned int      n = fe.degree <= 1 ? 2 : 3;
+  const QGaussLobatto<1>  lobatto(n);
+  std::vector<Point<dim>> result;
+  for (unsigned int direction = 0; direction < dim; ++direction)
+    for (unsigned int i = 0; i < n; ++i)
+      for (unsigned int q = 0; q < face_quadrature.size(); ++q)
+        {
+          Point<dim> p;
+          for (unsigned int d = 0, k = 0; d < dim; ++d)
+            p[d] = d == direction ? lobatto.point(i)[0] : face_quadrature.point(q)[k++];
+          result.push_back(p);
+        }
+  result.insert(
+      result.end(), fe.get_unit_support_points().begin(), fe.get_unit_support_points().end());
+  result.insert(result.end(), quadrature.get_points().begin(), quadrature.get_points().end());
+  return result;
+}
+
+template <int dim>
+ZhangShuLimiter<dim>::ZhangShuLimiter(const DGDiscretization<dim> &space, const bool enabled)
+    : fe(space.dof_handler.get_fe())
+    , enabled(enabled && fe.degree > 0)
+{
+  const std::vector<Point<dim>> unit_points = points(fe, space.quadrature, space.face_quadrature);
+  const unsigned int            n           = fe.n_dofs_per_cell();
+  point_values.resize(unit_points.size() * n);
+  for (unsigned int k = 0; k < unit_points.size(); ++k)
+    {
+      double negative = 0;
+      for (unsigned int j = 0; j < n; ++j)
+        {
+          point_values[k * n + j] = fe.shape_value(j, unit_points[k]);
+          negative += std::max(-point_values[k * n + j], 0.0);
+        }
+      negative_shape_sum = std::max(negative_shape_sum, negative);
+    }
+
+  FEValues<dim> fe_values(space.mapping, fe, space.quadrature, update_values | update_JxW_values);
+  std::vector<types::global_dof_index> dofs(n);
+  // (A rank may own no cells at all on a coarse mesh.)
+  const IndexSet               &owned = space.locally_owned_dofs;
+  const types::global_dof_index first = owned.n_elements() > 0 ? owned.nth_index_in_set(0) : 0;
+  for (const auto &cell : space.dof_handler.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        cell->get_dof_indices(dofs);
+        // A DG cell's dofs are numbered consecutively; the limiter relies on it.
+        for (unsigned int j = 1; j < n; ++j)
+          AssertThrow(dofs[j] == dofs[0] + j, ExcInternalError());
+        cell_first_dof.push_back(dofs[0] - first);
+        fe_values.reinit(cell);
+        std::vector<double> weights(n, 0.0);
+        double              volume = 0;
+        for (unsigned int q = 0; q < fe_values.n_quadrature_points; ++q)
+          {
+            volume += fe_values.JxW(q);
+            for (unsigned int j = 0; j < n; ++j)
+              weights[j] += fe_values.shape_value(j, q) * fe_values.JxW(q);
+          }
+        for (const double w : weights)
+          mean_weights.push_back(w / volume);
+      }
+}
+
+template <int dim>
+unsigned int ZhangShuLimiter<dim>::limit(PETScWrappers::MPI::Vector &u) const
+{
+  if (!enabled)
+    return 0;
+  const unsigned int n       = fe.n_dofs_per_cell();
+  unsigned int       limited = 0;
+  PetscScalar       *values;
+  Vec                vector = static_cast<const Vec &>(u);
+  DENSITYFLOW_PETSC(VecGetArray(vector, &values));
+  for (std::size_t c = 0; c < cell_first_dof.size(); ++c)
+    if (limit_cell(values + cell_first_dof[c], &mean_weights[c * n]))
+      ++limited;
+  DENSITYFLOW_PETSC(VecRestoreArray(vector, &values));
+  return limited;
+}
+
+template <int dim>
+bool ZhangShuLimiter<dim>::limit_cell(double *rho, const double *w) const
+{
+  const unsigned int n = fe.n_dofs_per_cell(), n_points = point_values.size() / n;
+  // A multilinear function takes its extremes at the vertices, which are the nodes of Q1.
+  const bool    nodal_minimum = fe.degree == 1;
+  const double *P             = point_values.data();
+  double        minimum       = std::numeric_limits<double>::infinity();
+  double        maximum       = -std::numeric_limits<double>::infinity();
+  for (unsigned int j = 0; j < n; ++j)
+    {
+      minimum = std::min(minimum, rho[j]);
+      maximum = std::max(maximum, rho[j]);
+    }
+  // rho(x) = m + sum_j (rho_j - m) phi_j(x) >= m - (M - m) sum_j max(-phi_j(x), 0):
+  // where that bound is >= 0, no point can be negative.
+  if (!nodal_minimum && minimum - (maximum - minimum) * negative_shape_sum < 0)
+    for (unsigned int k = 0; k < n_points; ++k)
+      {
+        double value = 0;
+        for (unsigned int j = 0; j < n; ++j)
+          value += P[k * n + j] * rho[j];
+        minimum = std::min(minimum, value);
+      }
+  if (minimum >= 0)
+    return false;
+
+  double mean = 0;
+  for (unsigned int j = 0; j < n; ++j)
+    mean += w[j] * rho[j];
+  // Scale towards the mean until the minimum is 1e-12 of the mean, which leaves it
+  // >= 0 after round-off. A negative mean (impossible under the CFL bound) is left
+  // as it is and shows in min_density.
+  const double theta = mean > 0 ? std::min(1.0, (1 - 1e-12) * mean / (mean - minimum)) : 1.0;
+  if (theta >= 1)
+    return false;
+  for (unsigned int j = 0; j < n; ++j)
+    rho[j] = mean + theta * (rho[j] - mean);
+  return true;
+}
+
+template class ZhangShuLimiter<1>;
+template class ZhangShuLimiter<2>;
+template class ZhangShuLimiter<3>;
+} // namespace densityflow

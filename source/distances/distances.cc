@@ -1,7 +1,7 @@
 #include <densityflow/base/exceptions.h>
 #include <densityflow/base/random.h>
 #include <densityflow/distances/distances.h>
-#include <densityflow/particles/particle_ensemble.h>
+#include <densityflow/particles/sampling.h>
 
 #include <deal.II/base/quadrature_lib.h>
 #include <deal.II/base/symmetric_tensor.h>

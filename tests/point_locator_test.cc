@@ -168,13 +168,15 @@ TEST(PointLocator, FindsTheCellOnABoxAndMovesTheData)
 // between each boundary face's chord and its arc lies in that face's cell, where a
 // bilinear mapping would find no cell. Each point is held by another rank than the
 // cell's owner where there are two.
-TEST(PointLocator, FindsPointsBetweenChordAndArcOnACurvedBoundary)
+namespace
+{
+void expect_points_between_chord_and_arc_found(const unsigned int refinement)
 {
   MeshParameters parameters;
   parameters.shape      = "ball";
   parameters.center     = {0, 0};
   parameters.radius     = 1;
-  parameters.refinement = 2;
+  parameters.refinement = refinement;
   const Mesh<2> mesh(parameters, 2, MPI_COMM_WORLD);
 
   // Every rank makes the points of its own boundary cells; all ranks learn them.
@@ -201,10 +203,23 @@ TEST(PointLocator, FindsPointsBetweenChordAndArcOnACurvedBoundary)
         expected.emplace(n, CellId(id));
         add(p, n++, x);
       }
-  EXPECT_EQ(n, 16u); // 4 boundary faces of the coarse ball, each refined twice
+  EXPECT_EQ(n, 4u << refinement); // the 4 boundary faces of the coarse ball, refined
   const std::set<std::size_t>    tags    = all_tags(p);
   const std::vector<std::size_t> outside = locate(mesh, p);
   EXPECT_TRUE(Utilities::MPI::sum(outside.size(), MPI_COMM_WORLD) == 0)
       << "points between chord and arc reported outside the ball";
   expect_located(mesh, p, outside, tags, expected);
+}
+} // namespace
+
+TEST(PointLocator, FindsPointsBetweenChordAndArcOnACurvedBoundary)
+{
+  expect_points_between_chord_and_arc_found(2);
+}
+
+// Unrefined, each boundary face spans a quarter circle around an axis: its arc reaches
+// beyond the box of the cell's vertices (and of the rank's cells).
+TEST(PointLocator, FindsPointsBeyondTheVerticesBoxOfACurvedCell)
+{
+  expect_points_between_chord_and_arc_found(0);
 }

@@ -1,10 +1,12 @@
-// The point locator (mesh.point_locator()): on a box mesh every point is found in the
-// cell that GridTools::find_active_cell_around_point finds, on the rank that owns it,
-// with its data; points outside the domain are reported; hints from an earlier call
-// (points moved to neighbouring cells) give the same cells. On a ball with a mapping
-// of degree 2, points between a boundary cell's chord and its arc are in that cell.
+// The point locator (mesh.point_locator()) and the particle store's moves between ranks: on a box
+// mesh every point is found in the cell that GridTools::find_active_cell_around_point finds, on the
+// rank that owns it, with its data; points outside the domain are reported; hints from an earlier
+// call (points moved to neighbouring cells) give the same cells. On a ball with a mapping of degree
+// 2, points between a boundary cell's chord and its arc are in that cell. Particles keep their ids
+// (above 2^53 too), log-densities and state when they are located or sent to other ranks.
 #include <densityflow/mesh/mesh.h>
 #include <densityflow/mesh/point_locator.h>
+#include <densityflow/particles/particle_store.h>
 
 #include <deal.II/base/mpi.h>
 #include <deal.II/fe/mapping_q1.h>
@@ -222,4 +224,80 @@ TEST(PointLocator, FindsPointsBetweenChordAndArcOnACurvedBoundary)
 TEST(PointLocator, FindsPointsBeyondTheVerticesBoxOfACurvedCell)
 {
   expect_points_between_chord_and_arc_found(0);
+}
+
+namespace
+{
+/** Particle k of the store test: id 2^60 + 2k + 1 (no double holds it), its point. */
+std::uint64_t store_id(const std::size_t k)
+{
+  return (std::uint64_t(1) << 60) + 2 * k + 1;
+}
+
+/** Checks that every particle carries what it was given and that all are there once. */
+void expect_intact(const ParticleStore<2> &store, const std::vector<Point<2>> &points)
+{
+  std::vector<std::uint64_t> ids;
+  for (std::size_t j = 0; j < store.size(); ++j)
+    {
+      const std::uint64_t id = store.ids()[j];
+      ASSERT_EQ((id - store_id(0)) % 2, 0u) << "id " << id << " changed on the way";
+      const std::size_t k = (id - store_id(0)) / 2;
+      ASSERT_LT(k, points.size()) << "id " << id;
+      EXPECT_EQ(store.positions()[j], points[k]);
+      EXPECT_EQ(store.log_densities()[j], 0.5 * k);
+      EXPECT_EQ(store.state(j)[0], double(k));
+      EXPECT_EQ(store.state(j)[1], -double(k));
+      ids.push_back(id);
+    }
+  std::set<std::uint64_t> all;
+  std::size_t             n = 0;
+  for (const auto &part : Utilities::MPI::all_gather(MPI_COMM_WORLD, ids))
+    {
+      all.insert(part.begin(), part.end());
+      n += part.size();
+    }
+  EXPECT_EQ(n, points.size());
+  EXPECT_EQ(all.size(), points.size());
+}
+} // namespace
+
+// Ids above 2^53 (which a double would round), log-densities and state travel exactly
+// with the particles when they are located in cells and when they are sent by id.
+TEST(ParticleStore, ParticlesTravelIntactBetweenRanks)
+{
+  MeshParameters parameters;
+  parameters.lower_corner = {-1, -1};
+  parameters.upper_corner = {1, 1};
+  parameters.refinement   = 3;
+  const Mesh<2> mesh(parameters, 1, MPI_COMM_WORLD);
+
+  std::mt19937_64                        generator(11);
+  std::uniform_real_distribution<double> uniform(-1, 1);
+  std::vector<Point<2>>                  points(300);
+  ParticleStore<2>                       store(2);
+  for (std::size_t k = 0; k < points.size(); ++k)
+    {
+      points[k] = Point<2>(uniform(generator), uniform(generator));
+      if (k % n_ranks() == rank())
+        {
+          store.push_back(points[k], store_id(k), 0.5 * k);
+          store.state(store.size() - 1)[0] = k;
+          store.state(store.size() - 1)[1] = -double(k);
+        }
+    }
+  EXPECT_TRUE(store.locate(mesh.point_locator()).empty());
+  expect_intact(store, points);
+  for (std::size_t j = 0; j < store.size(); ++j)
+    EXPECT_TRUE(store.cells()[j]->is_locally_owned() &&
+                store.cells()[j]->point_inside(store.positions()[j]));
+
+  // Particle k to rank (k + 1) % P.
+  std::vector<unsigned int> destination;
+  for (std::size_t j = 0; j < store.size(); ++j)
+    destination.push_back(((store.ids()[j] - store_id(0)) / 2 + 1) % n_ranks());
+  store.send(destination, MPI_COMM_WORLD);
+  expect_intact(store, points);
+  for (std::size_t j = 0; j < store.size(); ++j)
+    EXPECT_EQ(((store.ids()[j] - store_id(0)) / 2 + 1) % n_ranks(), rank());
 }

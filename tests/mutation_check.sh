@@ -59,15 +59,15 @@ mutation limiter-q2-nodes-only source/solvers/transport/zhang_shu_limiter.cc \
   's/nodal_minimum = fe\.degree == 1;/nodal_minimum = fe.degree <= 2;/' \
   "limiter looks at Q2's nodes only, not at its interior (Lobatto/quadrature) points" \
   'transport_test:*LimiterKeepsSlottedDisc*' 'limiter_test:*DipBetweenNonNegativeNodes*'
-mutation rk4-order source/particles/particle_ensemble.cc \
+mutation rk4-order source/particles/dynamics/flow_map.cc \
   's/x3 = x0 + dt \* k3;/x3 = x0 + dt * k2;/' \
   "RK4's last stage from k2 instead of k3" \
   'particles_test:*FlowMapReturnsHome*'
-mutation langevin-drift source/particles/particle_ensemble.cc \
+mutation langevin-drift source/particles/dynamics/langevin.cc \
   's/x\[k\]\[d\] += dt \* b\[d\] + noise \* z\[d\];/x[k][d] += 0.5 * dt * b[d] + noise * z[d];/' \
   "Langevin drift halved" \
   'particles_test:*LangevinMatchesEulerMaruyama*' 'particles_test:*LangevinStationaryVariance*'
-mutation mala-correction source/particles/particle_ensemble.cc \
+mutation mala-correction source/particles/dynamics/mala.cc \
   's/(backward\.norm_square() - forward\.norm_square()) \/ (4 \* eps \* dt)/(backward.norm_square() - forward.norm_square()) \/ (2 * eps * dt)/' \
   "MALA proposal ratio with the wrong variance" \
   'particles_test:*MalaKeepsTheStationaryLaw*'
@@ -103,7 +103,7 @@ mutation mass-restoring-scaling source/solvers/fokker_planck/fokker_planck_solve
   's/compensated_dot(root_pi, rhs) \/ a \/ compensated_dot(root_pi, mass_solution);/1.0;/' \
   "no mass-restoring scaling after the linear solve" \
   'fokker_planck_invariants_test:*MassOver1000Steps*' 'fokker_planck_time_test'
-mutation langevin-amplitude source/particles/particle_ensemble.cc \
+mutation langevin-amplitude source/particles/dynamics/langevin.cc \
   '0,/std::sqrt(2 \* eps \* dt)/s//std::sqrt(eps * dt)/' \
   "Langevin noise sqrt(eps dt) instead of sqrt(2 eps dt)" \
   'particles_test:*LangevinMatchesEulerMaruyama*' 'particles_test:*LangevinStationaryVariance*'

@@ -2,7 +2,7 @@
 #include <densityflow/distances/density_measure.h>
 #include <densityflow/distances/piecewise_density_1d.h>
 #include <densityflow/mesh/mesh.h>
-#include <densityflow/particles/particle_ensemble.h>
+#include <densityflow/particles/sampling.h>
 #include <densityflow/solvers/interface.h>
 
 #include <deal.II/base/mpi.h>

@@ -21,13 +21,17 @@ PointLocator<dim>::PointLocator(const Mesh<dim> &mesh, const Mapping<dim> &mappi
   for (const auto &cells : GridTools::vertex_to_cell_map(tria))
     vertex_cells.emplace_back(cells.begin(), cells.end());
 
-  build_bucket_grid(tria);
+  const double bulge = build_bucket_grid(tria);
 
   handler.initialize(tria, mapping, 0);
-  const auto local_boxes = GridTools::compute_mesh_predicate_bounding_box(
+  auto local_boxes = GridTools::compute_mesh_predicate_bounding_box(
       static_cast<const Triangulation<dim> &>(tria),
       std::function<bool(const typename Triangulation<dim>::active_cell_iterator &)>(
           IteratorFilters::LocallyOwnedCell()));
+  // Those boxes are the vertices'; curved cells reach out of them by up to the bulge.
+  if (bulge > 0)
+    for (BoundingBox<dim> &box : local_boxes)
+      box.extend(2 * bulge);
   rank_boxes = Utilities::MPI::all_gather(mpi_communicator, local_boxes);
 }
 
@@ -35,7 +39,7 @@ template <int dim>
 PointLocator<dim>::~PointLocator() = default;
 
 template <int dim>
-void PointLocator<dim>::build_bucket_grid(const Triangulation<dim> &tria)
+double PointLocator<dim>::build_bucket_grid(const Triangulation<dim> &tria)
 {
   // Buckets about as large as the smallest cell, at most a few per cell, each listing
   // the cells whose boxes meet it.
@@ -43,12 +47,23 @@ void PointLocator<dim>::build_bucket_grid(const Triangulation<dim> &tria)
   std::vector<CellIterator> owned;
   BoundingBox<dim>          region;
   Tensor<1, dim>            smallest;
+  double                    bulge = 0;
   for (unsigned int d = 0; d < dim; ++d)
     smallest[d] = std::numeric_limits<double>::max();
   for (const auto &cell : tria.active_cell_iterators())
     if (cell->is_locally_owned())
       {
-        const BoundingBox<dim> box            = cell->bounding_box();
+        BoundingBox<dim> box = cell->bounding_box();
+        if (!cells_are_boxes)
+          {
+            // A curved cell (a mapping of higher degree) is not inside its vertices' box.
+            const BoundingBox<dim> vertex_box = box;
+            box.merge_with(mapping.get_bounding_box(cell));
+            for (unsigned int d = 0; d < dim; ++d)
+              bulge = std::max({bulge,
+                                vertex_box.lower_bound(d) - box.lower_bound(d),
+                                box.upper_bound(d) - vertex_box.upper_bound(d)});
+          }
         cell_boxes[cell->active_cell_index()] = box;
         if (owned.empty())
           region = box;
@@ -59,7 +74,7 @@ void PointLocator<dim>::build_bucket_grid(const Triangulation<dim> &tria)
         owned.push_back(cell);
       }
   if (owned.empty())
-    return;
+    return bulge;
   grid_origin      = region.get_boundary_points().first;
   double n_buckets = 1;
   for (unsigned int d = 0; d < dim; ++d)
@@ -114,6 +129,7 @@ void PointLocator<dim>::build_bucket_grid(const Triangulation<dim> &tria)
   std::vector<std::size_t> fill(bucket_start.begin(), bucket_start.end() - 1);
   for (const auto &cell : owned)
     for_each_bucket(cell, [&](const std::size_t b) { bucket_cells[fill[b]++] = cell; });
+  return bulge;
 }
 
 template <int dim>

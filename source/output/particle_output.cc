@@ -1,5 +1,7 @@
 #include <densityflow/output/column_descriptions.h>
 #include <densityflow/output/particle_output.h>
+#include <densityflow/particles/particle_ensemble.h>
+#include <densityflow/solvers/interface.h>
 
 #include <deal.II/base/data_out_base.h>
 
@@ -53,16 +55,16 @@ ParticleOutput<dim>::ParticleOutput(const std::string &directory,
 {}
 
 template <int dim>
-void ParticleOutput<dim>::write(std::vector<std::unique_ptr<ParticleEnsemble<dim>>> &ensembles,
-                                const DensitySolver<dim>                            &solver)
+void ParticleOutput<dim>::write(
+    const std::vector<std::unique_ptr<ParticleEnsemble<dim>>> &ensembles,
+    const DensitySolver<dim>                                  &solver)
 {
   const unsigned int   rank = Utilities::MPI::this_mpi_process(mpi_communicator);
   ParticlePatches<dim> out;
   // Rows for the CSV: system, id, then coordinates, velocity, log density.
   std::vector<std::vector<double>> rows;
-  for (auto &ensemble : ensembles)
+  for (const auto &ensemble : ensembles)
     {
-      ensemble->locate();
       const auto          velocity = ensemble->velocities(&solver);
       const auto         &x        = ensemble->positions();
       const auto         &ids      = ensemble->ids();
@@ -93,10 +95,6 @@ void ParticleOutput<dim>::write(std::vector<std::unique_ptr<ParticleEnsemble<dim
             }
         }
     }
-
-  // The dynamics without cells run faster spread evenly over the ranks again.
-  for (auto &ensemble : ensembles)
-    ensemble->balance();
 
   DataOutBase::VtkFlags flags;
   flags.time              = solver.time();

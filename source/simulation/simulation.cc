@@ -259,7 +259,13 @@ void Simulation<dim>::write_particle_output(const DensityStatistics<dim> &densit
   if (particle_output)
     {
       TimerOutput::Scope scope(timer, "output");
+      // Written where the cells' owners hold them; then the dynamics without cells run
+      // faster spread evenly over the ranks again.
+      for (auto &ensemble : particles->systems())
+        ensemble->locate();
       particle_output->write(particles->systems(), *density_solver);
+      for (auto &ensemble : particles->systems())
+        ensemble->balance();
     }
 }
 

@@ -31,7 +31,9 @@ using namespace dealii;
  * cells of this rank whose bounding boxes cover its bucket of a uniform grid over this
  * rank's part of the mesh; only the points not found there (points of other ranks'
  * cells, points outside the domain) take the global search. On a box mesh the cells
- * are their bounding boxes and no point is mapped back to the unit cell.
+ * are their bounding boxes and no point is mapped back to the unit cell. Cells are the
+ * mapping's: on a curved mesh a point between a boundary cell's chord and its arc is
+ * in that cell.
  *
  * Built for the mesh as it is: a refined mesh needs a new locator.
  */
@@ -59,8 +61,11 @@ public:
 private:
   using CellIterator = typename Triangulation<dim>::active_cell_iterator;
 
-  /** The bounding boxes of this rank's cells and the bucket grid over them. */
-  void build_bucket_grid(const Triangulation<dim> &tria);
+  /**
+   * The bounding boxes of this rank's cells (of their mapped shape) and the bucket grid
+   * over them. Returns how far the cells reach out of their vertices' boxes.
+   */
+  double build_bucket_grid(const Triangulation<dim> &tria);
 
   /** Whether the locally owned @p cell holds @p p. */
   bool holds(const CellIterator &cell, const Point<dim> &p) const;

@@ -1,7 +1,6 @@
 #pragma once
 
-#include <densityflow/particles/particle_ensemble.h>
-#include <densityflow/solvers/interface.h>
+#include <deal.II/base/mpi.h>
 
 #include <memory>
 #include <string>
@@ -11,6 +10,11 @@
 namespace densityflow
 {
 using namespace dealii;
+
+template <int dim>
+class DensitySolver;
+template <int dim>
+class ParticleEnsemble;
 
 /**
  * The ParaView time series particles.pvd of all particle systems of a run: one
@@ -25,9 +29,13 @@ class ParticleOutput
 public:
   ParticleOutput(const std::string &directory, const bool write_csv, const MPI_Comm communicator);
 
-  /** Writes the systems at the solver's time; the ensembles are located first. */
-  void write(std::vector<std::unique_ptr<ParticleEnsemble<dim>>> &ensembles,
-             const DensitySolver<dim>                            &solver);
+  /**
+   * Writes the systems at the solver's time, each particle from the rank that holds
+   * it. The ensembles must be located (ParticleEnsemble::locate()): the probability
+   * flow's velocities need the cells, and the ranks written are their owners'.
+   */
+  void write(const std::vector<std::unique_ptr<ParticleEnsemble<dim>>> &ensembles,
+             const DensitySolver<dim>                                  &solver);
 
 private:
   std::string                                 directory;

@@ -1,0 +1,55 @@
+#include <densityflow/mesh/mesh.h>
+#include <densityflow/particles/dynamics/langevin.h>
+#include <densityflow/particles/particle_store.h>
+#include <densityflow/physics/physics.h>
+
+namespace densityflow
+{
+template <int dim>
+LangevinDynamics<dim>::LangevinDynamics(const Mesh<dim>      &mesh,
+                                        const Physics<dim>   &physics,
+                                        const ParticleRandom &random)
+    : mesh(mesh)
+    , physics(physics)
+    , random(random)
+{}
+
+template <int dim>
+ParticleDynamics LangevinDynamics<dim>::kind() const
+{
+  return ParticleDynamics::langevin;
+}
+
+template <int dim>
+void LangevinDynamics<dim>::step(ParticleStore<dim> &particles, const ParticleStep<dim> &step)
+{
+  const double             t       = step.time;
+  const double             dt      = step.dt;
+  const double             eps     = physics.diffusion();
+  const bool               reflect = physics.model() == Model::fokker_planck && mesh.is_box();
+  const double             noise   = std::sqrt(2 * eps * dt);
+  std::vector<Point<dim>> &x       = particles.positions();
+  double                   z[4];
+  for (std::size_t k = 0; k < x.size(); ++k)
+    {
+      random.normals(particles.ids()[k], step.number, 0, z, dim);
+      const Tensor<1, dim> b = physics.drift(x[k], t);
+      for (unsigned int d = 0; d < dim; ++d)
+        x[k][d] += dt * b[d] + noise * z[d];
+      if (reflect)
+        reflect_into_box(mesh.bounding_box(), x[k]);
+    }
+}
+
+template <int dim>
+std::vector<Tensor<1, dim>> LangevinDynamics<dim>::velocities(const ParticleStore<dim> &particles,
+                                                              const double              time,
+                                                              const DensitySolver<dim> *) const
+{
+  return drift_velocities(physics, particles.positions(), time);
+}
+
+template class LangevinDynamics<1>;
+template class LangevinDynamics<2>;
+template class LangevinDynamics<3>;
+} // namespace densityflow

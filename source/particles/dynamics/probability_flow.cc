@@ -1,0 +1,136 @@
+#include <densityflow/base/exceptions.h>
+#include <densityflow/mesh/mesh.h>
+#include <densityflow/particles/dynamics/probability_flow.h>
+#include <densityflow/particles/particle_store.h>
+#include <densityflow/physics/physics.h>
+#include <densityflow/solvers/interface.h>
+
+namespace densityflow
+{
+namespace
+{
+/** The state of a particle: the position and the velocity at the start of the step. */
+template <int dim>
+Point<dim> start_position(const double *state)
+{
+  Point<dim> p;
+  for (unsigned int d = 0; d < dim; ++d)
+    p[d] = state[d];
+  return p;
+}
+
+template <int dim>
+Tensor<1, dim> start_velocity(const double *state)
+{
+  Tensor<1, dim> v;
+  for (unsigned int d = 0; d < dim; ++d)
+    v[d] = state[dim + d];
+  return v;
+}
+} // namespace
+
+template <int dim>
+ProbabilityFlowDynamics<dim>::ProbabilityFlowDynamics(const Mesh<dim>    &mesh,
+                                                      const Physics<dim> &physics)
+    : mesh(mesh)
+{
+  if (physics.model() != Model::fokker_planck)
+    throw InputError(
+        "Particles/Dynamics = probability-flow follows the Fokker-Planck solution; with the "
+        "transport model use flow-map (eps = 0) or langevin.");
+}
+
+template <int dim>
+ParticleDynamics ProbabilityFlowDynamics<dim>::kind() const
+{
+  return ParticleDynamics::probability_flow;
+}
+
+template <int dim>
+bool ProbabilityFlowDynamics<dim>::needs_cells() const
+{
+  return true;
+}
+
+template <int dim>
+unsigned int ProbabilityFlowDynamics<dim>::state_size() const
+{
+  return 2 * dim;
+}
+
+template <int dim>
+void ProbabilityFlowDynamics<dim>::reflect(Point<dim> &p) const
+{
+  if (mesh.is_box())
+    reflect_into_box(mesh.bounding_box(), p);
+}
+
+template <int dim>
+void ProbabilityFlowDynamics<dim>::prepare_step(ParticleStore<dim>       &particles,
+                                                const DensitySolver<dim> *solver)
+{
+  const std::vector<Tensor<1, dim>> v = velocities(particles, 0, solver);
+  for (std::size_t k = 0; k < particles.size(); ++k)
+    {
+      double *state = particles.state(k);
+      for (unsigned int d = 0; d < dim; ++d)
+        {
+          state[d]       = particles.positions()[k][d];
+          state[dim + d] = v[k][d];
+        }
+    }
+}
+
+template <int dim>
+void ProbabilityFlowDynamics<dim>::step(ParticleStore<dim>      &particles,
+                                        const ParticleStep<dim> &step)
+{
+  const double dt = step.dt;
+  // Heun: predictor with the velocity at t (prepare_step), corrector with the one at
+  // the predicted point and t + dt (the solver has stepped there).
+  for (std::size_t k = 0; k < particles.size(); ++k)
+    {
+      const double *state      = particles.state(k);
+      particles.positions()[k] = start_position<dim>(state) + dt * start_velocity<dim>(state);
+      reflect(particles.positions()[k]);
+    }
+  step.relocate();
+  const std::vector<Tensor<1, dim>> v = velocities(particles, step.time + dt, step.solver);
+  for (std::size_t k = 0; k < particles.size(); ++k)
+    {
+      const double *state = particles.state(k);
+      particles.positions()[k] =
+          start_position<dim>(state) + dt / 2 * (start_velocity<dim>(state) + v[k]);
+      reflect(particles.positions()[k]);
+    }
+}
+
+template <int dim>
+std::vector<Tensor<1, dim>> ProbabilityFlowDynamics<dim>::velocities(
+    const ParticleStore<dim> &particles, const double, const DensitySolver<dim> *solver) const
+{
+  const std::vector<Point<dim>>                                        &x = particles.positions();
+  const std::vector<typename Triangulation<dim>::active_cell_iterator> &cells = particles.cells();
+  std::vector<Tensor<1, dim>>                                           velocity(x.size());
+  AssertThrow(solver != nullptr, ExcMessage("The probability flow needs the density solver."));
+  // The particles come grouped by cell (PointLocator): evaluate a cell's particles at once.
+  std::size_t k = 0;
+  while (k < x.size())
+    {
+      std::size_t end = k + 1;
+      while (end < x.size() && cells[end] == cells[k])
+        ++end;
+      const std::vector<Point<dim>> points(x.begin() + k, x.begin() + end);
+      std::vector<double>           rho;
+      std::vector<Tensor<1, dim>>   v;
+      solver->velocity_at(cells[k], points, rho, v);
+      std::copy(v.begin(), v.end(), velocity.begin() + k);
+      k = end;
+    }
+  return velocity;
+}
+
+template class ProbabilityFlowDynamics<1>;
+template class ProbabilityFlowDynamics<2>;
+template class ProbabilityFlowDynamics<3>;
+} // namespace densityflow

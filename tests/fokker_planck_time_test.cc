@@ -493,7 +493,7 @@ TEST(FokkerPlanckMass, EveryPath)
     unsigned int degree;
     std::string  lumping;
   };
-  for (const Path path : {Path{1, "true"}, Path{1, "false"}, Path{2, "false"}, Path{3, "false"}})
+  for (const Path &path : {Path{1, "true"}, Path{1, "false"}, Path{2, "false"}, Path{3, "false"}})
     for (const std::string scheme : {"backward-euler", "crank-nicolson", "bdf2"})
       for (const bool moving : {false, true})
         {

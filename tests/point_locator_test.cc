@@ -180,7 +180,7 @@ namespace
 void expect_points_between_chord_and_arc_found(const unsigned int refinement)
 {
   MeshParameters parameters;
-  parameters.shape      = "ball";
+  parameters.shape      = MeshShape::ball;
   parameters.center     = {0, 0};
   parameters.radius     = 1;
   parameters.refinement = refinement;

@@ -415,7 +415,9 @@ TEST(CompareEnsembles, TimingSeparatesTheDistances)
       }
     run.run();
     if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0) // the log is rank 0's
-      EXPECT_NE(log.str().find("); distances "), std::string::npos) << log.str();
+      {
+        EXPECT_NE(log.str().find("); distances "), std::string::npos) << log.str();
+      }
     return run.timing();
   };
   EXPECT_EQ(timing(false).distance_seconds, 0);

@@ -1,7 +1,6 @@
 #include <densityflow/base/exceptions.h>
 #include <densityflow/simulation/simulation.h>
-#include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
-#include <densityflow/solvers/transport/transport_solver.h>
+#include <densityflow/solvers/solver_factory.h>
 
 #include <cmath>
 #include <iomanip>
@@ -11,19 +10,6 @@ namespace densityflow
 {
 namespace
 {
-/** The density solver of the problem's model. */
-template <int dim>
-std::unique_ptr<DensitySolver<dim>> make_density_solver(const ProblemParameters &parameters,
-                                                        const Mesh<dim>         &mesh,
-                                                        const Physics<dim>      &physics)
-{
-  if (physics.model() == Model::transport)
-    return std::make_unique<TransportSolver<dim>>(
-        mesh, physics, parameters.discretization, parameters.time, parameters.linear_solver);
-  return std::make_unique<FokkerPlanckSolver<dim>>(
-      mesh, physics, parameters.discretization, parameters.time, parameters.linear_solver);
-}
-
 /** The seconds of a section of @p timer (0 if it never ran). */
 double section_seconds(const TimerOutput &timer, const std::string &section)
 {
@@ -78,7 +64,8 @@ void Simulation<dim>::set_up()
   regions = std::make_unique<Regions<dim>>(
       parameters.regions.regions, physics->constants(), *mesh_, parameters.discretization.degree);
 
-  density_solver = make_density_solver(parameters, *mesh_, *physics);
+  density_solver = create_density_solver(
+      *mesh_, *physics, parameters.discretization, parameters.time, parameters.linear_solver);
   pcout << "  solver: " << density_solver->description() << std::endl;
   for (const std::string &note : density_solver->notes())
     pcout << "          " << note << std::endl;

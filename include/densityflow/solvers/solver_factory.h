@@ -1,0 +1,28 @@
+#pragma once
+
+#include <densityflow/solvers/interface.h>
+
+#include <memory>
+
+namespace densityflow
+{
+template <int dim>
+class Mesh;
+template <int dim>
+class Physics;
+struct DiscretizationParameters;
+struct TimeParameters;
+struct LinearSolverParameters;
+
+/**
+ * The density solver of the model of @p physics (Physics/Model): where a new model's
+ * solver is added.
+ */
+template <int dim>
+std::unique_ptr<DensitySolver<dim>>
+create_density_solver(const Mesh<dim>                &mesh,
+                      const Physics<dim>             &physics,
+                      const DiscretizationParameters &discretization,
+                      const TimeParameters           &time,
+                      const LinearSolverParameters   &linear_solver);
+} // namespace densityflow

@@ -1,0 +1,42 @@
+#include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
+#include <densityflow/solvers/solver_factory.h>
+#include <densityflow/solvers/transport/transport_solver.h>
+
+namespace densityflow
+{
+template <int dim>
+std::unique_ptr<DensitySolver<dim>>
+create_density_solver(const Mesh<dim>                &mesh,
+                      const Physics<dim>             &physics,
+                      const DiscretizationParameters &discretization,
+                      const TimeParameters           &time,
+                      const LinearSolverParameters   &linear_solver)
+{
+  switch (physics.model())
+    {
+      case Model::transport:
+        return std::make_unique<TransportSolver<dim>>(
+            mesh, physics, discretization, time, linear_solver);
+      case Model::fokker_planck:
+        break;
+    }
+  return std::make_unique<FokkerPlanckSolver<dim>>(
+      mesh, physics, discretization, time, linear_solver);
+}
+
+template std::unique_ptr<DensitySolver<1>> create_density_solver(const Mesh<1> &,
+                                                                 const Physics<1> &,
+                                                                 const DiscretizationParameters &,
+                                                                 const TimeParameters &,
+                                                                 const LinearSolverParameters &);
+template std::unique_ptr<DensitySolver<2>> create_density_solver(const Mesh<2> &,
+                                                                 const Physics<2> &,
+                                                                 const DiscretizationParameters &,
+                                                                 const TimeParameters &,
+                                                                 const LinearSolverParameters &);
+template std::unique_ptr<DensitySolver<3>> create_density_solver(const Mesh<3> &,
+                                                                 const Physics<3> &,
+                                                                 const DiscretizationParameters &,
+                                                                 const TimeParameters &,
+                                                                 const LinearSolverParameters &);
+} // namespace densityflow

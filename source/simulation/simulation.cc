@@ -35,13 +35,19 @@ Simulation<dim>::Simulation(const ProblemParameters &parameters,
     }
   catch (const std::exception &e)
     {
-      if (run_directory)
-        {
-          const std::string note = run_directory->mark_failed(e.what());
-          if (!note.empty())
-            pcout << note << std::endl;
-        }
+      mark_failed(e);
       throw;
+    }
+}
+
+template <int dim>
+void Simulation<dim>::mark_failed(const std::exception &error) const
+{
+  if (run_directory)
+    {
+      const std::string note = run_directory->mark_failed(error.what());
+      if (!note.empty())
+        pcout << note << std::endl;
     }
 }
 
@@ -157,12 +163,7 @@ void Simulation<dim>::run()
     }
   catch (const std::exception &e)
     {
-      if (run_directory)
-        {
-          const std::string note = run_directory->mark_failed(e.what());
-          if (!note.empty())
-            pcout << note << std::endl;
-        }
+      mark_failed(e);
       throw;
     }
 }

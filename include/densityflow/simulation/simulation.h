@@ -90,6 +90,8 @@ private:
   void compare_due_snapshots();
   /** The timing summary, the final tables and the list of output files. */
   void report();
+  /** Marks the run folder failed with @p error's message (a completed run is put back). */
+  void mark_failed(const std::exception &error) const;
 
   const ProblemParameters                 parameters;
   MPI_Comm                                mpi_communicator;

@@ -3,6 +3,34 @@
 
 namespace densityflow
 {
+namespace
+{
+/** The `Physics/Velocity` expression as a VelocityField. */
+template <int dim>
+class ExpressionVelocity : public VelocityField<dim>
+{
+public:
+  ExpressionVelocity(const std::string &text, const Constants &constants)
+      : w(text, constants, "Physics/Velocity", dim)
+  {}
+
+  Tensor<1, dim> value(const Point<dim> &x, const double t) const override
+  {
+    return w.vector_value(x, t);
+  }
+
+  double divergence(const Point<dim> &x, const double t) const override
+  {
+    return densityflow::divergence(w, x, t);
+  }
+
+  bool depends_on_time() const override { return w.depends_on_time(); }
+
+private:
+  Expression<dim> w;
+};
+} // namespace
+
 void PhysicsParameters::declare_parameters(ParameterHandler &prm)
 {
   prm.enter_subsection("Physics");
@@ -96,8 +124,7 @@ Physics<dim>::Physics(const PhysicsParameters &parameters, const Constants &cons
     , inflow(parameters.inflow_density, all_constants, "Physics/Inflow density")
 {
   if (!parameters.velocity.empty())
-    velocity_field = std::make_unique<Expression<dim>>(
-        parameters.velocity, all_constants, "Physics/Velocity", dim);
+    velocity_field = std::make_shared<ExpressionVelocity<dim>>(parameters.velocity, all_constants);
   if (factor.depends_on_space())
     throw InputError("Physics/Velocity time factor = '" + parameters.velocity_factor +
                      "' must depend on t only (put x, y, z into Physics/Velocity).");
@@ -126,7 +153,13 @@ double Physics<dim>::diffusion() const
 template <int dim>
 Tensor<1, dim> Physics<dim>::velocity(const Point<dim> &x, const double t) const
 {
-  return velocity_field ? velocity_field->vector_value(x, t) : Tensor<1, dim>();
+  return velocity_field ? velocity_field->value(x, t) : Tensor<1, dim>();
+}
+
+template <int dim>
+void Physics<dim>::set_velocity(std::shared_ptr<const VelocityField<dim>> field)
+{
+  velocity_field = std::move(field);
 }
 
 template <int dim>
@@ -147,7 +180,7 @@ Tensor<1, dim> Physics<dim>::drift(const Point<dim> &x, const double t) const
 template <int dim>
 double Physics<dim>::drift_divergence(const Point<dim> &x, const double t) const
 {
-  double result = velocity_field ? velocity_factor(t) * divergence(*velocity_field, x, t) : 0.0;
+  double result = velocity_field ? velocity_factor(t) * velocity_field->divergence(x, t) : 0.0;
   if (!potential_field.is_constant_in_space())
     result -= potential_field.laplacian(x, t);
   return result;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <densityflow/base/expression.h>
+#include <densityflow/physics/velocity_field.h>
 
 #include <deal.II/base/parameter_handler.h>
 
@@ -65,6 +66,12 @@ public:
   /** The part of b that the time factor multiplies: w(x, t) (zero without Velocity). */
   Tensor<1, dim> velocity(const Point<dim> &x, const double t) const;
 
+  /**
+   * Replaces w by @p field (or removes it where null): a velocity that is not an
+   * expression. Call before the solvers and particles are made from this Physics.
+   */
+  void set_velocity(std::shared_ptr<const VelocityField<dim>> field);
+
   /** f(t). */
   double velocity_factor(const double t) const;
 
@@ -84,14 +91,14 @@ public:
   const Constants &constants() const;
 
 private:
-  Model                            physics_model;
-  Constants                        all_constants;
-  double                           eps;
-  ScalarField<dim>                 potential_field;
-  std::unique_ptr<Expression<dim>> velocity_field;
-  Expression<dim>                  factor;
-  Expression<dim>                  inflow;
-  bool                             zero_inflow;
+  Model                                     physics_model;
+  Constants                                 all_constants;
+  double                                    eps;
+  ScalarField<dim>                          potential_field;
+  std::shared_ptr<const VelocityField<dim>> velocity_field;
+  Expression<dim>                           factor;
+  Expression<dim>                           inflow;
+  bool                                      zero_inflow;
 };
 
 /** The user's constants plus eps = @p diffusion; InputError if the user took `eps`. */

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <deal.II/base/point.h>
+#include <deal.II/base/tensor.h>
+
+namespace densityflow
+{
+using namespace dealii;
+
+/**
+ * A velocity w(x, t) given from outside the density: the `Physics/Velocity` expression,
+ * a velocity grid written by another code, or a field computed by a solver. Physics adds
+ * it (times its time factor) to -grad V to make the transport drift b, and flow-map
+ * particles carry log-density with its divergence.
+ *
+ * Evaluation need not be thread-safe; densityflow runs one thread per MPI rank.
+ */
+template <int dim>
+class VelocityField
+{
+public:
+  virtual ~VelocityField() = default;
+
+  /** w(x, t). */
+  virtual Tensor<1, dim> value(const Point<dim> &x, const double t) const = 0;
+
+  /** div w(x, t), as the field defines it (differences of an expression, the exact
+   * derivative of an interpolant). */
+  virtual double divergence(const Point<dim> &x, const double t) const = 0;
+
+  /** Whether w changes with t (else the transport operator is assembled once). */
+  virtual bool depends_on_time() const = 0;
+};
+} // namespace densityflow

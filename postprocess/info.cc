@@ -83,7 +83,12 @@ int info_command(const std::string &run_directory)
                       static_cast<long long>(grid->GetNumberOfPoints()));
           print_arrays(*grid);
           if (series == "density")
-            std::printf("  integral of rho = %.12e\n", integrate(*grid, "rho"));
+            {
+              std::printf("  integral of rho = %.12e\n", integrate(*grid, "rho"));
+              if (grid->GetPointData()->GetArray("rho_cell_mean") != nullptr)
+                std::printf("  integral of rho_cell_mean = %.12e\n",
+                            integrate(*grid, "rho_cell_mean"));
+            }
         }
     }
   return 0;

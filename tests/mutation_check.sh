@@ -128,6 +128,12 @@ mutation auto-switch-after-one-slow-solve source/solvers/linear_solver.cc \
   "auto preconditioner switches to AMG after one slow solve instead of two in a row" \
   'linear_solver_test:*AutoSwitchesToAmg*' 'linear_solver_test:*InARow*'
 
+# Added with the early stop of `compare` (issue 16, requirement 5).
+mutation compare-runs-to-end-time source/simulation/simulation.cc \
+  's/while (!schedule->at_end() \&\& !every_ensemble_compared())/while (!schedule->at_end())/' \
+  "compare solves on to Time/End time after its last ensemble" \
+  'problems_test:*StopAtTheLastEnsemble*'
+
 list() {
   for i in "${!IDS[@]}"; do
     printf '%-28s %s\n  %s: %s\n  checks: %s\n' "${IDS[$i]}" "${WHATS[$i]}" "${FILES[$i]}" \

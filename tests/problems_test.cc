@@ -102,21 +102,67 @@ TEST(CompareEnsembles, KeepTheStepsThatLandOnTheirTimes)
     Simulation<2>      simulation(parameters, MPI_COMM_WORLD, log);
     if (compare)
       {
-        // 0.2 is not 20 * 0.01 in floating point.
+        // 0.2 is not 20 * 0.01 in floating point; the one at the end time keeps the
+        // comparing run going to it.
         EnsembleSnapshot<2> snapshot;
-        snapshot.source  = "snapshot";
-        snapshot.time    = 0.2;
-        snapshot.points  = {Point<2>(1, 0.5)};
-        snapshot.weights = {1};
-        simulation.compare_ensembles({snapshot});
+        snapshot.source          = "snapshot";
+        snapshot.time            = 0.2;
+        snapshot.points          = {Point<2>(1, 0.5)};
+        snapshot.weights         = {1};
+        EnsembleSnapshot<2> last = snapshot;
+        last.time                = 0.3;
+        simulation.compare_ensembles({snapshot, last});
       }
     simulation.run();
-    EXPECT_EQ(simulation.ensemble_distances().size(), compare ? 1u : 0u);
+    EXPECT_EQ(simulation.ensemble_distances().size(), compare ? 2u : 0u);
     return simulation.solver().statistics(nullptr);
   };
   const DensityStatistics<2> plain = final_statistics(false), compared = final_statistics(true);
   EXPECT_NEAR(compared.free_energy, plain.free_energy, 1e-12);
   EXPECT_NEAR((compared.mean - plain.mean).norm(), 0, 1e-12);
+}
+
+// `compare` stops at its last ensemble's time, not at the end time, and gives there the
+// distances and the density of the run that goes on to the end time: the same steps.
+TEST(CompareEnsembles, StopAtTheLastEnsemble)
+{
+  const auto compare_until = [](const std::vector<double> &times) {
+    ProblemParameters parameters =
+        ProblemParameters::from_file(std::string(PROBLEMS_DIRECTORY) + "/ou-2d.prm",
+                                     {"Output/Write files=false",
+                                      "Mesh/Refinement=3",
+                                      "Time/End time=0.5",
+                                      "Output/Interval=0.1",
+                                      "Particles/Number=0"});
+    std::ostringstream log;
+    auto simulation = std::make_unique<Simulation<2>>(parameters, MPI_COMM_WORLD, log);
+    std::vector<EnsembleSnapshot<2>> snapshots;
+    for (const double t : times)
+      {
+        EnsembleSnapshot<2> snapshot;
+        snapshot.source  = "snapshot";
+        snapshot.time    = t;
+        snapshot.points  = {Point<2>(1, 0.5), Point<2>(0.5, 0)};
+        snapshot.weights = {0.5, 0.5};
+        snapshots.push_back(snapshot);
+      }
+    simulation->compare_ensembles(snapshots);
+    simulation->run();
+    return simulation;
+  };
+  const auto early = compare_until({0.25}), whole = compare_until({0.25, 0.5});
+  EXPECT_EQ(early->solver().time(), 0.25);
+  EXPECT_EQ(whole->solver().time(), 0.5);
+  // Output at 0, 0.1, 0.2 and at the stop.
+  const auto &rows = early->diagnostics().rows();
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows.back()[0], 0.25);
+  ASSERT_EQ(early->ensemble_distances().size(), 1u);
+  const EnsembleDistances &a = early->ensemble_distances()[0], &b = whole->ensemble_distances()[0];
+  EXPECT_EQ(a.time, b.time);
+  EXPECT_EQ(a.mean_error, b.mean_error);
+  EXPECT_EQ(a.sliced_w2, b.sliced_w2);
+  EXPECT_EQ(a.energy_distance, b.energy_distance);
 }
 
 // The particles a run writes (particles_*.csv), read back and compared with the density

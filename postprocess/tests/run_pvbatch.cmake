@@ -1,10 +1,18 @@
 # pvbatch postprocess/densityflow_view.py on a run, under xvfb-run: it must exit 0 and
 # write its screenshots (first, middle and last snapshot) as non-empty PNGs.
 file(REMOVE_RECURSE ${OUTPUT})
-string(RANDOM LENGTH 3 ALPHABET 123456789 first_display)
-execute_process(COMMAND ${XVFB_RUN} -a -n ${first_display} ${PVBATCH} ${SCRIPT} ${RUN} --output ${OUTPUT}
-                        --size 600,250
-                RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
+# A virtual X server that is not up in time (a loaded machine, another server on the
+# display) gives "bad X server connection": try again, on another display, twice.
+foreach(attempt 1 2 3)
+  string(RANDOM LENGTH 3 ALPHABET 123456789 first_display)
+  execute_process(COMMAND ${XVFB_RUN} -a -n ${first_display} ${PVBATCH} ${SCRIPT} ${RUN}
+                          --output ${OUTPUT} --size 600,250
+                  RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(result EQUAL 0 OR NOT err MATCHES "bad X server connection")
+    break()
+  endif()
+  message(STATUS "attempt ${attempt}: no X server on display ${first_display}; trying again")
+endforeach()
 message(STATUS "${out}")
 if(NOT result EQUAL 0)
   message(FATAL_ERROR "pvbatch ${SCRIPT} ${RUN} failed (${result}):\n${err}")

@@ -149,15 +149,31 @@ void Simulation<dim>::run()
       // The schedule decides where the steps go (TimeSchedule): fixed steps write at the
       // first step that reaches each output time, variable ones land on it; all land
       // exactly on the end time and on the times of ensembles to compare.
+      // `compare` stops once the last ensemble is compared: the steps are still those of
+      // the whole run (the schedule's grid is fixed by the end time), so every distance is
+      // the one the whole run gives.
+      const auto every_ensemble_compared = [this] {
+        return !snapshots.empty() && next_snapshot == snapshots.size();
+      };
       write_output(0);
       compare_due_snapshots();
-      while (!schedule->at_end())
+      bool written = true;
+      while (!schedule->at_end() && !every_ensemble_compared())
         {
           const double dt = schedule->step(density_solver->time_step());
           advance(dt);
           compare_due_snapshots();
-          if (schedule->output_due())
+          written = schedule->output_due();
+          if (written)
             write_output(schedule->step_number());
+        }
+      if (!schedule->at_end())
+        {
+          if (!written)
+            write_output(schedule->step_number());
+          pcout << "  stopped at t = " << schedule->time()
+                << ": every ensemble is compared (Time/End time = " << end_time << " is not needed)"
+                << std::endl;
         }
       report();
     }

@@ -132,9 +132,30 @@ void FiniteElementSolver<dim>::attach_output(DataOut<dim>                       
   for (const auto &cell : mesh.triangulation().active_cell_iterators())
     if (cell->is_locally_owned())
       output_subdomain(cell->active_cell_index()) = cell->subdomain_id();
+  // The mean of rho_h over each cell by the quadrature of the diagnostics. deal.II writes
+  // cell data at every point of the cell's patch: a piecewise constant field whose
+  // integral, unlike that of the interpolated point field rho, is the solver's mass.
+  output_cell_mean.reinit(mesh.triangulation().n_active_cells());
+  FEValues<dim> fe_values(
+      mapping, fe, quadrature, update_values | update_JxW_values | update_quadrature_points);
+  std::vector<double> rho(quadrature.size());
+  for (const auto &cell : dof_handler.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        fe_values.reinit(cell);
+        density_on_cell(cell, fe_values, rho);
+        double mass = 0, volume = 0;
+        for (unsigned int q = 0; q < quadrature.size(); ++q)
+          {
+            mass += rho[q] * fe_values.JxW(q);
+            volume += fe_values.JxW(q);
+          }
+        output_cell_mean(cell->active_cell_index()) = mass / volume;
+      }
   data_out.attach_dof_handler(dof_handler);
   data_out.add_data_vector(ghosted_solution, *output_postprocessor);
   data_out.add_data_vector(output_subdomain, "subdomain");
+  data_out.add_data_vector(output_cell_mean, "rho_cell_mean", DataOut<dim>::type_cell_data);
   data_out.build_patches(mapping, subdivisions);
 }
 

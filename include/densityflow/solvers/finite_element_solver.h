@@ -98,9 +98,10 @@ protected:
   dof_cell(const typename Triangulation<dim>::active_cell_iterator &cell) const;
 
   /**
-   * Adds the ghosted density through @p postprocessor and the MPI subdomain to
-   * @p data_out and builds patches of @p subdivisions. Both stay alive in the solver
-   * until the next output, since DataOut keeps pointers to them until it has written.
+   * Adds the ghosted density through @p postprocessor, the MPI subdomain and the cell
+   * field `rho_cell_mean` (the mean of rho_h over the cell by the solver's quadrature) to @p
+   * data_out and builds patches of @p subdivisions. Both stay alive in the solver until the next
+   * output, since DataOut keeps pointers to them until it has written.
    */
   void attach_output(DataOut<dim>                           &data_out,
                      std::unique_ptr<DataPostprocessor<dim>> postprocessor,
@@ -131,5 +132,6 @@ protected:
 private:
   mutable std::unique_ptr<DataPostprocessor<dim>> output_postprocessor;
   mutable Vector<float>                           output_subdomain;
+  mutable Vector<double>                          output_cell_mean;
 };
 } // namespace densityflow

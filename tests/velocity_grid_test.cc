@@ -415,7 +415,7 @@ struct OuFlow
     prm << "set Dimension = 2\nset Constants = D = " << D << ", a1 = " << a[0] << ", a2 = " << a[1]
         << ", m1 = " << m0[0] << ", m2 = " << m0[1] << ", s0 = " << s0
         << "\nsubsection Mesh\n  set Lower corner = " << -L << ", " << -L
-        << "\n  set Upper corner = " << L << ", " << L << "\n  set Refinement = 5\nend\n"
+        << "\n  set Upper corner = " << L << ", " << L << "\n  set Refinement = 4\nend\n"
         << "subsection Physics\n  set Model = transport\n  set Diffusion = 0\nend\n"
         << "subsection Initial density\n  set Expression = exp(-((x - m1)^2 + (y - m2)^2) / "
            "(2 * s0))\nend\n"

@@ -4,7 +4,7 @@
 A stand-in for a learned flow: the exact probability-flow velocity of ou-2d's Gaussian
 solution, v(x, t) = -A x + eps S_t^{-1} (x - m_t), plus a known error delta (-y, x), a
 slow rotation, sampled on a regular space-time grid in the format Physics/Velocity grid
-reads: float64, C order, shape (n_t, n_x, n_y, 2) with v[k, i, j] = w(t_k, x_i, y_j),
+reads: float32 (float64 works too), C order, shape (n_t, n_x, n_y, 2) with v[k, i, j] = w(t_k, x_i, y_j),
 x_i = lower + i (upper - lower) / (n_x - 1), t_k = k T / (n_t - 1).
 
 Usage: python3 problems/make_learned_velocity.py [--delta 0.05] [--out FILE]
@@ -28,7 +28,7 @@ args = p.parse_args()
 eps, T = 0.5, 1.0                                   # ou-2d's diffusion; the run's end time
 A = np.array([[1.5, 0.5], [0.5, 1.5]])              # eigenvalues 2 along (1,1), 1 along (1,-1)
 m0, S0 = np.array([1.0, 0.5]), 0.1 * np.eye(2)      # rho0 = N(m0, S0)
-lower, upper, n_x, n_t = -4.0, 4.0, 41, 11          # 41 x 41 nodes, 11 times: 296 kB
+lower, upper, n_x, n_t = -4.0, 4.0, 41, 41          # 41 x 41 nodes, 41 times: 551 kB
 
 lam, Q = np.linalg.eigh(A)
 def expA(s):                                        # e^{s A} for the symmetric A
@@ -66,5 +66,5 @@ for k, t in enumerate(np.linspace(0.0, T, n_t)):
     v[k] = -X @ A.T + eps * (X - m) @ np.linalg.inv(S).T
     v[k, ..., 0] += -args.delta * X[..., 1]
     v[k, ..., 1] += args.delta * X[..., 0]
-np.save(args.out, v)
+np.save(args.out, v.astype(np.float32))
 print(f"wrote {args.out}: shape {v.shape}, |v| <= {np.abs(v).max():.3g}")

@@ -221,7 +221,7 @@ TEST(VelocityGrid, ReadsFloat64AndFortranOrderFloat32)
 {
   std::mt19937                  random(5);
   const MultilinearField<2>     w(random);
-  const std::array<unsigned, 2> n{3, 4};
+  const std::array<unsigned, 2> n{{3, 4}};
   const Point<2>                lower(-1, -1), upper(1, 1);
   const std::vector<double>     values = sample<2>(w, 2, n, lower, upper, 0, 1);
   const std::string             file   = scratch("f8.npy");
@@ -454,18 +454,18 @@ struct OuFlow
     const auto rhs = [&](const double t, const std::array<double, 2> &y) {
       const double bh = interpolate([&](unsigned j, double s) { return b(j, s); }, t);
       const double ch = interpolate([&](unsigned j, double s) { return c(j, s); }, t);
-      return std::array<double, 2>{bh * y[0] + ch, 2 * bh * y[1]};
+      return std::array<double, 2>{{bh * y[0] + ch, 2 * bh * y[1]}};
     };
-    std::array<double, 2> y{m0[i], s0};
+    std::array<double, 2> y{{m0[i], s0}};
     const unsigned int    steps = 2000 * (n_t - 1);
     const double          h     = T / steps;
     for (unsigned int n = 0; n < steps; ++n)
       {
         const double t  = n * h;
         const auto   k1 = rhs(t, y);
-        const auto   k2 = rhs(t + h / 2, {y[0] + h / 2 * k1[0], y[1] + h / 2 * k1[1]});
-        const auto   k3 = rhs(t + h / 2, {y[0] + h / 2 * k2[0], y[1] + h / 2 * k2[1]});
-        const auto   k4 = rhs(t + h, {y[0] + h * k3[0], y[1] + h * k3[1]});
+        const auto   k2 = rhs(t + h / 2, {{y[0] + h / 2 * k1[0], y[1] + h / 2 * k1[1]}});
+        const auto   k3 = rhs(t + h / 2, {{y[0] + h / 2 * k2[0], y[1] + h / 2 * k2[1]}});
+        const auto   k4 = rhs(t + h, {{y[0] + h * k3[0], y[1] + h * k3[1]}});
         for (unsigned int j = 0; j < 2; ++j)
           y[j] += h / 6 * (k1[j] + 2 * k2[j] + 2 * k3[j] + k4[j]);
       }
@@ -482,7 +482,7 @@ TEST(VelocityGrid, OuProbabilityFlowConvergesAtOrderTwoInTime)
 {
   const OuFlow    ou;
   const RunResult reference = run(ou.problem(), {"Physics/Velocity=" + ou.velocity_expression()});
-  const std::array<unsigned int, 2> n{7, 7};
+  const std::array<unsigned int, 2> n{{7, 7}};
   const Point<2>                    lower(-ou.L, -ou.L), upper(ou.L, ou.L);
   const char                       *columns[2][2] = {{"mean_x", "cov_xx"}, {"mean_y", "cov_yy"}};
   std::vector<double>               differences;

@@ -125,6 +125,7 @@ VelocityGrid<dim>::VelocityGrid(std::vector<double>                  values_,
     , lower(lower_)
     , start_time(start_time_)
     , inverse_time_step(n_t > 1 ? (n_t - 1) / (end_time - start_time_) : 0.0)
+    , cached_t(std::numeric_limits<double>::quiet_NaN())
 {
   for (unsigned int d = 0; d < dim; ++d)
     inverse_spacing[d] = (n[d] - 1) / (upper[d] - lower[d]);
@@ -145,49 +146,51 @@ VelocityGrid<dim>::VelocityGrid(std::vector<double>                  values_,
 }
 
 template <int dim>
-std::size_t VelocityGrid<dim>::locate(const Point<dim> &x, std::array<double, dim> &s) const
+void VelocityGrid<dim>::gather(const Point<dim> &x, const double t) const
 {
+  if (t == cached_t && x == cached_x)
+    return;
   std::size_t offset = 0;
   for (unsigned int d = 0; d < dim; ++d)
     {
       const double       r = std::clamp((x[d] - lower[d]) * inverse_spacing[d], 0.0, n[d] - 1.0);
       const unsigned int i = std::min<unsigned int>(static_cast<unsigned int>(r), n[d] - 2);
-      s[d]                 = r - i;
+      local[d]             = r - i;
       offset += i * stride[d];
     }
-  return offset;
-}
-
-template <int dim>
-std::size_t VelocityGrid<dim>::locate_time(const double t, double &a) const
-{
-  if (n_t == 1)
+  double a = 0;
+  if (n_t > 1)
     {
-      a = 0;
-      return 0;
+      const double       r = std::clamp((t - start_time) * inverse_time_step, 0.0, n_t - 1.0);
+      const unsigned int k = std::min<unsigned int>(static_cast<unsigned int>(r), n_t - 2);
+      a                    = r - k;
+      offset += k * slice_size;
     }
-  const double       r = std::clamp((t - start_time) * inverse_time_step, 0.0, n_t - 1.0);
-  const unsigned int k = std::min<unsigned int>(static_cast<unsigned int>(r), n_t - 2);
-  a                    = r - k;
-  return k * slice_size;
+  const double *v = values.data() + offset;
+  if (a > 0)
+    for (unsigned int c = 0; c < (1u << dim); ++c)
+      for (unsigned int d = 0; d < dim; ++d)
+        corner[c][d] = (1 - a) * v[corner_offset[c] + d] + a * v[corner_offset[c] + d + slice_size];
+  else
+    for (unsigned int c = 0; c < (1u << dim); ++c)
+      for (unsigned int d = 0; d < dim; ++d)
+        corner[c][d] = v[corner_offset[c] + d];
+  cached_x = x;
+  cached_t = t;
 }
 
 template <int dim>
 Tensor<1, dim> VelocityGrid<dim>::value(const Point<dim> &x, const double t) const
 {
-  std::array<double, dim> s;
-  const std::size_t       base = locate(x, s);
-  double                  a;
-  const std::size_t       slice = locate_time(t, a);
-  Tensor<1, dim>          w;
+  gather(x, t);
+  Tensor<1, dim> w;
   for (unsigned int c = 0; c < (1u << dim); ++c)
     {
       double weight = 1;
       for (unsigned int d = 0; d < dim; ++d)
-        weight *= (c & (1u << d)) ? s[d] : 1 - s[d];
-      const double *v = &values[slice + base + corner_offset[c]];
+        weight *= (c & (1u << d)) ? local[d] : 1 - local[d];
       for (unsigned int d = 0; d < dim; ++d)
-        w[d] += weight * (a > 0 ? (1 - a) * v[d] + a * v[d + slice_size] : v[d]);
+        w[d] += weight * corner[c][d];
     }
   return w;
 }
@@ -195,24 +198,18 @@ Tensor<1, dim> VelocityGrid<dim>::value(const Point<dim> &x, const double t) con
 template <int dim>
 double VelocityGrid<dim>::divergence(const Point<dim> &x, const double t) const
 {
-  std::array<double, dim> s;
-  const std::size_t       base = locate(x, s);
-  double                  a;
-  const std::size_t       slice  = locate_time(t, a);
-  double                  result = 0;
+  gather(x, t);
+  double result = 0;
   for (unsigned int c = 0; c < (1u << dim); ++c)
-    {
-      const double *v = &values[slice + base + corner_offset[c]];
-      for (unsigned int d = 0; d < dim; ++d)
-        {
-          // d/dx_d of the corner's weight: +-1/h_d times the other axes' weights.
-          double weight = (c & (1u << d)) ? inverse_spacing[d] : -inverse_spacing[d];
-          for (unsigned int e = 0; e < dim; ++e)
-            if (e != d)
-              weight *= (c & (1u << e)) ? s[e] : 1 - s[e];
-          result += weight * (a > 0 ? (1 - a) * v[d] + a * v[d + slice_size] : v[d]);
-        }
-    }
+    for (unsigned int d = 0; d < dim; ++d)
+      {
+        // d/dx_d of the corner's weight: +-1/h_d times the other axes' weights.
+        double weight = (c & (1u << d)) ? inverse_spacing[d] : -inverse_spacing[d];
+        for (unsigned int e = 0; e < dim; ++e)
+          if (e != d)
+            weight *= (c & (1u << e)) ? local[e] : 1 - local[e];
+        result += weight * corner[c][d];
+      }
   return result;
 }
 

@@ -72,11 +72,12 @@ public:
   bool depends_on_time() const override;
 
 private:
-  /** The first node of x's cell per axis, as an offset, and x's local coordinates. */
-  std::size_t locate(const Point<dim> &x, std::array<double, dim> &s) const;
-
-  /** The first time slice of t's interval (as an offset) and t's weight of the next. */
-  std::size_t locate_time(const double t, double &a) const;
+  /**
+   * Puts w at t at the corners of x's cell into `corner` and x's local coordinates into
+   * `local`, unless they are there for this (x, t) already: flow-map particles ask for
+   * the value and the divergence at the same point in turn.
+   */
+  void gather(const Point<dim> &x, const double t) const;
 
   std::vector<double>               values;
   unsigned int                      n_t;
@@ -87,6 +88,11 @@ private:
   std::array<std::size_t, dim>      stride;
   std::size_t                       slice_size;
   std::array<std::size_t, 1 << dim> corner_offset;
+
+  mutable Point<dim>                                    cached_x;
+  mutable double                                        cached_t;
+  mutable std::array<double, dim>                       local;
+  mutable std::array<std::array<double, dim>, 1 << dim> corner;
 };
 
 /**

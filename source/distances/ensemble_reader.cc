@@ -191,48 +191,12 @@ template <int dim>
 std::vector<EnsembleSnapshot<dim>>
 read_npy(const std::string &file, const std::optional<double> &time, const double end_time)
 {
-  std::ifstream in(file, std::ios::binary);
-  char          magic[6];
-  in.read(magic, 6);
-  if (!in || std::memcmp(magic, "\x93NUMPY", 6) != 0)
-    throw InputError(file + ": not a NumPy .npy file (no \\x93NUMPY magic).");
-  unsigned char version[2];
-  in.read(reinterpret_cast<char *>(version), 2);
-  std::uint32_t header_length = 0;
-  if (version[0] == 1)
-    {
-      unsigned char bytes[2];
-      in.read(reinterpret_cast<char *>(bytes), 2);
-      header_length = bytes[0] | (bytes[1] << 8);
-    }
-  else
-    {
-      unsigned char bytes[4];
-      in.read(reinterpret_cast<char *>(bytes), 4);
-      header_length =
-          bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (std::uint32_t(bytes[3]) << 24);
-    }
-  std::string header(header_length, ' ');
-  in.read(&header[0], header_length);
-  if (!in)
-    throw InputError(file + ": the .npy header is cut short.");
-
-  std::smatch descr, order, shape;
-  if (!std::regex_search(header, descr, std::regex(R"('descr'\s*:\s*'([<>|=])([fi])(\d+)')")) ||
-      !std::regex_search(header, order, std::regex(R"('fortran_order'\s*:\s*(True|False))")) ||
-      !std::regex_search(header, shape, std::regex(R"('shape'\s*:\s*\(([^)]*)\))")))
-    throw InputError(file + ": cannot read the .npy header '" + header + "'.");
-  const std::string kind = descr[2], bytes = descr[3];
-  if (kind != "f" || (bytes != "8" && bytes != "4") || descr[1] == ">")
-    throw InputError(file + ": the array holds '" + std::string(descr[1]) + kind + bytes +
-                     "'; densityflow reads little-endian float64 or float32.");
-  std::vector<std::size_t> extents;
-  for (const std::string &e : Utilities::split_string_list(shape[1], ','))
-    if (!Utilities::trim(e).empty())
-      extents.push_back(std::stoull(Utilities::trim(e)));
+  std::ifstream     in(file, std::ios::binary);
+  const NpyHeader   header  = read_npy_header(in, file);
+  const auto       &extents = header.shape;
   const std::size_t columns = extents.size() == 2 ? extents[1] : 1;
   if (extents.empty() || extents.size() > 2 || (extents.size() == 1 && dim != 1) || columns != dim)
-    throw InputError(file + ": the array has shape (" + std::string(shape[1]) + "); a " +
+    throw InputError(file + ": the array has shape (" + header.shape_text + "); a " +
                      std::to_string(dim) + "D ensemble needs (N, " + std::to_string(dim) + ")" +
                      (dim == 1 ? " or (N,)" : "") + ".");
   const std::size_t n = extents[0];
@@ -242,19 +206,8 @@ read_npy(const std::string &file, const std::optional<double> &time, const doubl
     throw InputError(file + ": a .npy ensemble needs its time: give --time.");
   check_time(*time, end_time, file);
 
-  std::vector<double> values(n * dim);
-  if (bytes == "8")
-    in.read(reinterpret_cast<char *>(values.data()), values.size() * sizeof(double));
-  else
-    {
-      std::vector<float> single(n * dim);
-      in.read(reinterpret_cast<char *>(single.data()), single.size() * sizeof(float));
-      std::copy(single.begin(), single.end(), values.begin());
-    }
-  if (!in)
-    throw InputError(file + ": the file is shorter than its shape (" + std::string(shape[1]) +
-                     ") says.");
-  const bool fortran = std::string(order[1]) == "True";
+  const std::vector<double> values  = read_npy_values(in, header, file);
+  const bool                fortran = header.fortran_order;
 
   EnsembleSnapshot<dim> s;
   s.source = file;

@@ -283,6 +283,7 @@ void ProblemParameters::declare_parameters(ParameterHandler &prm)
                     "diffusion is always available as eps, and pi as pi.");
   MeshParameters::declare_parameters(prm);
   PhysicsParameters::declare_parameters(prm);
+  VelocityGridParameters::declare_parameters(prm);
   prm.enter_subsection("Initial density");
   prm.declare_entry("Expression",
                     "1",
@@ -312,6 +313,13 @@ void ProblemParameters::parse_parameters(ParameterHandler &prm)
   constants = parse_constants(prm.get("Constants"));
   mesh.parse_parameters(prm, directory);
   physics.parse_parameters(prm);
+  velocity_grid.parse_parameters(prm, directory);
+  if (!velocity_grid.file.empty() && physics.model != Model::transport)
+    throw InputError("Physics/Velocity grid/File is for Model = transport (set Physics/Model = "
+                     "transport).");
+  if (!velocity_grid.file.empty() && !physics.velocity.empty())
+    throw InputError("Physics/Velocity and Physics/Velocity grid/File both give the velocity w: "
+                     "set one of them.");
   prm.enter_subsection("Initial density");
   initial_density = prm.get("Expression");
   prm.leave_subsection();

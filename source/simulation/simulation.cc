@@ -60,7 +60,10 @@ void Simulation<dim>::set_up()
         << Utilities::MPI::n_mpi_processes(mpi_communicator) << " MPI rank(s)" << std::endl;
   mesh_ = std::make_unique<Mesh<dim>>(
       parameters.mesh, parameters.discretization.degree, mpi_communicator);
-  physics         = std::make_unique<Physics<dim>>(parameters.physics, parameters.constants);
+  physics = std::make_unique<Physics<dim>>(parameters.physics, parameters.constants);
+  if (!parameters.velocity_grid.file.empty())
+    physics->set_velocity(read_velocity_grid(
+        parameters.velocity_grid, mesh_->bounding_box(), parameters.time.end_time));
   initial_density = std::make_unique<Expression<dim>>(
       parameters.initial_density, physics->constants(), "Initial density/Expression");
   if (!parameters.exact_solution.empty())

@@ -8,6 +8,7 @@
 #include <densityflow/output/regions.h>
 #include <densityflow/particles/particle_ensemble.h>
 #include <densityflow/physics/physics.h>
+#include <densityflow/physics/velocity_grid.h>
 #include <densityflow/solvers/discretization.h>
 #include <densityflow/solvers/linear_solver.h>
 
@@ -35,10 +36,12 @@ struct ProblemParameters
   /** The folder of the .prm file: relative mesh paths start there. */
   std::string directory = ".";
 
-  unsigned int             dimension = 2;
-  Constants                constants;
-  MeshParameters           mesh;
-  PhysicsParameters        physics;
+  unsigned int      dimension = 2;
+  Constants         constants;
+  MeshParameters    mesh;
+  PhysicsParameters physics;
+  /** Physics/Velocity grid. */
+  VelocityGridParameters   velocity_grid;
   std::string              initial_density = "1";
   std::string              exact_solution;
   TimeParameters           time;

@@ -74,16 +74,18 @@ public:
 
   /**
    * rho_h and the probability-flow velocity v = -(grad V + eps grad log rho_h) at
-   * @p points of the locally owned @p cell (real coordinates); v is 0 where
-   * rho_h <= 0. @p velocity may be null.
+   * @p points of the locally owned @p cell (real coordinates). grad log rho_h is the
+   * gradient of the interpolant of the nodal log u_j (u = rho / pi) where all nodal
+   * values of the cell are positive, and grad u_h / u_h otherwise (v = 0 where
+   * rho_h <= 0). @p velocity may be null. Returns whether the log interpolant was used.
    */
-  void evaluate(const typename DoFHandler<dim>::active_cell_iterator &cell,
+  bool evaluate(const typename DoFHandler<dim>::active_cell_iterator &cell,
                 const std::vector<Point<dim>>                        &points,
                 std::vector<double>                                  &rho,
                 std::vector<Tensor<1, dim>>                          *velocity) const;
 
   /** The same at the points DataOut uses for a cell's patch, where V is known: fast. */
-  void evaluate_at_patch_points(const typename DoFHandler<dim>::active_cell_iterator &cell,
+  bool evaluate_at_patch_points(const typename DoFHandler<dim>::active_cell_iterator &cell,
                                 const std::vector<Point<dim>>                        &points,
                                 const std::vector<double>                            &V,
                                 std::vector<double>                                  &rho,
@@ -120,8 +122,11 @@ private:
   /** Makes system_matrix = a M + b K and hands it to the linear solver. */
   void set_system_matrix(const double a, const double b);
   void apply_mass(const PETScWrappers::MPI::Vector &y, PETScWrappers::MPI::Vector &result) const;
-  /** rho and v at the points of @p fe_values, where V takes the values @p V_at_points. */
-  void evaluate_on_cell(const typename DoFHandler<dim>::active_cell_iterator &cell,
+  /**
+   * rho and v at the points of @p fe_values, where V takes the values @p V_at_points;
+   * whether v comes from the interpolant of log u (all nodal values positive).
+   */
+  bool evaluate_on_cell(const typename DoFHandler<dim>::active_cell_iterator &cell,
                         const FEValues<dim>                                  &fe_values,
                         const std::vector<double>                            &V_at_points,
                         std::vector<double>                                  &rho,

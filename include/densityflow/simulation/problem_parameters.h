@@ -10,6 +10,7 @@
 #include <densityflow/physics/physics.h>
 #include <densityflow/solvers/discretization.h>
 #include <densityflow/solvers/linear_solver.h>
+#include <densityflow/solvers/path/density_path.h>
 
 #include <deal.II/base/parameter_handler.h>
 
@@ -44,9 +45,11 @@ struct ProblemParameters
   TimeParameters           time;
   DiscretizationParameters discretization;
   LinearSolverParameters   linear_solver;
-  OutputParameters         output;
-  ParticleParameters       particles;
-  DistanceParameters       distances;
+  /** The density path of Physics/Model = path. */
+  PathParameters     path;
+  OutputParameters   output;
+  ParticleParameters particles;
+  DistanceParameters distances;
   /** Diagnostics/Regions. */
   RegionParameters regions;
 

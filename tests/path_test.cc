@@ -299,3 +299,40 @@ TEST(PathVelocity, GaussianOrder2D)
   check_velocity_order(path_2d(), 8, 16, 1, 0, 2);
   check_velocity_order(path_2d(), 8, 16, 2, 0, 2);
 }
+
+/**
+ * problems/path-bimodal-1d.prm: the geometric path from N(-a, s^2) to the equal-weight
+ * mixture of N(-a, s^2) and N(a, s^2) carries half the mass across a gap where rho_t is
+ * of order exp(-a^2 / (2 s^2)): the action grows faster than the squared distance 2 a^2
+ * of the transport between the modes, and so does the largest |v|. Over [0, 1] the action
+ * is at least the squared W2 length (Cauchy-Schwarz).
+ */
+TEST(PathVelocity, BimodalActionGrowsWithSeparation)
+{
+  double previous_ratio = 0, previous_speed = 0;
+  for (const double a : {1.0, 1.5, 2.0, 2.5})
+    {
+      const std::string       corner = std::to_string(a + 4);
+      const ProblemParameters parameters =
+          ProblemParameters::from_file(std::string(PROBLEMS_DIRECTORY) + "/path-bimodal-1d.prm",
+                                       {"Output/Write files=false",
+                                        "Constants=a = " + std::to_string(a) + ", s = 0.5",
+                                        "Mesh/Lower corner=-" + corner,
+                                        "Mesh/Upper corner=" + corner,
+                                        "Time/Time step=0.02"});
+      std::ostringstream log;
+      Simulation<1>      simulation(parameters, MPI_COMM_WORLD, log);
+      simulation.run();
+      const auto  &solver = dynamic_cast<const PathSolver<1> &>(simulation.solver());
+      const double ratio  = solver.action() / (2 * a * a);
+      if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+        std::cout << "bimodal a = " << a << ": action " << solver.action()
+                  << " (2 a^2 = " << 2 * a * a << ", ratio " << ratio << "), W2 length "
+                  << solver.length() << ", largest |v| " << solver.peak_speed() << std::endl;
+      EXPECT_GE(solver.action(), solver.length() * solver.length() * (1 - 1e-12));
+      EXPECT_GT(ratio, previous_ratio);
+      EXPECT_GT(solver.peak_speed(), previous_speed);
+      previous_ratio = ratio;
+      previous_speed = solver.peak_speed();
+    }
+}

@@ -75,8 +75,8 @@ double PathSolver<dim>::set_initial_density(const Expression<dim> &rho0)
 {
   path = std::make_unique<DensityPath<dim>>(parameters, physics, rho0);
   this->reset_clock();
-  accumulated_action = accumulated_length = 0;
-  phi_pinned                              = 0;
+  accumulated_action = accumulated_length = largest_speed_so_far = 0;
+  phi_pinned                                                     = 0;
   solve_at(0.0);
 
   // The mass of rho0 on the mesh, for the factor the log reports; where U is given,
@@ -330,9 +330,10 @@ void PathSolver<dim>::finish_potential()
   Utilities::MPI::sum(sums, mpi_communicator, sums);
   // int rho_t = 1 with the same quadrature, up to round-off.
   phi.add(-sums[0]);
-  ghosted_solution = phi;
-  energy           = sums[1];
-  largest_speed    = Utilities::MPI::max(speed, mpi_communicator);
+  ghosted_solution     = phi;
+  energy               = sums[1];
+  largest_speed        = Utilities::MPI::max(speed, mpi_communicator);
+  largest_speed_so_far = std::max(largest_speed_so_far, largest_speed);
 }
 
 template <int dim>
@@ -374,6 +375,12 @@ template <int dim>
 double PathSolver<dim>::max_speed() const
 {
   return largest_speed;
+}
+
+template <int dim>
+double PathSolver<dim>::peak_speed() const
+{
+  return largest_speed_so_far;
 }
 
 template <int dim>

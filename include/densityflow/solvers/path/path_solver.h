@@ -80,6 +80,8 @@ public:
   double length() const;
   /** The largest |v_h| at the quadrature points. */
   double max_speed() const;
+  /** The largest max_speed() at the times solved so far. */
+  double peak_speed() const;
   /** phi_h (ghosted). */
   const PETScWrappers::MPI::Vector &potential() const;
 
@@ -127,6 +129,7 @@ private:
   PETScWrappers::MPI::Vector phi;
   LinearSolver               linear_solver;
 
-  double energy = 0, accumulated_action = 0, accumulated_length = 0, largest_speed = 0;
+  double energy = 0, accumulated_action = 0, accumulated_length = 0, largest_speed = 0,
+         largest_speed_so_far = 0;
 };
 } // namespace densityflow

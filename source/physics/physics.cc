@@ -36,10 +36,12 @@ void PhysicsParameters::declare_parameters(ParameterHandler &prm)
   prm.enter_subsection("Physics");
   prm.declare_entry("Model",
                     "fokker-planck",
-                    Patterns::Selection("fokker-planck|transport"),
+                    Patterns::Selection("fokker-planck|transport|path"),
                     "fokker-planck: d/dt rho = div(eps grad rho + rho grad V), eps > 0, by the "
                     "symmetric weighted CG solver. transport: d/dt rho + div(rho b) = eps Laplace "
-                    "rho with b = -grad V + f(t) w, eps >= 0, by discontinuous Galerkin.");
+                    "rho with b = -grad V + f(t) w, eps >= 0, by discontinuous Galerkin. path: the "
+                    "density path of the Path subsection (rho0 to pi = exp(-V/eps)/Z) and the "
+                    "velocity of least kinetic energy along it.");
   prm.declare_entry("Potential",
                     "0",
                     Patterns::Anything(),
@@ -79,16 +81,29 @@ void PhysicsParameters::declare_parameters(ParameterHandler &prm)
 void PhysicsParameters::parse_parameters(ParameterHandler &prm)
 {
   prm.enter_subsection("Physics");
-  model              = prm.get("Model") == "transport" ? Model::transport : Model::fokker_planck;
-  potential          = prm.get("Potential");
-  potential_gradient = prm.get("Potential gradient");
-  velocity           = Utilities::trim(prm.get("Velocity"));
-  velocity_factor    = prm.get("Velocity time factor");
-  inflow_density     = prm.get("Inflow density");
-  diffusion          = prm.get_double("Diffusion");
+  const std::string model_name = prm.get("Model");
+  model                        = model_name == "transport" ? Model::transport
+                                 : model_name == "path"    ? Model::path
+                                                           : Model::fokker_planck;
+  potential                    = prm.get("Potential");
+  potential_gradient           = prm.get("Potential gradient");
+  velocity                     = Utilities::trim(prm.get("Velocity"));
+  velocity_factor              = prm.get("Velocity time factor");
+  inflow_density               = prm.get("Inflow density");
+  diffusion                    = prm.get_double("Diffusion");
   prm.leave_subsection();
 
-  if (model == Model::fokker_planck)
+  if (model == Model::path)
+    {
+      if (!velocity.empty())
+        throw InputError("Physics/Velocity is for Model = transport; the path model computes its "
+                         "velocity from the Path subsection.");
+      if (!(diffusion > 0))
+        throw InputError("Physics/Diffusion must be positive for the path model (its target is "
+                         "pi = exp(-V/eps)/Z), but it is " +
+                         std::to_string(diffusion) + ".");
+    }
+  else if (model == Model::fokker_planck)
     {
       if (!velocity.empty())
         throw InputError(

@@ -301,6 +301,7 @@ void ProblemParameters::declare_parameters(ParameterHandler &prm)
   TimeParameters::declare_parameters(prm);
   DiscretizationParameters::declare_parameters(prm);
   LinearSolverParameters::declare_parameters(prm);
+  PathParameters::declare_parameters(prm);
   OutputParameters::declare_parameters(prm);
   ParticleParameters::declare_parameters(prm);
   DistanceParameters::declare_parameters(prm);
@@ -329,6 +330,7 @@ void ProblemParameters::parse_parameters(ParameterHandler &prm)
   time.parse_parameters(prm);
   discretization.parse_parameters(prm, physics.model);
   linear_solver.parse_parameters(prm);
+  path.parse_parameters(prm);
   output.parse_parameters(prm);
   particles.parse_parameters(prm);
   distances.parse_parameters(prm);

@@ -73,8 +73,12 @@ void Simulation<dim>::set_up()
   regions = std::make_unique<Regions<dim>>(
       parameters.regions.regions, physics->constants(), *mesh_, parameters.discretization.degree);
 
-  density_solver = create_density_solver(
-      *mesh_, *physics, parameters.discretization, parameters.time, parameters.linear_solver);
+  density_solver = create_density_solver(*mesh_,
+                                         *physics,
+                                         parameters.discretization,
+                                         parameters.time,
+                                         parameters.linear_solver,
+                                         parameters.path);
   pcout << "  solver: " << density_solver->description() << std::endl;
   for (const std::string &note : density_solver->notes())
     pcout << "          " << note << std::endl;

@@ -11,7 +11,7 @@ void DiscretizationParameters::declare_parameters(ParameterHandler &prm)
                     "1",
                     Patterns::Integer(),
                     "Polynomial degree p of the finite elements: 1 to 3 for Fokker-Planck "
-                    "(continuous Q_p), 0 to 3 for transport (discontinuous Q_p).");
+                    "and path (continuous Q_p), 0 to 3 for transport (discontinuous Q_p).");
   prm.declare_entry("Limiter",
                     "true",
                     Patterns::Bool(),
@@ -42,6 +42,9 @@ void DiscretizationParameters::parse_parameters(ParameterHandler &prm, const Mod
   if (p == 0 && model == Model::fokker_planck)
     throw InputError("Discretization/Degree = 0 is out of range for the Fokker-Planck model: it "
                      "must be 1, 2 or 3.");
+  if (p == 0 && model == Model::path)
+    throw InputError("Discretization/Degree = 0 is out of range for the path model (its velocity "
+                     "is the gradient of a continuous potential): it must be 1, 2 or 3.");
   degree       = p;
   mass_lumping = lumping == "true" || (lumping == "auto" && degree == 1);
   if (lumping == "true" && degree != 1)

@@ -1,4 +1,5 @@
 #include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
+#include <densityflow/solvers/path/path_solver.h>
 #include <densityflow/solvers/solver_factory.h>
 #include <densityflow/solvers/transport/transport_solver.h>
 
@@ -10,13 +11,17 @@ create_density_solver(const Mesh<dim>                &mesh,
                       const Physics<dim>             &physics,
                       const DiscretizationParameters &discretization,
                       const TimeParameters           &time,
-                      const LinearSolverParameters   &linear_solver)
+                      const LinearSolverParameters   &linear_solver,
+                      const PathParameters           &path)
 {
   switch (physics.model())
     {
       case Model::transport:
         return std::make_unique<TransportSolver<dim>>(
             mesh, physics, discretization, time, linear_solver);
+      case Model::path:
+        return std::make_unique<PathSolver<dim>>(
+            mesh, physics, path, discretization, time, linear_solver);
       case Model::fokker_planck:
         break;
     }
@@ -28,15 +33,18 @@ template std::unique_ptr<DensitySolver<1>> create_density_solver(const Mesh<1> &
                                                                  const Physics<1> &,
                                                                  const DiscretizationParameters &,
                                                                  const TimeParameters &,
-                                                                 const LinearSolverParameters &);
+                                                                 const LinearSolverParameters &,
+                                                                 const PathParameters &);
 template std::unique_ptr<DensitySolver<2>> create_density_solver(const Mesh<2> &,
                                                                  const Physics<2> &,
                                                                  const DiscretizationParameters &,
                                                                  const TimeParameters &,
-                                                                 const LinearSolverParameters &);
+                                                                 const LinearSolverParameters &,
+                                                                 const PathParameters &);
 template std::unique_ptr<DensitySolver<3>> create_density_solver(const Mesh<3> &,
                                                                  const Physics<3> &,
                                                                  const DiscretizationParameters &,
                                                                  const TimeParameters &,
-                                                                 const LinearSolverParameters &);
+                                                                 const LinearSolverParameters &,
+                                                                 const PathParameters &);
 } // namespace densityflow

@@ -18,7 +18,10 @@ enum class Model
   /** d/dt rho = div(eps grad rho + rho grad V), eps > 0: the symmetric CG solver. */
   fokker_planck,
   /** d/dt rho + div(rho b) = eps Laplace rho, b = -grad V + f(t) w, eps >= 0: DG. */
-  transport
+  transport,
+  /** A prescribed density path rho_t ∝ exp(-U(x, t)) and its least-kinetic-energy
+   * velocity (the `Path` subsection); V, eps give pi ∝ exp(-V/eps). */
+  path
 };
 
 /**

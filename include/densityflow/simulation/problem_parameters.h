@@ -11,6 +11,7 @@
 #include <densityflow/physics/velocity_grid.h>
 #include <densityflow/solvers/discretization.h>
 #include <densityflow/solvers/linear_solver.h>
+#include <densityflow/solvers/path/density_path.h>
 
 #include <deal.II/base/parameter_handler.h>
 
@@ -47,9 +48,11 @@ struct ProblemParameters
   TimeParameters           time;
   DiscretizationParameters discretization;
   LinearSolverParameters   linear_solver;
-  OutputParameters         output;
-  ParticleParameters       particles;
-  DistanceParameters       distances;
+  /** The density path of Physics/Model = path. */
+  PathParameters     path;
+  OutputParameters   output;
+  ParticleParameters particles;
+  DistanceParameters distances;
   /** Diagnostics/Regions. */
   RegionParameters regions;
 

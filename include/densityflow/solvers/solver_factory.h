@@ -13,6 +13,7 @@ class Physics;
 struct DiscretizationParameters;
 struct TimeParameters;
 struct LinearSolverParameters;
+struct PathParameters;
 
 /**
  * The density solver of the model of @p physics (Physics/Model): where a new model's
@@ -24,5 +25,6 @@ create_density_solver(const Mesh<dim>                &mesh,
                       const Physics<dim>             &physics,
                       const DiscretizationParameters &discretization,
                       const TimeParameters           &time,
-                      const LinearSolverParameters   &linear_solver);
+                      const LinearSolverParameters   &linear_solver,
+                      const PathParameters           &path);
 } // namespace densityflow

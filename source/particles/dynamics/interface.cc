@@ -1,3 +1,4 @@
+#include <densityflow/base/exceptions.h>
 #include <densityflow/particles/dynamics/flow_map.h>
 #include <densityflow/particles/dynamics/interface.h>
 #include <densityflow/particles/dynamics/langevin.h>
@@ -24,6 +25,10 @@ create_particle_dynamics(const ParticleDynamics dynamics,
                          const Physics<dim>    &physics,
                          const ParticleRandom  &random)
 {
+  if (physics.model() == Model::path)
+    throw InputError("Particles/Dynamics = " + to_string(dynamics) +
+                     " does not follow a density path (Physics/Model = path) yet: set "
+                     "Particles/Number = 0.");
   switch (dynamics)
     {
       case ParticleDynamics::flow_map:

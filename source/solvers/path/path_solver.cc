@@ -1,0 +1,395 @@
+#include <densityflow/base/exceptions.h>
+#include <densityflow/mesh/mesh.h>
+#include <densityflow/physics/physics.h>
+#include <densityflow/solvers/discretization.h>
+#include <densityflow/solvers/path/path_solver.h>
+
+#include <deal.II/dofs/dof_tools.h>
+#include <deal.II/fe/fe_q.h>
+#include <deal.II/fe/fe_values.h>
+#include <deal.II/lac/dynamic_sparsity_pattern.h>
+#include <deal.II/lac/full_matrix.h>
+#include <deal.II/lac/sparsity_tools.h>
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+namespace densityflow
+{
+namespace
+{
+/** Neumaier's compensated sum: Z_t and the moments of rho_t over many points. */
+struct CompensatedSum
+{
+  double sum = 0, compensation = 0;
+  void   add(const double x)
+  {
+    const double t = sum + x;
+    compensation += std::abs(sum) >= std::abs(x) ? (sum - t) + x : (x - t) + sum;
+    sum = t;
+  }
+  double value() const { return sum + compensation; }
+};
+
+/** The path uses CG with BoomerAMG unless the user chose a preconditioner. */
+LinearSolverParameters path_linear_solver(LinearSolverParameters parameters)
+{
+  if (parameters.preconditioner == Preconditioner::automatic)
+    parameters.preconditioner = Preconditioner::amg;
+  return parameters;
+}
+} // namespace
+
+template <int dim>
+PathSolver<dim>::PathSolver(const Mesh<dim>                &mesh,
+                            const Physics<dim>             &physics,
+                            const PathParameters           &path_parameters,
+                            const DiscretizationParameters &discretization,
+                            const TimeParameters           &time,
+                            const LinearSolverParameters   &linear_solver_parameters)
+    : Base(mesh,
+           physics,
+           TimeScheme::backward_euler,
+           std::make_unique<FE_Q<dim>>(discretization.degree),
+           discretization.degree + 2)
+    , parameters(path_parameters)
+    , step_size(time.step_size())
+    , linear_solver(path_linear_solver(linear_solver_parameters), mesh.communicator())
+{
+  DynamicSparsityPattern dsp(locally_relevant_dofs);
+  DoFTools::make_sparsity_pattern(dof_handler, dsp);
+  SparsityTools::distribute_sparsity_pattern(
+      dsp, locally_owned_dofs, mpi_communicator, locally_relevant_dofs);
+  system_matrix.reinit(locally_owned_dofs, locally_owned_dofs, dsp, mpi_communicator);
+  system_rhs.reinit(locally_owned_dofs, mpi_communicator);
+  phi_pinned.reinit(locally_owned_dofs, mpi_communicator);
+  phi.reinit(locally_owned_dofs, mpi_communicator);
+}
+
+template <int dim>
+PathSolver<dim>::~PathSolver() = default;
+
+template <int dim>
+double PathSolver<dim>::set_initial_density(const Expression<dim> &rho0)
+{
+  path = std::make_unique<DensityPath<dim>>(parameters, physics, rho0);
+  this->reset_clock();
+  accumulated_action = accumulated_length = largest_speed_so_far = 0;
+  phi_pinned                                                     = 0;
+  solve_at(0.0);
+
+  // The mass of rho0 on the mesh, for the factor the log reports; where U is given,
+  // rho0 must be the path's density at t = 0 (the particles are sampled from rho0).
+  FEValues<dim>  fe_values(mapping, fe, quadrature, update_quadrature_points | update_JxW_values);
+  CompensatedSum mass, difference;
+  std::vector<double> rho0_q;
+  for (const auto &cell : dof_handler.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        fe_values.reinit(cell);
+        for (unsigned int q = 0; q < quadrature.size(); ++q)
+          rho0_q.push_back(rho0.value(fe_values.quadrature_point(q), 0.0));
+      }
+  std::size_t k = 0;
+  for (const auto &cell : dof_handler.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        fe_values.reinit(cell);
+        for (unsigned int q = 0; q < quadrature.size(); ++q, ++k)
+          mass.add(rho0_q[k] * fe_values.JxW(q));
+      }
+  const double total_mass = Utilities::MPI::sum(mass.value(), mpi_communicator);
+  if (!(total_mass > 0) || !std::isfinite(total_mass))
+    throw InputError(rho0.parameter_name() + " = '" + rho0.text() +
+                     "' has no finite positive mass on the mesh; it cannot be normalised.");
+  k = 0;
+  for (const auto &cell : dof_handler.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        fe_values.reinit(cell);
+        for (unsigned int q = 0; q < quadrature.size(); ++q, ++k)
+          difference.add(
+              std::abs(rho0_q[k] / total_mass - std::exp(-(U_q[k] - U_min)) / partition_function) *
+              fe_values.JxW(q));
+      }
+  const double l1 = Utilities::MPI::sum(difference.value(), mpi_communicator);
+  if (!path->is_geometric() && !(l1 <= 1e-6))
+    throw InputError("Path/Log density at t = 0 is not the Initial density/Expression: the L1 "
+                     "distance of the normalised densities is " +
+                     std::to_string(l1) +
+                     " (> 1e-6). The particles start from the Initial density: make them one.");
+  return 1.0 / total_mass;
+}
+
+template <int dim>
+unsigned int PathSolver<dim>::advance(const double dt)
+{
+  const double       old_energy = energy;
+  const unsigned int iterations = solve_at(current_time + dt);
+  accumulated_action += dt / 2 * (old_energy + energy);
+  accumulated_length += dt / 2 * (std::sqrt(old_energy) + std::sqrt(energy));
+  this->complete_step(phi, dt, "check Path/Log density and the mesh.");
+  return iterations;
+}
+
+template <int dim>
+unsigned int PathSolver<dim>::solve_at(const double t)
+{
+  evaluate_path(t);
+
+  // <dU/dt>_rho with the quadrature of Z_t and of the load vector: the load then sums to
+  // zero up to round-off (compatibility of the discrete Neumann problem).
+  FEValues<dim>  fe_values(mapping, fe, quadrature, update_JxW_values);
+  CompensatedSum mass, rate;
+  std::size_t    k = 0;
+  for (const auto &cell : dof_handler.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        fe_values.reinit(cell);
+        for (unsigned int q = 0; q < quadrature.size(); ++q, ++k)
+          {
+            const double w = std::exp(-(U_q[k] - U_min)) * fe_values.JxW(q);
+            mass.add(w);
+            rate.add(w * U_rate_q[k]);
+          }
+      }
+  std::vector<double> sums = {mass.value(), rate.value()};
+  Utilities::MPI::sum(sums, mpi_communicator, sums);
+  const double mean_rate = sums[1] / sums[0];
+
+  const types::global_dof_index old_pin = pinned_dof;
+  pin_largest_density();
+  assemble(mean_rate);
+
+  // The preconditioner is set up anew at every step: rho_t changes by many orders of
+  // magnitude in the tails between steps (U_t - U_s grows with |x|), and a
+  // preconditioner kept from an earlier step then stalls CG (measured: no convergence
+  // in 1000 iterations on a 1D Gaussian path, with Jacobi and with AMG).
+  linear_solver.set_matrix(system_matrix);
+  // The previous phi (pinned) is the initial guess while the pin stays.
+  if (old_pin != pinned_dof)
+    phi_pinned = 0;
+  const unsigned int iterations = linear_solver.solve(phi_pinned, system_rhs);
+  constraints.distribute(phi_pinned);
+
+  phi = phi_pinned;
+  finish_potential();
+  return iterations;
+}
+
+template <int dim>
+void PathSolver<dim>::evaluate_path(const double t)
+{
+  FEValues<dim> fe_values(mapping, fe, quadrature, update_quadrature_points | update_JxW_values);
+  U_q.clear(), U_rate_q.clear();
+  bool        failed = false;
+  std::string message;
+  double      local_min = std::numeric_limits<double>::infinity();
+  for (const auto &cell : dof_handler.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        fe_values.reinit(cell);
+        for (unsigned int q = 0; q < quadrature.size(); ++q)
+          {
+            const Point<dim> &x    = fe_values.quadrature_point(q);
+            const double      U    = path->value(x, t);
+            const double      rate = path->time_derivative(x, t);
+            if (!(std::isfinite(U) && std::isfinite(rate)) && !failed)
+              {
+                failed = true;
+                std::ostringstream out;
+                out << path->parameter_name() << " gives U = " << U << ", dU/dt = " << rate
+                    << " at x = (" << x << "), t = " << t << ": the path density exp(-U) must "
+                    << "be positive and finite on the mesh"
+                    << (path->is_geometric() ? " (the geometric path takes -log of the Initial "
+                                               "density, which must be > 0 everywhere)."
+                                             : ".");
+                message = out.str();
+              }
+            local_min = std::min(local_min, U);
+            U_q.push_back(U);
+            U_rate_q.push_back(rate);
+          }
+      }
+  throw_if_any(failed, message, mpi_communicator);
+  U_min = Utilities::MPI::min(local_min, mpi_communicator);
+
+  CompensatedSum z;
+  std::size_t    k = 0;
+  for (const auto &cell : dof_handler.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        fe_values.reinit(cell);
+        for (unsigned int q = 0; q < quadrature.size(); ++q, ++k)
+          z.add(std::exp(-(U_q[k] - U_min)) * fe_values.JxW(q));
+      }
+  partition_function = Utilities::MPI::sum(z.value(), mpi_communicator);
+}
+
+template <int dim>
+void PathSolver<dim>::pin_largest_density()
+{
+  // The cell of the quadrature point with the smallest U (the largest rho_t); its
+  // first DoF is pinned. Ties: the smallest DoF index.
+  double                               local_best = std::numeric_limits<double>::infinity();
+  types::global_dof_index              local_dof  = 0;
+  std::vector<types::global_dof_index> dofs(fe.n_dofs_per_cell());
+  std::size_t                          k = 0;
+  for (const auto &cell : dof_handler.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        cell->get_dof_indices(dofs);
+        for (unsigned int q = 0; q < quadrature.size(); ++q, ++k)
+          if (U_q[k] < local_best || (U_q[k] == local_best && dofs[0] < local_dof))
+            local_best = U_q[k], local_dof = dofs[0];
+      }
+  const double best = Utilities::MPI::min(local_best, mpi_communicator);
+  pinned_dof        = Utilities::MPI::min(
+      local_best == best ? local_dof : std::numeric_limits<types::global_dof_index>::max(),
+      mpi_communicator);
+  constraints.clear();
+  constraints.reinit(locally_relevant_dofs);
+  if (locally_relevant_dofs.is_element(pinned_dof))
+    constraints.add_line(pinned_dof);
+  constraints.close();
+}
+
+template <int dim>
+void PathSolver<dim>::assemble(const double mean_rate)
+{
+  FEValues<dim> fe_values(
+      mapping, fe, quadrature, update_values | update_gradients | update_JxW_values);
+  const unsigned int                   n = fe.n_dofs_per_cell(), n_q = quadrature.size();
+  FullMatrix<double>                   cell_matrix(n, n);
+  Vector<double>                       cell_rhs(n);
+  std::vector<types::global_dof_index> dofs(n);
+  // rho_t relative to its largest value is exp(-(U - U_min)); the weight floor is relative.
+  const double floor = parameters.weight_floor;
+  system_matrix      = 0;
+  system_rhs         = 0;
+  std::size_t k      = 0;
+  for (const auto &cell : dof_handler.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        fe_values.reinit(cell);
+        cell_matrix = 0;
+        cell_rhs    = 0;
+        for (unsigned int q = 0; q < n_q; ++q, ++k)
+          {
+            const double rho    = std::exp(-(U_q[k] - U_min)) / partition_function;
+            const double weight = std::max(rho, floor / partition_function) * fe_values.JxW(q);
+            const double load   = rho * (mean_rate - U_rate_q[k]) * fe_values.JxW(q);
+            for (unsigned int i = 0; i < n; ++i)
+              {
+                const Tensor<1, dim> grad_i = fe_values.shape_grad(i, q);
+                for (unsigned int j = 0; j <= i; ++j)
+                  cell_matrix(i, j) += weight * (grad_i * fe_values.shape_grad(j, q));
+                cell_rhs(i) += load * fe_values.shape_value(i, q);
+              }
+          }
+        for (unsigned int i = 0; i < n; ++i)
+          for (unsigned int j = i + 1; j < n; ++j)
+            cell_matrix(i, j) = cell_matrix(j, i);
+        cell->get_dof_indices(dofs);
+        constraints.distribute_local_to_global(
+            cell_matrix, cell_rhs, dofs, system_matrix, system_rhs);
+      }
+  system_matrix.compress(VectorOperation::add);
+  system_rhs.compress(VectorOperation::add);
+}
+
+template <int dim>
+void PathSolver<dim>::finish_potential()
+{
+  ghosted_solution = phi;
+  FEValues<dim> fe_values(
+      mapping, fe, quadrature, update_values | update_gradients | update_JxW_values);
+  const unsigned int          n_q = quadrature.size();
+  std::vector<double>         phi_q(n_q);
+  std::vector<Tensor<1, dim>> grad_q(n_q);
+  CompensatedSum              mean, kinetic;
+  double                      speed = 0;
+  std::size_t                 k     = 0;
+  for (const auto &cell : dof_handler.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        fe_values.reinit(cell);
+        fe_values.get_function_values(ghosted_solution, phi_q);
+        fe_values.get_function_gradients(ghosted_solution, grad_q);
+        for (unsigned int q = 0; q < n_q; ++q, ++k)
+          {
+            const double rho_JxW =
+                std::exp(-(U_q[k] - U_min)) / partition_function * fe_values.JxW(q);
+            mean.add(rho_JxW * phi_q[q]);
+            kinetic.add(rho_JxW * grad_q[q].norm_square());
+            speed = std::max(speed, grad_q[q].norm());
+          }
+      }
+  std::vector<double> sums = {mean.value(), kinetic.value()};
+  Utilities::MPI::sum(sums, mpi_communicator, sums);
+  // int rho_t = 1 with the same quadrature, up to round-off.
+  phi.add(-sums[0]);
+  ghosted_solution     = phi;
+  energy               = sums[1];
+  largest_speed        = Utilities::MPI::max(speed, mpi_communicator);
+  largest_speed_so_far = std::max(largest_speed_so_far, largest_speed);
+}
+
+template <int dim>
+double PathSolver<dim>::time_step() const
+{
+  return step_size;
+}
+
+template <int dim>
+std::string PathSolver<dim>::description() const
+{
+  std::ostringstream out;
+  out << "path velocity (least kinetic energy), Q" << fe.degree << " potential, "
+      << dof_handler.n_dofs() << " DoFs; " << linear_solver.description();
+  if (path)
+    out << "; " << path->description();
+  return out.str();
+}
+
+template <int dim>
+double PathSolver<dim>::kinetic_energy() const
+{
+  return energy;
+}
+
+template <int dim>
+double PathSolver<dim>::action() const
+{
+  return accumulated_action;
+}
+
+template <int dim>
+double PathSolver<dim>::length() const
+{
+  return accumulated_length;
+}
+
+template <int dim>
+double PathSolver<dim>::max_speed() const
+{
+  return largest_speed;
+}
+
+template <int dim>
+double PathSolver<dim>::peak_speed() const
+{
+  return largest_speed_so_far;
+}
+
+template <int dim>
+const PETScWrappers::MPI::Vector &PathSolver<dim>::potential() const
+{
+  return ghosted_solution;
+}
+
+template class PathSolver<1>;
+template class PathSolver<2>;
+template class PathSolver<3>;
+} // namespace densityflow

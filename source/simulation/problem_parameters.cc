@@ -311,7 +311,7 @@ void ProblemParameters::parse_parameters(ParameterHandler &prm)
   dimension = prm.get_integer("Dimension");
   constants = parse_constants(prm.get("Constants"));
   mesh.parse_parameters(prm, directory);
-  physics.parse_parameters(prm);
+  physics.parse_parameters(prm, directory);
   prm.enter_subsection("Initial density");
   initial_density = prm.get("Expression");
   prm.leave_subsection();

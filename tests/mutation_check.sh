@@ -79,6 +79,10 @@ mutation likelihood-uncompensated source/physics/likelihood.cc \
   's/double result() const { return sum + compensation; }/double result() const { return sum; }/' \
   "the rows of a data file summed without Neumaier's compensation" \
   'posterior_test:*RowsAreSummedWithCompensation*'
+mutation likelihood-ragged-rows source/physics/likelihood.cc \
+  's/      if (fields.size() != table.columns.size())/      if (false \&\& fields.size() != table.columns.size())/' \
+  "a data row with more or fewer fields than the header accepted" \
+  'posterior_test:*BadDataFiles*'
 mutation likelihood-gradient-dropped source/base/expression.cc \
   's/    result += term->gradient(p, t);/    result += 0 * term->gradient(p, t);/' \
   "grad V without the data term (V itself keeps it)" \

@@ -167,6 +167,23 @@ TEST_F(BadInput, CorruptMeshFile)
       "Mesh/File = 'corrupt.msh'");
 }
 
+TEST_F(BadInput, BadLikelihoodData)
+{
+  // The data file relative to the .prm's folder; every rank reads it and says the same.
+  const std::string likelihood =
+      "set Diffusion = 0.5\n  subsection Likelihood\n    set Data file = data.csv\n"
+      "    set Negative log-likelihood = (v - x)^2 / s + y^2\n  end";
+  std::ofstream(work + "/data.csv") << "v\n1.5\n0.3\n";
+  expect_clean_failure(problem("likelihood-column", {{"set Diffusion = 0.5", likelihood}}),
+                       "'s' is neither a column of the data file");
+  std::ofstream(work + "/data.csv") << "v, s\n1.5, 2\n0.3, two\n";
+  expect_clean_failure(problem("likelihood-number", {{"set Diffusion = 0.5", likelihood}}),
+                       "data.csv, line 3, column 's': 'two' is not a number.");
+  std::ofstream(work + "/data.csv") << "";
+  expect_clean_failure(problem("likelihood-empty", {{"set Diffusion = 0.5", likelihood}}),
+                       "data.csv' is empty");
+}
+
 TEST_F(BadInput, NegativeInitialDensity)
 {
   expect_clean_failure(problem("negative", {{"exp(-(x^2 + y^2))", "x"}}),

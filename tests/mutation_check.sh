@@ -71,6 +71,22 @@ mutation mala-correction source/particles/dynamics/mala.cc \
   's/(backward\.norm_square() - forward\.norm_square()) \/ (4 \* eps \* dt)/(backward.norm_square() - forward.norm_square()) \/ (2 * eps * dt)/' \
   "MALA proposal ratio with the wrong variance" \
   'particles_test:*MalaKeepsTheStationaryLaw*'
+mutation likelihood-last-row source/physics/likelihood.cc \
+  's/r < rows; ++r, v += n)/r + 1 < rows; ++r, v += n)/' \
+  "Physics/Likelihood sums over all rows but the last" \
+  'posterior_test:*PotentialIsPriorPlusTheSum*' 'posterior_test:*LangevinAndMala*'
+mutation likelihood-uncompensated source/physics/likelihood.cc \
+  's/double result() const { return sum + compensation; }/double result() const { return sum; }/' \
+  "the rows of a data file summed without Neumaier's compensation" \
+  'posterior_test:*RowsAreSummedWithCompensation*'
+mutation likelihood-ragged-rows source/physics/likelihood.cc \
+  's/      if (fields.size() != table.columns.size())/      if (false \&\& fields.size() != table.columns.size())/' \
+  "a data row with more or fewer fields than the header accepted" \
+  'posterior_test:*BadDataFiles*'
+mutation likelihood-gradient-dropped source/base/expression.cc \
+  's/    result += term->gradient(p, t);/    result += 0 * term->gradient(p, t);/' \
+  "grad V without the data term (V itself keeps it)" \
+  'posterior_test:*PotentialIsPriorPlusTheSum*' 'posterior_test:*LangevinAndMala*'
 mutation slicing-constant source/distances/sliced.cc \
   's/std::sqrt(M_PI) \* std::tgamma((dim + 1) \/ 2\.0) \/ std::tgamma(dim \/ 2\.0);/1.0;/' \
   "c_d dropped from the sliced energy distance (and its error)" \

@@ -1,5 +1,6 @@
 #include <densityflow/base/exceptions.h>
 #include <densityflow/base/expression.h>
+#include <densityflow/base/muparser_setup.h>
 
 #include <muParser.h>
 
@@ -56,6 +57,21 @@ std::string trim(const std::string &s)
   return s.substr(begin, end - begin + 1);
 }
 } // namespace
+
+void define_constants_and_functions(mu::Parser &parser, const Constants &constants)
+{
+  parser.DefineConst("pi", M_PI);
+  for (const auto &[name, value] : constants)
+    parser.DefineConst(name, value);
+  parser.DefineFun("if", if_function);
+  parser.DefineFun("pow", pow_function);
+  parser.DefineFun("atan2", atan2_function);
+  parser.DefineFun("erf", erf_function);
+  parser.DefineFun("erfc", erfc_function);
+  parser.DefineFun("floor", floor_function);
+  parser.DefineFun("ceil", ceil_function);
+  parser.DefineFun("fmod", fmod_function);
+}
 
 std::string variable_names(const unsigned int dim)
 {
@@ -116,17 +132,7 @@ Expression<dim>::Expression(const std::string &text,
           for (unsigned int d = 0; d < dim; ++d)
             parser->DefineVar(coordinate_names[d], &parsers->variables[d]);
           parser->DefineVar("t", &parsers->variables[dim]);
-          parser->DefineConst("pi", M_PI);
-          for (const auto &[name, value] : constants)
-            parser->DefineConst(name, value);
-          parser->DefineFun("if", if_function);
-          parser->DefineFun("pow", pow_function);
-          parser->DefineFun("atan2", atan2_function);
-          parser->DefineFun("erf", erf_function);
-          parser->DefineFun("erfc", erfc_function);
-          parser->DefineFun("floor", floor_function);
-          parser->DefineFun("ceil", ceil_function);
-          parser->DefineFun("fmod", fmod_function);
+          define_constants_and_functions(*parser, constants);
           parser->SetExpr(component_text);
           // muparser parses lazily: evaluate once so that errors surface here.
           parser->Eval();
@@ -227,11 +233,26 @@ ScalarField<dim>::ScalarField(const std::string &value_text,
 template <int dim>
 double ScalarField<dim>::value(const Point<dim> &p, const double t) const
 {
-  return field.value(p, t);
+  double result = field.value(p, t);
+  for (const auto &term : terms)
+    result += term->value(p, t);
+  return result;
 }
 
 template <int dim>
 Tensor<1, dim> ScalarField<dim>::gradient(const Point<dim> &p, const double t) const
+{
+  if (terms.empty())
+    return expression_gradient(p, t);
+  // A flat prior (a constant expression) costs nothing beside the data term.
+  Tensor<1, dim> result = field.depends_on_space() ? expression_gradient(p, t) : Tensor<1, dim>();
+  for (const auto &term : terms)
+    result += term->gradient(p, t);
+  return result;
+}
+
+template <int dim>
+Tensor<1, dim> ScalarField<dim>::expression_gradient(const Point<dim> &p, const double t) const
 {
   if (gradient_expression)
     return gradient_expression->vector_value(p, t);
@@ -259,13 +280,34 @@ Tensor<1, dim> ScalarField<dim>::gradient(const Point<dim> &p, const double t) c
 template <int dim>
 bool ScalarField<dim>::depends_on_time() const
 {
+  for (const auto &term : terms)
+    if (term->depends_on_time())
+      return true;
   return field.depends_on_time() || (gradient_expression && gradient_expression->depends_on_time());
 }
 
 template <int dim>
 bool ScalarField<dim>::is_constant_in_space() const
 {
+  for (const auto &term : terms)
+    if (term->depends_on_space())
+      return false;
   return !field.depends_on_space();
+}
+
+template <int dim>
+void ScalarField<dim>::add_term(std::shared_ptr<const ScalarFieldTerm<dim>> term)
+{
+  terms.push_back(std::move(term));
+}
+
+template <int dim>
+std::string ScalarField<dim>::description() const
+{
+  std::string result = field.parameter_name() + " = '" + field.text() + "'";
+  for (const auto &term : terms)
+    result += " + " + term->description();
+  return result;
 }
 
 template <int dim>
@@ -302,6 +344,17 @@ double divergence(const Expression<dim> &w, const Point<dim> &p, const double t)
 
 template <int dim>
 double ScalarField<dim>::laplacian(const Point<dim> &p, const double t) const
+{
+  if (terms.empty())
+    return expression_laplacian(p, t);
+  double result = field.depends_on_space() ? expression_laplacian(p, t) : 0.0;
+  for (const auto &term : terms)
+    result += term->laplacian(p, t);
+  return result;
+}
+
+template <int dim>
+double ScalarField<dim>::expression_laplacian(const Point<dim> &p, const double t) const
 {
   if (gradient_expression)
     return divergence(*gradient_expression, p, t);

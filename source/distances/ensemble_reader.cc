@@ -1,3 +1,4 @@
+#include <densityflow/base/csv.h>
 #include <densityflow/base/exceptions.h>
 #include <densityflow/base/npy.h>
 #include <densityflow/distances/ensemble_reader.h>
@@ -23,39 +24,6 @@ bool ends_with(const std::string &s, const std::string &suffix)
 {
   return s.size() >= suffix.size() &&
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-/** The comma-separated fields of a line, trimmed, empty ones kept. */
-std::vector<std::string> split_fields(const std::string &line)
-{
-  std::vector<std::string> fields;
-  std::stringstream        stream(line);
-  std::string              field;
-  while (std::getline(stream, field, ','))
-    fields.push_back(Utilities::trim(field));
-  if (!line.empty() && line.back() == ',')
-    fields.emplace_back();
-  return fields;
-}
-
-double parse_number(const std::string &text, const std::string &where)
-{
-  const std::string trimmed = Utilities::trim(text);
-  std::size_t       used    = 0;
-  double            value   = 0;
-  try
-    {
-      value = std::stod(trimmed, &used);
-    }
-  catch (const std::exception &)
-    {
-      used = 0;
-    }
-  if (trimmed.empty() || used != trimmed.size())
-    throw InputError(where + ": '" + trimmed + "' is not a number.");
-  if (!std::isfinite(value))
-    throw InputError(where + ": '" + trimmed + "' is not a finite number.");
-  return value;
 }
 
 void check_time(const double t, const double end_time, const std::string &where)
@@ -106,12 +74,12 @@ read_csv(const std::string &file, const std::optional<double> &time, const doubl
                                  time_source +
                                  ": a snapshot's time is given once (drop the --time for this "
                                  "file, or one of the lines).");
-              file_time   = parse_number(match[1], where);
+              file_time   = parse_csv_number(match[1], where);
               time_source = "'" + text + "' (line " + std::to_string(line_number) + ")";
             }
           continue;
         }
-      const std::vector<std::string> fields = split_fields(text);
+      const std::vector<std::string> fields = split_csv_fields(text);
       if (header.empty())
         {
           header = fields;
@@ -152,7 +120,7 @@ read_csv(const std::string &file, const std::optional<double> &time, const doubl
                          " columns.");
       double t = 0;
       if (time_column >= 0)
-        t = parse_number(fields[time_column], where);
+        t = parse_csv_number(fields[time_column], where);
       else if (file_time)
         t = *file_time;
       else
@@ -160,8 +128,8 @@ read_csv(const std::string &file, const std::optional<double> &time, const doubl
       check_time(t, end_time, where);
       Point<dim> p;
       for (unsigned int d = 0; d < dim; ++d)
-        p[d] = parse_number(fields[column[d]], where);
-      const double w = weight_column >= 0 ? parse_number(fields[weight_column], where) : 1.0;
+        p[d] = parse_csv_number(fields[column[d]], where);
+      const double w = weight_column >= 0 ? parse_csv_number(fields[weight_column], where) : 1.0;
       if (w < 0)
         throw InputError(where + ": the weight " + fields[weight_column] + " is negative.");
       EnsembleSnapshot<dim> &s =

@@ -1,4 +1,5 @@
 #include <densityflow/base/exceptions.h>
+#include <densityflow/physics/likelihood.h>
 #include <densityflow/physics/physics.h>
 
 namespace densityflow
@@ -75,10 +76,11 @@ void PhysicsParameters::declare_parameters(ParameterHandler &prm)
                     Patterns::Double(),
                     "The diffusion eps (temperature): > 0 for the Fokker-Planck model, >= 0 "
                     "for transport. Expressions can use it as eps.");
+  LikelihoodParameters::declare_parameters(prm);
   prm.leave_subsection();
 }
 
-void PhysicsParameters::parse_parameters(ParameterHandler &prm)
+void PhysicsParameters::parse_parameters(ParameterHandler &prm, const std::string &base_directory)
 {
   prm.enter_subsection("Physics");
   const std::string model_name = prm.get("Model");
@@ -91,6 +93,7 @@ void PhysicsParameters::parse_parameters(ParameterHandler &prm)
   velocity_factor              = prm.get("Velocity time factor");
   inflow_density               = prm.get("Inflow density");
   diffusion                    = prm.get_double("Diffusion");
+  likelihood.parse_parameters(prm, base_directory);
   prm.leave_subsection();
 
   if (model == Model::path)
@@ -138,6 +141,9 @@ Physics<dim>::Physics(const PhysicsParameters &parameters, const Constants &cons
     , factor(parameters.velocity_factor, all_constants, "Physics/Velocity time factor")
     , inflow(parameters.inflow_density, all_constants, "Physics/Inflow density")
 {
+  if (parameters.likelihood.enabled())
+    potential_field.add_term(
+        std::make_shared<Likelihood<dim>>(parameters.likelihood, all_constants));
   if (!parameters.velocity.empty())
     velocity_field = std::make_shared<ExpressionVelocity<dim>>(parameters.velocity, all_constants);
   if (factor.depends_on_space())

@@ -313,7 +313,7 @@ void ProblemParameters::parse_parameters(ParameterHandler &prm)
   dimension = prm.get_integer("Dimension");
   constants = parse_constants(prm.get("Constants"));
   mesh.parse_parameters(prm, directory);
-  physics.parse_parameters(prm);
+  physics.parse_parameters(prm, directory);
   velocity_grid.parse_parameters(prm, directory);
   if (!velocity_grid.file.empty() && physics.model != Model::transport)
     throw InputError("Physics/Velocity grid/File is for Model = transport (set Physics/Model = "

@@ -71,6 +71,30 @@ private:
 };
 
 /**
+ * A term added to a ScalarField that is not one expression, such as the negative
+ * log-likelihood of a data file (physics/likelihood.h): V = expression + terms.
+ */
+template <int dim>
+class ScalarFieldTerm
+{
+public:
+  virtual ~ScalarFieldTerm() = default;
+
+  virtual double value(const Point<dim> &p, const double t) const = 0;
+
+  virtual Tensor<1, dim> gradient(const Point<dim> &p, const double t) const = 0;
+
+  virtual double laplacian(const Point<dim> &p, const double t) const = 0;
+
+  virtual bool depends_on_time() const = 0;
+
+  virtual bool depends_on_space() const = 0;
+
+  /** What the term is, for messages: "the negative log-likelihood of FILE (50 rows)". */
+  virtual std::string description() const = 0;
+};
+
+/**
  * A scalar field with its gradient, such as the potential V: the gradient is either
  * the user's own expression or is computed by fourth-order central differences
  * (error of order 1e-12 for smooth fields of unit scale).
@@ -105,9 +129,23 @@ public:
 
   const Expression<dim> &expression() const;
 
+  /**
+   * Adds @p term to the field (value, gradient, Laplacian): V = expression + term.
+   * Callers of value() and gradient() see the sum and need not know about it.
+   */
+  void add_term(std::shared_ptr<const ScalarFieldTerm<dim>> term);
+
+  /** The field for messages: "Physics/Potential = '...'" and its added terms. */
+  std::string description() const;
+
 private:
-  Expression<dim>                  field;
-  std::unique_ptr<Expression<dim>> gradient_expression;
+  /** The gradient and Laplacian of the expression alone (without the terms). */
+  Tensor<1, dim> expression_gradient(const Point<dim> &p, const double t) const;
+  double         expression_laplacian(const Point<dim> &p, const double t) const;
+
+  Expression<dim>                                          field;
+  std::unique_ptr<Expression<dim>>                         gradient_expression;
+  std::vector<std::shared_ptr<const ScalarFieldTerm<dim>>> terms;
 };
 
 /**

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <densityflow/base/expression.h>
+#include <densityflow/physics/likelihood_parameters.h>
 #include <densityflow/physics/velocity_field.h>
 
 #include <deal.II/base/parameter_handler.h>
@@ -37,9 +38,12 @@ struct PhysicsParameters
   std::string velocity_factor    = "1";
   std::string inflow_density     = "0";
   double      diffusion          = 1.0;
+  /** `Physics/Likelihood`: data whose negative log-likelihood is added to V. */
+  LikelihoodParameters likelihood;
 
   static void declare_parameters(ParameterHandler &prm);
-  void        parse_parameters(ParameterHandler &prm);
+  /** @param base_directory the .prm's folder, where relative data files start */
+  void parse_parameters(ParameterHandler &prm, const std::string &base_directory = ".");
 };
 
 /**
@@ -56,6 +60,10 @@ public:
 
   Model model() const;
 
+  /**
+   * V: Physics/Potential plus, with a Physics/Likelihood data file, the sum of the
+   * rows' negative log-likelihoods (then Physics/Potential is the negative log-prior).
+   */
   const ScalarField<dim> &potential() const;
 
   double diffusion() const;

@@ -83,9 +83,8 @@ double FokkerPlanckSolver<dim>::evaluate_potential(const double                t
       {
         failed = true;
         std::ostringstream out;
-        out << "Physics/Potential = '" << physics.potential().expression().text()
-            << "' is not finite at x = " << point_to_string(x) << ", t = " << t << " (value "
-            << value << ").";
+        out << physics.potential().description() << " is not finite at x = " << point_to_string(x)
+            << ", t = " << t << " (value " << value << ").";
         message = out.str();
       }
     minimum = std::min(minimum, value);

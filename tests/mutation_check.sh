@@ -150,6 +150,10 @@ mutation compare-runs-to-end-time source/simulation/simulation.cc \
   "compare solves on to Time/End time after its last ensemble" \
   'problems_test:*StopAtTheLastEnsemble*'
 
+# Not here, since postprocess_test needs its CTest fixture runs: rho_cell_mean as rho_h at
+# one quadrature point instead of the cell's mean (finite_element_solver.cc) was checked by
+# hand: postprocess_test's CellMassesSumToTheSolversMassForEveryProblem fails (4e-3 to 3e-2).
+
 list() {
   for i in "${!IDS[@]}"; do
     printf '%-28s %s\n  %s: %s\n  checks: %s\n' "${IDS[$i]}" "${WHATS[$i]}" "${FILES[$i]}" \

@@ -39,7 +39,10 @@ const std::vector<std::string> problems = {"ou-1d",
                                            "rotation-2d",
                                            "vortex-2d",
                                            "compression-3d",
-                                           "nonreversible-ou-2d"};
+                                           "nonreversible-ou-2d",
+                                           "path-bimodal-1d",
+                                           "learned-velocity-2d",
+                                           "posterior-2d"};
 
 struct Outcome
 {

@@ -287,6 +287,26 @@ TEST_F(BadInput, VelocityForTheFokkerPlanckModel)
       "Physics/Velocity is for Model = transport");
 }
 
+TEST_F(BadInput, ParticlesOfAPath)
+{
+  const std::pair<std::string, std::string> path = {"set Diffusion = 0.5",
+                                                    "set Model = path\n  set Diffusion = 0.5"};
+  // Q1's phi_h has no Laplacian: flow-map particles could not carry log rho.
+  expect_clean_failure(problem("path-q1-particles",
+                               {path,
+                                {"set Degree = 1",
+                                 "set Degree = 1\nend\nsubsection Particles\n  set Number = 20\n"
+                                 "  set Dynamics = flow-map"}}),
+                       "which is zero for Discretization/Degree = 1: set Degree = 2 or 3.");
+  expect_clean_failure(problem("path-langevin",
+                               {path,
+                                {"set Degree = 1",
+                                 "set Degree = 2\nend\nsubsection Particles\n  set Number = 20\n"
+                                 "  set Dynamics = langevin"}}),
+                       "Particles/Dynamics = langevin does not follow a density path "
+                       "(Physics/Model = path): use flow-map");
+}
+
 TEST_F(BadInput, ParticleStepLargerThanThePDEStep)
 {
   // 1.5 PDE steps: refused.

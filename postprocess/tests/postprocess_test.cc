@@ -42,7 +42,8 @@ const std::vector<std::string> problems = {"ou-1d",
                                            "nonreversible-ou-2d",
                                            "path-bimodal-1d",
                                            "learned-velocity-2d",
-                                           "posterior-2d"};
+                                           "posterior-2d",
+                                           "posterior-path-2d"};
 
 struct Outcome
 {

@@ -45,6 +45,19 @@ const std::vector<ColumnDescription> &column_table()
        "is conserved)"},
       {"linear_iterations", "1", "linear-solver iterations since the previous row"},
       {"wall_seconds", "s", "wall-clock time since the run started"},
+      {"kinetic_energy",
+       "length^2/time^2",
+       "path model: int rho_t |v_t|^2 of the finite-element velocity v_t = grad phi_h at this "
+       "time"},
+      {"action",
+       "length^2/time",
+       "path model: int_0^t kinetic_energy dt (trapezoidal rule over the steps); for the "
+       "constant-speed reparametrisation over [0, 1] it is at least w2_length^2"},
+      {"w2_length",
+       "length",
+       "path model: int_0^t sqrt(kinetic_energy) dt (trapezoidal rule), the Wasserstein-2 length "
+       "of the path so far"},
+      {"max_speed", "length/time", "path model: the largest |v_t| at the quadrature points"},
       // particles-vs-pde.csv and compare.csv (time as above)
       {"ensemble",
        "",

@@ -16,7 +16,8 @@ const char *axis_names[3] = {"x", "y", "z"};
 Diagnostics::Diagnostics(const unsigned int              dim,
                          const std::string              &csv_file,
                          const MPI_Comm                  communicator,
-                         const std::vector<std::string> &regions)
+                         const std::vector<std::string> &regions,
+                         const std::vector<std::string> &extra)
 {
   column_names = {
       "time", "step", "mass", "min_density", "negative_mass", "free_energy", "relative_entropy"};
@@ -27,6 +28,7 @@ Diagnostics::Diagnostics(const unsigned int              dim,
       column_names.push_back(std::string("cov_") + axis_names[i] + axis_names[j]);
   for (const char *name : {"l2_error", "outflow_mass", "linear_iterations", "wall_seconds"})
     column_names.emplace_back(name);
+  column_names.insert(column_names.end(), extra.begin(), extra.end());
   for (const std::string &region : regions)
     column_names.push_back("mass_" + region);
 
@@ -63,6 +65,7 @@ void Diagnostics::add(const double                  time,
     for (unsigned int j = i; j < dim; ++j)
       row.push_back(s.covariance[i][j]);
   row.insert(row.end(), {s.l2_error, s.outflow_mass, double(linear_iterations), wall_seconds});
+  row.insert(row.end(), s.extra.begin(), s.extra.end());
   row.insert(row.end(), region_masses.begin(), region_masses.end());
   AssertDimension(row.size(), column_names.size());
   data.push_back(row);

@@ -44,20 +44,22 @@ void ParticleParameters::declare_parameters(ParameterHandler &prm)
                     Patterns::Integer(0),
                     "Particles per system, sampled i.i.d. from the initial density (the same "
                     "sample for every system and any number of MPI ranks). 0: no particles.");
-  prm.declare_entry("Dynamics",
-                    "langevin",
-                    Patterns::Anything(),
-                    "Comma-separated list, one particle system each: flow-map (dX/dt = b, "
-                    "RK4, carrying log rho), langevin (dX = b dt + sqrt(2 eps) dW, "
-                    "Euler-Maruyama), mala (Langevin proposals with a Metropolis correction "
-                    "towards pi; b = -grad V only), probability-flow (dX/dt = -grad V - eps grad "
-                    "log rho_h from the Fokker-Planck solution, Heun).");
+  prm.declare_entry(
+      "Dynamics",
+      "langevin",
+      Patterns::Anything(),
+      "Comma-separated list, one particle system each: flow-map (dX/dt = b, "
+      "RK4, carrying log rho; with Model = path: dX/dt = grad phi_h, Heun, "
+      "carrying log rho by -Laplace phi_h, Degree >= 2), langevin (dX = b dt + sqrt(2 eps) dW, "
+      "Euler-Maruyama), mala (Langevin proposals with a Metropolis correction "
+      "towards pi; b = -grad V only), probability-flow (dX/dt = -grad V - eps grad "
+      "log rho_h from the Fokker-Planck solution, Heun).");
   prm.declare_entry("Time step",
                     "0",
                     Patterns::Double(0),
                     "The largest particle step: each PDE step is split into as many equal "
                     "particle steps as this needs. 0: the PDE's step. (probability-flow always "
-                    "steps with the PDE.)");
+                    "steps with the PDE, and so do flow-map particles of a path.)");
   prm.declare_entry("Seed", "1", Patterns::Integer(0), "Seed of the particles' random numbers.");
   prm.declare_entry("Write CSV",
                     "false",

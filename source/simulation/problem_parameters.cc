@@ -335,6 +335,15 @@ void ProblemParameters::parse_parameters(ParameterHandler &prm)
   particles.parse_parameters(prm);
   distances.parse_parameters(prm);
   regions.parse_parameters(prm);
+  // Flow-map particles of a path carry log-density by -div v_h, the Laplacian of phi_h,
+  // which is zero for Q1 (not div v): refuse rather than carry a wrong density.
+  const bool flow_map =
+      std::find(particles.dynamics.begin(), particles.dynamics.end(), ParticleDynamics::flow_map) !=
+      particles.dynamics.end();
+  if (physics.model == Model::path && particles.number > 0 && flow_map && discretization.degree < 2)
+    throw InputError("Particles/Dynamics = flow-map with Physics/Model = path carries "
+                     "log-density by -div v_h, the Laplacian of the potential phi_h, which is "
+                     "zero for Discretization/Degree = 1: set Degree = 2 or 3.");
 }
 
 ProblemParameters ProblemParameters::from_file(const std::string              &filename,

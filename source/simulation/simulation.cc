@@ -116,7 +116,8 @@ void Simulation<dim>::set_up()
       run_directory->write_file("parameters.prm", parameters.effective_parameters);
     }
   const std::string csv = run_directory ? run_directory->path() + "/diagnostics.csv" : "";
-  diagnostics_ = std::make_unique<Diagnostics>(dim, csv, mpi_communicator, regions->names());
+  diagnostics_          = std::make_unique<Diagnostics>(
+      dim, csv, mpi_communicator, regions->names(), density_solver->extra_columns());
   if (run_directory)
     density_output = std::make_unique<DensityOutput<dim>>(run_directory->path(), mpi_communicator);
   if (!particles->empty())

@@ -27,11 +27,14 @@ public:
   /**
    * @param csv_file the file to write, or empty for memory only
    * @param regions  names of Diagnostics/Regions: a column mass_<name> each, at the end
+   * @param extra    the solver's own columns (DensitySolver::extra_columns()), after
+   *                 wall_seconds, filled from DensityStatistics::extra
    */
   Diagnostics(const unsigned int              dim,
               const std::string              &csv_file,
               const MPI_Comm                  communicator,
-              const std::vector<std::string> &regions = {});
+              const std::vector<std::string> &regions = {},
+              const std::vector<std::string> &extra   = {});
 
   /** @param region_masses int_R rho_h for each region, in the order of the constructor */
   template <int dim>

@@ -44,6 +44,8 @@ struct DensityStatistics
   double l2_error = undefined;
   /** Mass that has left through outflow boundaries since t = 0 (net of inflow). */
   double outflow_mass = 0;
+  /** The values of the solver's own columns (DensitySolver::extra_columns()), in order. */
+  std::vector<double> extra;
 };
 
 /**
@@ -153,6 +155,32 @@ public:
                            const std::vector<Point<dim>>                           &points,
                            std::vector<double>                                     &rho,
                            std::vector<Tensor<1, dim>> &velocity) const = 0;
+
+  /**
+   * The names of the columns a solver adds to diagnostics.csv (after wall_seconds,
+   * before the regions' columns), whose values statistics() puts into
+   * DensityStatistics::extra. None by default: the CSV layout of a model without them
+   * stays as it is. Each name needs a row in output/column_descriptions.cc.
+   */
+  virtual std::vector<std::string> extra_columns() const { return {}; }
+
+  /**
+   * Whether velocity_divergence_at() is available: the solver's velocity has a
+   * divergence that particles can carry log-density by.
+   */
+  virtual bool has_velocity_divergence() const { return false; }
+
+  /**
+   * div of the velocity of velocity_at() at @p points of the locally owned @p cell, for
+   * particles that carry log-density along a velocity the solver computes (the path
+   * model). Only where has_velocity_divergence().
+   */
+  virtual void velocity_divergence_at(const typename Triangulation<dim>::active_cell_iterator &,
+                                      const std::vector<Point<dim>> &,
+                                      std::vector<double> &) const
+  {
+    AssertThrow(false, ExcMessage("This solver has no velocity field with a divergence."));
+  }
 
   /** The diagnostics of the current density; @p exact may be null. */
   virtual DensityStatistics<dim> statistics(const Expression<dim> *exact) const = 0;

@@ -26,9 +26,13 @@ create_particle_dynamics(const ParticleDynamics dynamics,
                          const ParticleRandom  &random)
 {
   if (physics.model() == Model::path)
-    throw InputError("Particles/Dynamics = " + to_string(dynamics) +
-                     " does not follow a density path (Physics/Model = path) yet: set "
-                     "Particles/Number = 0.");
+    {
+      if (dynamics != ParticleDynamics::flow_map)
+        throw InputError("Particles/Dynamics = " + to_string(dynamics) +
+                         " does not follow a density path (Physics/Model = path): use "
+                         "flow-map, which moves along the path's velocity.");
+      return std::make_unique<ProbabilityFlowDynamics<dim>>(mesh, physics);
+    }
   switch (dynamics)
     {
       case ParticleDynamics::flow_map:

@@ -33,8 +33,9 @@ template <int dim>
 ProbabilityFlowDynamics<dim>::ProbabilityFlowDynamics(const Mesh<dim>    &mesh,
                                                       const Physics<dim> &physics)
     : mesh(mesh)
+    , along_path(physics.model() == Model::path)
 {
-  if (physics.model() != Model::fokker_planck)
+  if (physics.model() != Model::fokker_planck && !along_path)
     throw InputError(
         "Particles/Dynamics = probability-flow follows the Fokker-Planck solution; with the "
         "transport model use flow-map (eps = 0) or langevin.");
@@ -43,7 +44,13 @@ ProbabilityFlowDynamics<dim>::ProbabilityFlowDynamics(const Mesh<dim>    &mesh,
 template <int dim>
 ParticleDynamics ProbabilityFlowDynamics<dim>::kind() const
 {
-  return ParticleDynamics::probability_flow;
+  return along_path ? ParticleDynamics::flow_map : ParticleDynamics::probability_flow;
+}
+
+template <int dim>
+bool ProbabilityFlowDynamics<dim>::carries_log_density() const
+{
+  return along_path;
 }
 
 template <int dim>
@@ -55,7 +62,7 @@ bool ProbabilityFlowDynamics<dim>::needs_cells() const
 template <int dim>
 unsigned int ProbabilityFlowDynamics<dim>::state_size() const
 {
-  return 2 * dim;
+  return along_path ? 2 * dim + 1 : 2 * dim;
 }
 
 template <int dim>
@@ -70,6 +77,8 @@ void ProbabilityFlowDynamics<dim>::prepare_step(ParticleStore<dim>       &partic
                                                 const DensitySolver<dim> *solver)
 {
   const std::vector<Tensor<1, dim>> v = velocities(particles, 0, solver);
+  const std::vector<double>         div =
+      along_path ? divergences(particles, solver) : std::vector<double>();
   for (std::size_t k = 0; k < particles.size(); ++k)
     {
       double *state = particles.state(k);
@@ -78,6 +87,8 @@ void ProbabilityFlowDynamics<dim>::prepare_step(ParticleStore<dim>       &partic
           state[d]       = particles.positions()[k][d];
           state[dim + d] = v[k][d];
         }
+      if (along_path)
+        state[2 * dim] = div[k];
     }
 }
 
@@ -96,13 +107,42 @@ void ProbabilityFlowDynamics<dim>::step(ParticleStore<dim>      &particles,
     }
   step.relocate();
   const std::vector<Tensor<1, dim>> v = velocities(particles, step.time + dt, step.solver);
+  const std::vector<double>         div =
+      along_path ? divergences(particles, step.solver) : std::vector<double>();
   for (std::size_t k = 0; k < particles.size(); ++k)
     {
       const double *state = particles.state(k);
       particles.positions()[k] =
           start_position<dim>(state) + dt / 2 * (start_velocity<dim>(state) + v[k]);
       reflect(particles.positions()[k]);
+      if (along_path)
+        particles.log_densities()[k] -= dt / 2 * (state[2 * dim] + div[k]);
     }
+}
+
+template <int dim>
+std::vector<double>
+ProbabilityFlowDynamics<dim>::divergences(const ParticleStore<dim> &particles,
+                                          const DensitySolver<dim> *solver) const
+{
+  const std::vector<Point<dim>>                                        &x = particles.positions();
+  const std::vector<typename Triangulation<dim>::active_cell_iterator> &cells = particles.cells();
+  std::vector<double>                                                   divergence(x.size());
+  AssertThrow(solver != nullptr && solver->has_velocity_divergence(),
+              ExcMessage("Particles that carry log-density need div v from the solver."));
+  std::size_t k = 0;
+  while (k < x.size())
+    {
+      std::size_t end = k + 1;
+      while (end < x.size() && cells[end] == cells[k])
+        ++end;
+      const std::vector<Point<dim>> points(x.begin() + k, x.begin() + end);
+      std::vector<double>           div;
+      solver->velocity_divergence_at(cells[k], points, div);
+      std::copy(div.begin(), div.end(), divergence.begin() + k);
+      k = end;
+    }
+  return divergence;
 }
 
 template <int dim>

@@ -138,6 +138,27 @@ double DensityPath<dim>::value(const Point<dim> &x, const double t) const
 }
 
 template <int dim>
+bool DensityPath<dim>::has_fixed_endpoints() const
+{
+  return !log_density && !physics.potential().depends_on_time();
+}
+
+template <int dim>
+std::pair<double, double> DensityPath<dim>::endpoints(const Point<dim> &x) const
+{
+  return {-std::log(rho0.value(x, 0.0)), physics.potential().value(x, 0.0)};
+}
+
+template <int dim>
+std::pair<double, double> DensityPath<dim>::from_endpoints(const std::pair<double, double> &e,
+                                                           const double                     b,
+                                                           const double b_rate) const
+{
+  const auto [U0, V] = e;
+  return {(1 - b) * U0 + b * V / physics.diffusion(), b_rate * (V / physics.diffusion() - U0)};
+}
+
+template <int dim>
 double DensityPath<dim>::time_derivative(const Point<dim> &x, const double t) const
 {
   if (log_density_rate)

@@ -193,9 +193,33 @@ DensityStatistics<dim> PathSolver<dim>::statistics(const Expression<dim> *exact)
   std::vector<double> sums = {Z_pi, entropy};
   Utilities::MPI::sum(sums, mpi_communicator, sums);
   result.relative_entropy = sums[1] + result.mass * std::log(sums[0]);
+  result.extra            = {kinetic_energy(), action(), length(), max_speed()};
   result.free_energy =
       eps * result.relative_entropy + result.mass * (V_min - eps * std::log(sums[0]));
   return result;
+}
+
+template <int dim>
+std::vector<std::string> PathSolver<dim>::extra_columns() const
+{
+  return {"kinetic_energy", "action", "w2_length", "max_speed"};
+}
+
+template <int dim>
+bool PathSolver<dim>::has_velocity_divergence() const
+{
+  return fe.degree >= 2;
+}
+
+template <int dim>
+void PathSolver<dim>::velocity_divergence_at(
+    const typename Triangulation<dim>::active_cell_iterator &cell,
+    const std::vector<Point<dim>>                           &points,
+    std::vector<double>                                     &divergence) const
+{
+  std::vector<double>         rho;
+  std::vector<Tensor<1, dim>> velocity;
+  evaluate(this->dof_cell(cell), points, rho, velocity, &divergence);
 }
 
 template <int dim>
@@ -226,7 +250,13 @@ void PathSolver<dim>::fill_output(DataOut<dim> &data_out, const Expression<dim> 
       std::vector<double> &,                                                                       \
       std::vector<Tensor<1, dim>> &) const;                                                        \
   template DensityStatistics<dim> PathSolver<dim>::statistics(const Expression<dim> *) const;      \
-  template void PathSolver<dim>::fill_output(DataOut<dim> &, const Expression<dim> *) const;
+  template void PathSolver<dim>::fill_output(DataOut<dim> &, const Expression<dim> *) const;       \
+  template std::vector<std::string> PathSolver<dim>::extra_columns() const;                        \
+  template bool                     PathSolver<dim>::has_velocity_divergence() const;              \
+  template void                     PathSolver<dim>::velocity_divergence_at(                       \
+      const typename Triangulation<dim>::active_cell_iterator &,               \
+      const std::vector<Point<dim>> &,                                         \
+      std::vector<double> &) const;
 DENSITYFLOW_INSTANTIATE(1)
 DENSITYFLOW_INSTANTIATE(2)
 DENSITYFLOW_INSTANTIATE(3)

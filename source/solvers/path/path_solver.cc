@@ -14,6 +14,7 @@
 #include <cmath>
 #include <limits>
 #include <sstream>
+#include <tuple>
 
 namespace densityflow
 {
@@ -134,6 +135,14 @@ unsigned int PathSolver<dim>::advance(const double dt)
 }
 
 template <int dim>
+void PathSolver<dim>::solve_at_time(const double t)
+{
+  solve_at(t);
+  current_time     = t;
+  ghosted_solution = phi;
+}
+
+template <int dim>
 unsigned int PathSolver<dim>::solve_at(const double t)
 {
   evaluate_path(t);
@@ -183,18 +192,30 @@ void PathSolver<dim>::evaluate_path(const double t)
 {
   FEValues<dim> fe_values(mapping, fe, quadrature, update_quadrature_points | update_JxW_values);
   U_q.clear(), U_rate_q.clear();
-  bool        failed = false;
-  std::string message;
-  double      local_min = std::numeric_limits<double>::infinity();
+  // V (a sum over a data file's rows, say) once per point, not at every step.
+  const bool   fixed_endpoints = path->has_fixed_endpoints();
+  const bool   first_time      = endpoints_q.empty();
+  const double b               = fixed_endpoints ? path->schedule(t) : 0;
+  const double b_rate          = fixed_endpoints ? path->schedule_rate(t) : 0;
+  bool         failed          = false;
+  std::string  message;
+  double       local_min = std::numeric_limits<double>::infinity();
   for (const auto &cell : dof_handler.active_cell_iterators())
     if (cell->is_locally_owned())
       {
         fe_values.reinit(cell);
         for (unsigned int q = 0; q < quadrature.size(); ++q)
           {
-            const Point<dim> &x    = fe_values.quadrature_point(q);
-            const double      U    = path->value(x, t);
-            const double      rate = path->time_derivative(x, t);
+            const Point<dim> &x = fe_values.quadrature_point(q);
+            double            U, rate;
+            if (fixed_endpoints)
+              {
+                if (first_time)
+                  endpoints_q.push_back(path->endpoints(x));
+                std::tie(U, rate) = path->from_endpoints(endpoints_q[U_q.size()], b, b_rate);
+              }
+            else
+              U = path->value(x, t), rate = path->time_derivative(x, t);
             if (!(std::isfinite(U) && std::isfinite(rate)) && !failed)
               {
                 failed = true;

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
 namespace densityflow
 {
@@ -62,6 +63,29 @@ public:
   /** Whether U is the built-in geometric path. */
   bool is_geometric() const;
 
+  /**
+   * Whether U = (1 - beta(t)) U0 + beta(t) V/eps with U0 = -log rho0 and V independent
+   * of t: then U at fixed points follows from endpoints() there, computed once, and the
+   * schedule at each time (V may be costly: a sum over a data file's rows).
+   */
+  bool has_fixed_endpoints() const;
+
+  /** U0 = -log rho0 and V at @p x (has_fixed_endpoints()). */
+  std::pair<double, double> endpoints(const Point<dim> &x) const;
+
+  /**
+   * U and dU/dt from the @p endpoints at a point, beta(t) = @p b and beta'(t) =
+   * @p b_rate: the same numbers as value() and time_derivative() there.
+   */
+  std::pair<double, double> from_endpoints(const std::pair<double, double> &endpoints,
+                                           const double                     b,
+                                           const double                     b_rate) const;
+
+  /** beta(t) of the geometric path. */
+  double schedule(const double t) const;
+  /** beta'(t): the expression, or fourth-order differences. */
+  double schedule_rate(const double t) const;
+
   /** The parameter U comes from, for messages. */
   std::string parameter_name() const;
 
@@ -69,9 +93,6 @@ public:
   std::string description() const;
 
 private:
-  double schedule(const double t) const;
-  double schedule_rate(const double t) const;
-
   const Physics<dim>              &physics;
   const Expression<dim>           &rho0;
   std::unique_ptr<Expression<dim>> log_density;

@@ -57,6 +57,21 @@ public:
                                      std::vector<double>                                     &rho,
                                      std::vector<Tensor<1, dim>> &velocity) const override;
   void fill_output(DataOut<dim> &data_out, const Expression<dim> *exact) const override;
+  /** kinetic_energy, action, w2_length, max_speed. */
+  std::vector<std::string> extra_columns() const override;
+  /** Degree >= 2: the Laplacian of phi_h of Q1 is zero, not div v. */
+  bool has_velocity_divergence() const override;
+  /** The Laplacian of phi_h. */
+  void velocity_divergence_at(const typename Triangulation<dim>::active_cell_iterator &cell,
+                              const std::vector<Point<dim>>                           &points,
+                              std::vector<double> &divergence) const override;
+
+  /**
+   * phi_h and rho_t at time @p t without taking a step: the clock moves to @p t, the
+   * action and the W2 length stay. For PathVelocity, which follows the path at the times
+   * a transport solver asks for. Collective.
+   */
+  void solve_at_time(const double t);
 
   /** rho_t (normalised) at @p x: exp(-(U - U_min)) / Z. */
   double density(const Point<dim> &x) const;
@@ -119,7 +134,9 @@ private:
 
   /** U, dU/dt at the quadrature points of the locally owned cells, in cell order. */
   std::vector<double> U_q, U_rate_q;
-  double              U_min = 0, partition_function = 1;
+  /** U0 and V at the same points, kept from the first time where the path allows it. */
+  std::vector<std::pair<double, double>> endpoints_q;
+  double                                 U_min = 0, partition_function = 1;
 
   types::global_dof_index          pinned_dof = 0;
   AffineConstraints<double>        constraints;

@@ -75,3 +75,25 @@ TEST(ScalarField, NumericalGradientMatchesExact)
         EXPECT_NEAR(g[d], h[d], 1e-9 * std::max(1.0, std::abs(h[d]))) << p;
     }
 }
+
+// Expressions of t alone (time factors) and constants are evaluated once per t: the
+// values must be bit for bit those of the same text evaluated afresh at every point
+// (`+ 0 * x` makes it depend on space, which is never cached), at times asked for in
+// any order and for every component.
+TEST(Expression, TimeOnlyExpressionsGiveTheSameBitsInAnyOrder)
+{
+  const Expression<2> cached("1 - t / 2 + sin(3 * t); 2 * exp(-t)", {}, "f", 2);
+  const Expression<2> fresh("1 - t / 2 + sin(3 * t) + 0 * x; 2 * exp(-t) + 0 * x", {}, "f", 2);
+  const Expression<2> constant("exp(1) / 3", {}, "f"),
+      constant_fresh("exp(1) / 3 + 0 * y", {}, "f");
+  const Point<2> p(0.3, -0.2);
+  for (const double t : {0.0, 0.1, 0.1, 0.25, 0.1, 0.7, 0.7, 0.0, 1e-300, 0.25})
+    for (const unsigned int component : {1u, 0u, 1u})
+      {
+        EXPECT_EQ(cached.value(p, t, component), fresh.value(p, t, component))
+            << "t " << t << " component " << component;
+        EXPECT_EQ(constant.value(Point<2>(), t), constant_fresh.value(p, t)) << "t " << t;
+      }
+  EXPECT_FALSE(cached.depends_on_space());
+  EXPECT_TRUE(fresh.depends_on_space());
+}

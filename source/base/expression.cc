@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 namespace densityflow
@@ -103,6 +104,12 @@ struct Expression<dim>::Parsers
   std::vector<std::unique_ptr<mu::Parser>> components;
   bool                                     time_dependent  = false;
   bool                                     space_dependent = false;
+  // An expression of t alone (a time factor, a constant) is asked for at the same t
+  // over and over (once per particle and stage); muparser's evaluation, deterministic,
+  // is done once per t (once for all where t is not used either).
+  mutable double              cached_time = std::numeric_limits<double>::quiet_NaN();
+  mutable bool                cache_valid = false;
+  mutable std::vector<double> cached_values;
 };
 
 template <int dim>
@@ -170,6 +177,20 @@ template <int dim>
 double
 Expression<dim>::value(const Point<dim> &p, const double t, const unsigned int component) const
 {
+  if (!parsers->space_dependent)
+    {
+      Parsers &cache = *parsers;
+      if (!cache.cache_valid || (cache.time_dependent && !(t == cache.cached_time)))
+        {
+          cache.variables[dim] = t;
+          cache.cached_values.resize(cache.components.size());
+          for (std::size_t c = 0; c < cache.components.size(); ++c)
+            cache.cached_values[c] = cache.components[c]->Eval();
+          cache.cached_time = t;
+          cache.cache_valid = true;
+        }
+      return cache.cached_values[component];
+    }
   for (unsigned int d = 0; d < dim; ++d)
     parsers->variables[d] = p[d];
   parsers->variables[dim] = t;

@@ -5,12 +5,57 @@
 #include <petscksp.h>
 
 #include <array>
+#include <cmath>
+#include <limits>
 #include <sstream>
 
 namespace densityflow
 {
+/**
+ * PETSc's default test (relative to ||b||) and, once it is met, the same relative
+ * tolerance for the weighted true residual: ||w (b - A x)|| <= rtol ||w b||.
+ */
+struct WeightedResidualTest
+{
+  const PETScWrappers::MPI::Vector *weights = nullptr;
+  double                            tolerance;
+  void                             *default_context = nullptr;
+  /** Work vectors of KSPBuildResidual: a copy of x and the residual. */
+  Vec    solution_copy = nullptr, residual = nullptr;
+  double weighted_rhs_norm = 0;
+  /** ||w r|| / ||w b|| where it was last formed (NaN: not yet in this solve). */
+  double last_ratio = std::numeric_limits<double>::quiet_NaN();
+  bool   installed  = false;
+
+  ~WeightedResidualTest()
+  {
+    VecDestroy(&solution_copy);
+    VecDestroy(&residual);
+    if (default_context != nullptr)
+      KSPConvergedDefaultDestroy(default_context);
+  }
+};
+
 namespace
 {
+PetscErrorCode weighted_convergence_test(
+    KSP ksp, PetscInt iteration, PetscReal residual_norm, KSPConvergedReason *reason, void *context)
+{
+  auto &test = *static_cast<WeightedResidualTest *>(context);
+  PetscCall(KSPConvergedDefault(ksp, iteration, residual_norm, reason, test.default_context));
+  if (*reason <= 0 || test.weighted_rhs_norm == 0)
+    return 0;
+  Vec r;
+  PetscCall(KSPBuildResidual(ksp, test.solution_copy, test.residual, &r));
+  PetscCall(VecPointwiseMult(r, r, *test.weights));
+  PetscReal weighted_norm;
+  PetscCall(VecNorm(r, NORM_2, &weighted_norm));
+  test.last_ratio = weighted_norm / test.weighted_rhs_norm;
+  if (!(test.last_ratio <= test.tolerance))
+    *reason = KSP_CONVERGED_ITERATING;
+  return 0;
+}
+
 /** The words of the parameter, in the order of the enum. */
 constexpr std::array<const char *, 5> preconditioner_names = {
     {"auto", "amg", "jacobi", "block-jacobi", "direct"}};
@@ -47,8 +92,9 @@ void LinearSolverParameters::declare_parameters(ParameterHandler &prm)
   prm.declare_entry("Tolerance",
                     "1e-10",
                     Patterns::Double(0),
-                    "Relative tolerance on the unpreconditioned residual. Mass is conserved "
-                    "to round-off whatever the tolerance (see the solver's documentation).");
+                    "Relative tolerance on the unpreconditioned residual (Fokker-Planck: "
+                    "also on the residual in mass per node). Mass is conserved to round-off "
+                    "whatever the tolerance (see the solver's documentation).");
   prm.declare_entry(
       "Maximum iterations", "1000", Patterns::Integer(1), "Iteration limit per solve.");
   prm.leave_subsection();
@@ -140,11 +186,36 @@ void LinearSolver::configure_preconditioner(const Preconditioner type)
   active = type;
 }
 
+void LinearSolver::set_residual_weights(const PETScWrappers::MPI::Vector &weights)
+{
+  if (parameters.preconditioner == Preconditioner::direct)
+    return; // nothing iterates
+  if (!weighted_test)
+    weighted_test = std::make_unique<WeightedResidualTest>();
+  weighted_test->weights   = &weights;
+  weighted_test->tolerance = parameters.tolerance;
+}
+
 unsigned int LinearSolver::solve(PETScWrappers::MPI::Vector       &solution,
                                  const PETScWrappers::MPI::Vector &rhs)
 {
   Assert(ksp != nullptr, ExcMessage("LinearSolver::set_matrix() must come before solve()."));
   KSP k = static_cast<KSP>(ksp);
+  if (weighted_test)
+    {
+      WeightedResidualTest &test = *weighted_test;
+      if (!test.installed)
+        {
+          DENSITYFLOW_PETSC(KSPConvergedDefaultCreate(&test.default_context));
+          DENSITYFLOW_PETSC(KSPSetConvergenceTest(k, weighted_convergence_test, &test, nullptr));
+          DENSITYFLOW_PETSC(VecDuplicate(rhs, &test.solution_copy));
+          DENSITYFLOW_PETSC(VecDuplicate(rhs, &test.residual));
+          test.installed = true;
+        }
+      DENSITYFLOW_PETSC(VecPointwiseMult(test.residual, rhs, *test.weights));
+      DENSITYFLOW_PETSC(VecNorm(test.residual, NORM_2, &test.weighted_rhs_norm));
+      test.last_ratio = std::numeric_limits<double>::quiet_NaN();
+    }
   DENSITYFLOW_PETSC(KSPSolve(k, rhs, solution));
   KSPConvergedReason reason;
   PetscInt           iterations;
@@ -156,7 +227,11 @@ unsigned int LinearSolver::solve(PETScWrappers::MPI::Vector       &solution,
       message << "The linear solver (" << description()
               << ") did not converge: " << KSPConvergedReasons[reason] << " after " << iterations
               << " iterations (Linear solver/Tolerance = " << parameters.tolerance
-              << ", Maximum iterations = " << parameters.max_iterations << ").";
+              << ", Maximum iterations = " << parameters.max_iterations << ")";
+      if (weighted_test && std::isfinite(weighted_test->last_ratio))
+        message << "; the weighted residual was " << weighted_test->last_ratio
+                << " of the weighted right-hand side where the plain one had converged";
+      message << ".";
       throw RunError(message.str());
     }
   // Two slow solves in a row, not one: the first step from rough initial data is slow

@@ -5,11 +5,14 @@
 #include <deal.II/lac/petsc_sparse_matrix.h>
 #include <deal.II/lac/petsc_vector.h>
 
+#include <memory>
 #include <string>
 
 namespace densityflow
 {
 using namespace dealii;
+
+struct WeightedResidualTest;
 
 /** The preconditioners of `Linear solver/Preconditioner`. */
 enum class Preconditioner
@@ -46,8 +49,9 @@ struct LinearSolverParameters
  *
  * Convergence is measured on the unpreconditioned residual, relative to the right-hand
  * side, so that the stopping point does not depend on the preconditioner (and hence on
- * the number of MPI ranks). PETSc options (-ksp_*, -pc_*) given on the command line
- * are honoured.
+ * the number of MPI ranks). With residual weights (set_residual_weights()), the
+ * weighted true residual must meet the same relative tolerance as well. PETSc options
+ * (-ksp_*, -pc_*) given on the command line are honoured.
  */
 class LinearSolver
 {
@@ -63,6 +67,16 @@ public:
    * reuse_preconditioner. */
   void set_matrix(const PETScWrappers::MPI::SparseMatrix &matrix,
                   const bool                              reuse_preconditioner = false);
+
+  /**
+   * From now on a solve converges only when, besides the residual r = b - A x, also
+   * w r (componentwise) meets the tolerance relative to w b: for systems whose unknowns
+   * span many orders of magnitude, where the plain Euclidean norm sees only the largest
+   * entries. The true residual is formed (one product with A) at the iterations where
+   * the plain test is met. @p weights is held by reference (its values may change
+   * between solves, not its layout).
+   */
+  void set_residual_weights(const PETScWrappers::MPI::Vector &weights);
 
   /**
    * Solves with @p solution as the initial guess and returns the number of iterations.
@@ -91,5 +105,6 @@ private:
   MPI_Comm       mpi_communicator;
   bool           symmetric;
   void          *ksp = nullptr; // KSP; kept opaque so petscksp.h stays in the .cc
+  std::unique_ptr<WeightedResidualTest> weighted_test;
 };
 } // namespace densityflow

@@ -83,6 +83,12 @@ FokkerPlanckSolver<dim>::FokkerPlanckSolver(const Mesh<dim>                &mesh
                   &stiffness_solution})
     v->reinit(locally_owned_dofs, mpi_communicator);
   nodal_potential.reinit(locally_owned_dofs, locally_relevant_dofs, mpi_communicator);
+  // y_j = rho_j / root_pi_j spans hundreds of orders of magnitude where rho0 is much
+  // wider than pi, and the residual's Euclidean norm then sees only the far field,
+  // whose nodes hardly move: a solve "converged" without changing the density where
+  // its mass is. root_pi r is the residual in mass per node, which does not depend on
+  // the scaling of the unknowns; a solve must meet the tolerance in both.
+  linear_solver.set_residual_weights(root_pi);
 
   update_potential(0.0);
   assemble_matrices();

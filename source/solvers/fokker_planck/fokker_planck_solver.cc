@@ -10,6 +10,7 @@
 
 #include <petscmat.h>
 
+#include <chrono>
 #include <cmath>
 #include <sstream>
 
@@ -17,6 +18,11 @@ namespace densityflow
 {
 namespace
 {
+double seconds_since(const std::chrono::steady_clock::time_point start)
+{
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 /** The scheme, once the Fokker-Planck model is known to accept it. */
 TimeScheme fokker_planck_scheme(const TimeScheme scheme)
 {
@@ -65,6 +71,7 @@ FokkerPlanckSolver<dim>::FokkerPlanckSolver(const Mesh<dim>                &mesh
     , linear_solver(linear_solver_parameters, mesh.communicator())
 {
   // Physics has checked eps > 0, DiscretizationParameters the degree.
+  auto                   start = std::chrono::steady_clock::now();
   DynamicSparsityPattern dsp(locally_relevant_dofs);
   DoFTools::make_sparsity_pattern(dof_handler, dsp);
   SparsityTools::distribute_sparsity_pattern(
@@ -83,9 +90,14 @@ FokkerPlanckSolver<dim>::FokkerPlanckSolver(const Mesh<dim>                &mesh
                   &stiffness_solution})
     v->reinit(locally_owned_dofs, mpi_communicator);
   nodal_potential.reinit(locally_owned_dofs, locally_relevant_dofs, mpi_communicator);
+  timing.sparsity = seconds_since(start);
 
+  start = std::chrono::steady_clock::now();
   update_potential(0.0);
+  timing.potential = seconds_since(start);
+  start            = std::chrono::steady_clock::now();
   assemble_matrices();
+  timing.assembly = seconds_since(start);
 }
 
 template <int dim>
@@ -109,6 +121,7 @@ void FokkerPlanckSolver<dim>::set_system_matrix(const double a, const double b)
 {
   if (!matrices_changed && a == system_a && b == system_b)
     return;
+  const auto start = std::chrono::steady_clock::now();
   system_matrix.copy_from(stiffness_matrix);
   system_matrix *= b;
   if (discretization.mass_lumping)
@@ -127,9 +140,10 @@ void FokkerPlanckSolver<dim>::set_system_matrix(const double a, const double b)
   linear_solver.set_matrix(system_matrix, reuse);
   if (!reuse)
     iterations_after_setup = 0;
-  system_a         = a;
-  system_b         = b;
-  matrices_changed = false;
+  system_a             = a;
+  system_b             = b;
+  matrices_changed     = false;
+  timing.system_matrix = seconds_since(start);
 }
 
 template <int dim>
@@ -248,6 +262,12 @@ template <int dim>
 const PETScWrappers::MPI::Vector &FokkerPlanckSolver<dim>::scaled_solution() const
 {
   return solution;
+}
+
+template <int dim>
+const FokkerPlanckSetupTiming &FokkerPlanckSolver<dim>::setup_timing() const
+{
+  return timing;
 }
 
 template <int dim>

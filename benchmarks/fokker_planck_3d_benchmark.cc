@@ -14,8 +14,15 @@
 #include <densityflow/physics/physics.h>
 #include <densityflow/simulation/problem_parameters.h>
 #include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
+#include <densityflow/solvers/fokker_planck/weighted_cell_matrices.h>
 
 #include <deal.II/base/mpi.h>
+#include <deal.II/base/quadrature_lib.h>
+#include <deal.II/dofs/dof_handler.h>
+#include <deal.II/fe/fe_q.h>
+#include <deal.II/fe/mapping_q.h>
+#include <deal.II/grid/grid_generator.h>
+#include <deal.II/grid/tria.h>
 
 #include <chrono>
 #include <cstdio>
@@ -57,6 +64,67 @@ struct Phase
   double      seconds;
   double      resident;
 };
+
+/**
+ * The cell matrices of ou-3d's V alone (no PETSc), on one core, in the same run: FEValues'
+ * reinit, plus the factorised weights, plus the direct ones (the old assembly's arithmetic).
+ */
+void cell_matrices(const unsigned int refinement)
+{
+  Triangulation<3> triangulation;
+  GridGenerator::hyper_cube(triangulation, -3, 3);
+  triangulation.refine_global(refinement);
+  const FE_Q<3> fe(2);
+  DoFHandler<3> dof_handler(triangulation);
+  dof_handler.distribute_dofs(fe);
+  const MappingQ<3>   mapping(1);
+  const QGauss<3>     quadrature(fe.degree + 2);
+  const Quadrature<3> support(fe.get_unit_support_points());
+  FEValues<3>         fe_values(mapping,
+                        fe,
+                        quadrature,
+                        update_values | update_gradients | update_JxW_values |
+                            update_quadrature_points);
+  FEValues<3>         support_values(mapping, fe, support, update_quadrature_points);
+  const unsigned int  n_q = quadrature.size(), n = fe.n_dofs_per_cell();
+  const auto          V = [](const Point<3> &p) {
+    return (p[0] * p[0] + 2 * p[1] * p[1] + 3 * p[2] * p[2]) / 2;
+  };
+  std::vector<double>  V_q(n_q), V_n(n);
+  WeightedCellMatrices cell_matrices;
+
+  std::printf("  cell matrices alone (%u cells, 1 core):", triangulation.n_active_cells());
+  for (const int mode : {0, 1, 2})
+    {
+      const auto start = std::chrono::steady_clock::now();
+      for (const auto &cell : dof_handler.active_cell_iterators())
+        {
+          fe_values.reinit(cell);
+          support_values.reinit(cell);
+          for (unsigned int q = 0; q < n_q; ++q)
+            V_q[q] = V(fe_values.quadrature_point(q));
+          for (unsigned int i = 0; i < n; ++i)
+            V_n[i] = V(support_values.quadrature_point(i));
+          if (mode > 0)
+            weighted_cell_matrices(fe_values,
+                                   V_q.data(),
+                                   V_n,
+                                   0.5,
+                                   true,
+                                   false,
+                                   mode == 1 ? WeightEvaluation::factorised
+                                             : WeightEvaluation::direct,
+                                   cell_matrices);
+        }
+      std::printf(" %s %.3f s;",
+                  mode == 0   ? "FEValues + V"
+                  : mode == 1 ? "+ factorised"
+                              : "+ direct",
+                  seconds_since(start));
+      std::fflush(stdout);
+    }
+  std::printf("\n");
+}
 
 void run(const unsigned int refinement, const MPI_Comm communicator)
 {
@@ -137,6 +205,8 @@ void run(const unsigned int refinement, const MPI_Comm communicator)
   std::printf(
       "  peak memory (maxrss, all ranks): %.1f MB = %.0f bytes per DoF\n", peak / 1e6, peak / dofs);
   std::fflush(stdout);
+  if (Utilities::MPI::n_mpi_processes(communicator) == 1 && refinement <= 4)
+    cell_matrices(refinement);
 }
 } // namespace
 

@@ -65,7 +65,8 @@ void geometric_stiffness_and_lumped_mass(const FEValues<dim>       &fe_values,
  * exp(-(V_q - (V_i + V_j)/2)/eps) = w_q e_i e_j with w_q = exp(-(V_q - c)/eps) and
  * e_i = exp((V_i - c)/(2 eps)): M_ij = e_i e_j sum_q w_q JxW_q phi_i phi_j, the same for K
  * with the gradients, and the row sums int pi phi_i / pi_i = e_i^2 sum_q w_q JxW_q phi_i.
- * The sums are symmetric: the lower triangle is summed and mirrored.
+ * The sums are B^T B with B_qi = sqrt(w_q JxW_q) phi_i(q) (BLAS gemm); the lower triangle is
+ * kept and mirrored, so that the matrices are symmetric bit for bit.
  */
 template <int dim>
 void factorised_weights(const FEValues<dim>       &fe_values,
@@ -78,30 +79,34 @@ void factorised_weights(const FEValues<dim>       &fe_values,
                         WeightedCellMatrices      &cell)
 {
   const unsigned int n_q = fe_values.n_quadrature_points, n = V.size();
-  auto              &w = cell.point_factor, &e = cell.node_factor, &wphi = cell.weighted_values;
-  w.resize(n_q);
+  auto              &s = cell.point_factor, &e = cell.node_factor;
+  auto              &values = cell.weighted_values, &gradients = cell.weighted_gradients;
+  s.resize(n_q);
   e.resize(n);
-  wphi.resize(n);
+  values.reinit(n_q, n, true);
+  if (!eafe)
+    gradients.reinit(n_q * dim, n, true);
   for (unsigned int q = 0; q < n_q; ++q)
-    w[q] = std::exp(-(V_q[q] - c) / eps) * fe_values.JxW(q);
+    s[q] = std::exp(-(V_q[q] - c) / (2 * eps)) * std::sqrt(fe_values.JxW(q));
   for (unsigned int i = 0; i < n; ++i)
     e[i] = std::exp((V[i] - c) / (2 * eps));
 
   for (unsigned int q = 0; q < n_q; ++q)
     for (unsigned int i = 0; i < n; ++i)
       {
-        wphi[i] = w[q] * fe_values.shape_value(i, q);
-        if (consistent_mass)
-          for (unsigned int j = 0; j <= i; ++j)
-            cell.mass(i, j) += wphi[i] * fe_values.shape_value(j, q);
+        values(q, i) = s[q] * fe_values.shape_value(i, q);
         if (!eafe)
           {
-            cell.lumped(i) += wphi[i];
-            const Tensor<1, dim> w_grad = w[q] * fe_values.shape_grad(i, q);
-            for (unsigned int j = 0; j <= i; ++j)
-              cell.stiffness(i, j) += w_grad * fe_values.shape_grad(j, q);
+            cell.lumped(i) += s[q] * values(q, i);
+            const Tensor<1, dim> &gradient = fe_values.shape_grad(i, q);
+            for (unsigned int d = 0; d < dim; ++d)
+              gradients(q * dim + d, i) = s[q] * gradient[d];
           }
       }
+  if (consistent_mass)
+    values.Tmmult(cell.mass, values);
+  if (!eafe)
+    gradients.Tmmult(cell.stiffness, gradients);
 
   for (unsigned int i = 0; i < n; ++i)
     {

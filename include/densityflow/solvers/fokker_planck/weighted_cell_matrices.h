@@ -49,8 +49,10 @@ struct WeightedCellMatrices
   /** Whether the last cell was too steep for the factorised weights (direct formula). */
   bool direct_fallback = false;
 
-  /** exp(-(V_q - c)/eps) JxW_q and exp((V_i - c)/(2 eps)); w_q phi_i(q). */
-  std::vector<double> point_factor, node_factor, weighted_values;
+  /** sqrt(exp(-(V_q - c)/eps) JxW_q) and exp((V_i - c)/(2 eps)). */
+  std::vector<double> point_factor, node_factor;
+  /** The values and gradients (rows q dim + d) of the phi_i, times sqrt(w_q JxW_q). */
+  FullMatrix<double> weighted_values, weighted_gradients;
 };
 
 /**

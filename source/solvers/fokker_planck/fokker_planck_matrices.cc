@@ -2,9 +2,13 @@
 #include <densityflow/base/exceptions.h>
 #include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
 #include <densityflow/solvers/fokker_planck/weighted_cell_matrices.h>
+#include <densityflow/solvers/petsc_check.h>
 
 #include <deal.II/lac/full_matrix.h>
 
+#include <petscmat.h>
+
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -59,6 +63,20 @@ void apply_eafe_weights(const std::vector<double> &V,
           }
       cell_stiffness(i, i) = diagonal;
     }
+}
+
+/**
+ * Adds a cell's matrix in one MatSetValues call (row-major, as FullMatrix stores it): the same
+ * sums in the same order as deal.II's add(), which calls PETSc once per row and skips the
+ * zeros (adding 0 changes no entry).
+ */
+void add_cell_matrix(PETScWrappers::MPI::SparseMatrix &matrix,
+                     const std::vector<PetscInt>      &indices,
+                     const FullMatrix<double>         &cell_matrix)
+{
+  const PetscInt n = indices.size();
+  DENSITYFLOW_PETSC(MatSetValues(
+      matrix.petsc_matrix(), n, indices.data(), n, indices.data(), &cell_matrix(0, 0), ADD_VALUES));
 }
 } // namespace
 
@@ -168,6 +186,7 @@ void FokkerPlanckSolver<dim>::assemble_matrices()
   WeightedCellMatrices cell_matrices;
   std::vector<double>  V(dofs_per_cell);
   std::vector<types::global_dof_index> dof_indices(dofs_per_cell);
+  std::vector<PetscInt>                petsc_indices(dofs_per_cell);
 
   stiffness_matrix = 0;
   lumped_mass      = 0;
@@ -179,8 +198,8 @@ void FokkerPlanckSolver<dim>::assemble_matrices()
       {
         fe_values.reinit(cell);
         cell->get_dof_indices(dof_indices);
-        for (unsigned int i = 0; i < dofs_per_cell; ++i)
-          V[i] = nodal_potential(dof_indices[i]);
+        // One access to the ghosted vector per cell, not one per entry.
+        nodal_potential.extract_subvector_to(dof_indices.begin(), dof_indices.end(), V.begin());
         // Scaled entries: M_ij = int pi phi_i phi_j / sqrt(pi_i pi_j), whose weight
         // exp(-(V - (V_i + V_j)/2)/eps) involves differences of V only.
         weighted_cell_matrices(fe_values,
@@ -194,10 +213,11 @@ void FokkerPlanckSolver<dim>::assemble_matrices()
         if (eafe)
           apply_eafe_weights(V, eps, cell_matrices.stiffness);
 
-        stiffness_matrix.add(dof_indices, cell_matrices.stiffness);
+        std::copy(dof_indices.begin(), dof_indices.end(), petsc_indices.begin());
+        add_cell_matrix(stiffness_matrix, petsc_indices, cell_matrices.stiffness);
         lumped_mass.add(dof_indices, cell_matrices.lumped);
         if (consistent_mass)
-          mass_matrix.add(dof_indices, cell_matrices.mass);
+          add_cell_matrix(mass_matrix, petsc_indices, cell_matrices.mass);
       }
   stiffness_matrix.compress(VectorOperation::add);
   lumped_mass.compress(VectorOperation::add);

@@ -10,6 +10,10 @@
 
 #include <petscmat.h>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <chrono>
 #include <cmath>
 #include <sstream>
@@ -93,6 +97,12 @@ FokkerPlanckSolver<dim>::FokkerPlanckSolver(const Mesh<dim>                &mesh
         dsp, locally_owned_dofs, mpi_communicator, locally_relevant_dofs);
     stiffness_matrix.reinit(locally_owned_dofs, locally_owned_dofs, dsp, mpi_communicator);
   }
+#ifdef __GLIBC__
+  // The pattern's rows are small blocks of the heap, which malloc keeps after they are freed:
+  // give them back before the other matrices are made (in 3D Q2 the pattern is about as
+  // large as a matrix).
+  malloc_trim(0);
+#endif
   share_structure(stiffness_matrix, system_matrix);
   if (!discretization.mass_lumping)
     share_structure(stiffness_matrix, mass_matrix);

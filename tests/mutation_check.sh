@@ -150,6 +150,20 @@ mutation compare-runs-to-end-time source/simulation/simulation.cc \
   "compare solves on to Time/End time after its last ensemble" \
   'problems_test:*StopAtTheLastEnsemble*'
 
+# Added with the factorised Fokker-Planck weights (issue 16, requirement 2).
+mutation factorised-node-factor-sign source/solvers/fokker_planck/weighted_cell_matrices.cc \
+  's/e\[i\] = std::exp((V\[i\] - c) \/ (2 \* eps));/e[i] = std::exp(-(V[i] - c) \/ (2 * eps));/' \
+  "factorised weights: exp(-(V_i - c)/(2 eps)) for exp((V_i - c)/(2 eps))" \
+  'fokker_planck_weights_test'
+mutation factorised-no-shift source/solvers/fokker_planck/weighted_cell_matrices.cc \
+  's/low + (high - low) \/ 2, consistent_mass/0.0, consistent_mass/' \
+  "factorised weights without the per-cell shift c (exp(-V/eps) underflows)" \
+  'fokker_planck_weights_test'
+mutation factorised-mass-not-mirrored source/solvers/fokker_planck/weighted_cell_matrices.cc \
+  's/cell.mass(j, i) = cell.mass(i, j) = /cell.mass(i, j) = /' \
+  "factorised mass: the upper triangle not mirrored from the lower one" \
+  'fokker_planck_weights_test'
+
 # Not here, since postprocess_test needs its CTest fixture runs: rho_cell_mean as rho_h at
 # one quadrature point instead of the cell's mean (finite_element_solver.cc) was checked by
 # hand: postprocess_test's CellMassesSumToTheSolversMassForEveryProblem fails (4e-3 to 3e-2).

@@ -1,9 +1,14 @@
 #include <densityflow/base/compensated_sum.h>
 #include <densityflow/base/exceptions.h>
 #include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
+#include <densityflow/solvers/fokker_planck/weighted_cell_matrices.h>
+#include <densityflow/solvers/petsc_check.h>
 
 #include <deal.II/lac/full_matrix.h>
 
+#include <petscmat.h>
+
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -58,6 +63,20 @@ void apply_eafe_weights(const std::vector<double> &V,
           }
       cell_stiffness(i, i) = diagonal;
     }
+}
+
+/**
+ * Adds a cell's matrix in one MatSetValues call (row-major, as FullMatrix stores it): the same
+ * sums in the same order as deal.II's add(), which calls PETSc once per row and skips the
+ * zeros (adding 0 changes no entry).
+ */
+void add_cell_matrix(PETScWrappers::MPI::SparseMatrix &matrix,
+                     const std::vector<PetscInt>      &indices,
+                     const FullMatrix<double>         &cell_matrix)
+{
+  const PetscInt n = indices.size();
+  DENSITYFLOW_PETSC(MatSetValues(
+      matrix.petsc_matrix(), n, indices.data(), n, indices.data(), &cell_matrix(0, 0), ADD_VALUES));
 }
 } // namespace
 
@@ -162,15 +181,16 @@ void FokkerPlanckSolver<dim>::assemble_matrices()
   const double  eps = physics.diffusion();
   FEValues<dim> fe_values(
       mapping, fe, quadrature, update_values | update_gradients | update_JxW_values);
-  const unsigned int  n_q = quadrature.size(), dofs_per_cell = fe.n_dofs_per_cell();
-  FullMatrix<double>  cell_mass(dofs_per_cell), cell_stiffness(dofs_per_cell);
-  Vector<double>      cell_lumped(dofs_per_cell);
-  std::vector<double> V(dofs_per_cell);
+  const unsigned int   n_q = quadrature.size(), dofs_per_cell = fe.n_dofs_per_cell();
+  const bool           consistent_mass = !discretization.mass_lumping, eafe = fe.degree == 1;
+  WeightedCellMatrices cell_matrices;
+  std::vector<double>  V(dofs_per_cell);
   std::vector<types::global_dof_index> dof_indices(dofs_per_cell);
+  std::vector<PetscInt>                petsc_indices(dofs_per_cell);
 
   stiffness_matrix = 0;
   lumped_mass      = 0;
-  if (!discretization.mass_lumping)
+  if (consistent_mass)
     mass_matrix = 0;
 
   for (const auto &cell : dof_handler.active_cell_iterators())
@@ -178,41 +198,26 @@ void FokkerPlanckSolver<dim>::assemble_matrices()
       {
         fe_values.reinit(cell);
         cell->get_dof_indices(dof_indices);
-        for (unsigned int i = 0; i < dofs_per_cell; ++i)
-          V[i] = nodal_potential(dof_indices[i]);
-        const double *V_q = &potential_at_quadrature_points[cell->active_cell_index() * n_q];
-
+        // One access to the ghosted vector per cell, not one per entry.
+        nodal_potential.extract_subvector_to(dof_indices.begin(), dof_indices.end(), V.begin());
         // Scaled entries: M_ij = int pi phi_i phi_j / sqrt(pi_i pi_j), whose weight
         // exp(-(V - (V_i + V_j)/2)/eps) involves differences of V only.
-        cell_mass      = 0;
-        cell_stiffness = 0;
-        cell_lumped    = 0;
-        for (unsigned int q = 0; q < n_q; ++q)
-          for (unsigned int i = 0; i < dofs_per_cell; ++i)
-            {
-              cell_lumped(i) +=
-                  std::exp(-(V_q[q] - V[i]) / eps) * fe_values.shape_value(i, q) * fe_values.JxW(q);
-              for (unsigned int j = 0; j < dofs_per_cell; ++j)
-                {
-                  const double weight =
-                      fe.degree == 1 ? 1.0 : std::exp(-(V_q[q] - (V[i] + V[j]) / 2) / eps);
-                  if (!discretization.mass_lumping)
-                    cell_mass(i, j) += std::exp(-(V_q[q] - (V[i] + V[j]) / 2) / eps) *
-                                       fe_values.shape_value(i, q) * fe_values.shape_value(j, q) *
-                                       fe_values.JxW(q);
-                  // Q1 weighs the geometric stiffness by edge averages below.
-                  cell_stiffness(i, j) += eps * weight * fe_values.shape_grad(i, q) *
-                                          fe_values.shape_grad(j, q) * fe_values.JxW(q);
-                }
-            }
+        weighted_cell_matrices(fe_values,
+                               &potential_at_quadrature_points[cell->active_cell_index() * n_q],
+                               V,
+                               eps,
+                               consistent_mass,
+                               eafe,
+                               WeightEvaluation::factorised,
+                               cell_matrices);
+        if (eafe)
+          apply_eafe_weights(V, eps, cell_matrices.stiffness);
 
-        if (fe.degree == 1)
-          apply_eafe_weights(V, eps, cell_stiffness);
-
-        stiffness_matrix.add(dof_indices, cell_stiffness);
-        lumped_mass.add(dof_indices, cell_lumped);
-        if (!discretization.mass_lumping)
-          mass_matrix.add(dof_indices, cell_mass);
+        std::copy(dof_indices.begin(), dof_indices.end(), petsc_indices.begin());
+        add_cell_matrix(stiffness_matrix, petsc_indices, cell_matrices.stiffness);
+        lumped_mass.add(dof_indices, cell_matrices.lumped);
+        if (consistent_mass)
+          add_cell_matrix(mass_matrix, petsc_indices, cell_matrices.mass);
       }
   stiffness_matrix.compress(VectorOperation::add);
   lumped_mass.compress(VectorOperation::add);

@@ -10,6 +10,11 @@
 
 #include <petscmat.h>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include <chrono>
 #include <cmath>
 #include <sstream>
 
@@ -17,6 +22,11 @@ namespace densityflow
 {
 namespace
 {
+double seconds_since(const std::chrono::steady_clock::time_point start)
+{
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 /** The scheme, once the Fokker-Planck model is known to accept it. */
 TimeScheme fokker_planck_scheme(const TimeScheme scheme)
 {
@@ -47,6 +57,19 @@ std::string m_matrix_note(const std::size_t n_positive, const bool lumped, const
          " does not keep rho >= 0 or F decreasing (backward Euler would): min_density is "
          "monitored";
 }
+
+/**
+ * Makes @p matrix a matrix of the structure of @p from that shares its row and column
+ * indices (MAT_SHARE_NONZERO_PATTERN: a third less memory than a copy of the structure).
+ */
+void share_structure(const PETScWrappers::MPI::SparseMatrix &from,
+                     PETScWrappers::MPI::SparseMatrix       &matrix)
+{
+  matrix.reinit(from); // the communicator
+  DENSITYFLOW_PETSC(MatDestroy(&matrix.petsc_matrix()));
+  DENSITYFLOW_PETSC(
+      MatDuplicate(static_cast<Mat>(from), MAT_SHARE_NONZERO_PATTERN, &matrix.petsc_matrix()));
+}
 } // namespace
 
 template <int dim>
@@ -65,14 +88,24 @@ FokkerPlanckSolver<dim>::FokkerPlanckSolver(const Mesh<dim>                &mesh
     , linear_solver(linear_solver_parameters, mesh.communicator())
 {
   // Physics has checked eps > 0, DiscretizationParameters the degree.
-  DynamicSparsityPattern dsp(locally_relevant_dofs);
-  DoFTools::make_sparsity_pattern(dof_handler, dsp);
-  SparsityTools::distribute_sparsity_pattern(
-      dsp, locally_owned_dofs, mpi_communicator, locally_relevant_dofs);
-  stiffness_matrix.reinit(locally_owned_dofs, locally_owned_dofs, dsp, mpi_communicator);
-  system_matrix.reinit(locally_owned_dofs, locally_owned_dofs, dsp, mpi_communicator);
+  auto start = std::chrono::steady_clock::now();
+  {
+    // The pattern makes one matrix and is freed; the others share that matrix's structure.
+    DynamicSparsityPattern dsp(locally_relevant_dofs);
+    DoFTools::make_sparsity_pattern(dof_handler, dsp);
+    SparsityTools::distribute_sparsity_pattern(
+        dsp, locally_owned_dofs, mpi_communicator, locally_relevant_dofs);
+    stiffness_matrix.reinit(locally_owned_dofs, locally_owned_dofs, dsp, mpi_communicator);
+  }
+#ifdef __GLIBC__
+  // The pattern's rows are small blocks of the heap, which malloc keeps after they are freed:
+  // give them back before the other matrices are made (in 3D Q2 the pattern is about as
+  // large as a matrix).
+  malloc_trim(0);
+#endif
+  share_structure(stiffness_matrix, system_matrix);
   if (!discretization.mass_lumping)
-    mass_matrix.reinit(locally_owned_dofs, locally_owned_dofs, dsp, mpi_communicator);
+    share_structure(stiffness_matrix, mass_matrix);
 
   for (auto *v : {&lumped_mass,
                   &root_pi,
@@ -89,9 +122,14 @@ FokkerPlanckSolver<dim>::FokkerPlanckSolver(const Mesh<dim>                &mesh
   // its mass is. root_pi r is the residual in mass per node, which does not depend on
   // the scaling of the unknowns; a solve must meet the tolerance in both.
   linear_solver.set_residual_weights(root_pi);
+  timing.sparsity = seconds_since(start);
 
+  start = std::chrono::steady_clock::now();
   update_potential(0.0);
+  timing.potential = seconds_since(start);
+  start            = std::chrono::steady_clock::now();
   assemble_matrices();
+  timing.assembly = seconds_since(start);
 }
 
 template <int dim>
@@ -115,6 +153,7 @@ void FokkerPlanckSolver<dim>::set_system_matrix(const double a, const double b)
 {
   if (!matrices_changed && a == system_a && b == system_b)
     return;
+  const auto start = std::chrono::steady_clock::now();
   system_matrix.copy_from(stiffness_matrix);
   system_matrix *= b;
   if (discretization.mass_lumping)
@@ -123,8 +162,9 @@ void FokkerPlanckSolver<dim>::set_system_matrix(const double a, const double b)
       diagonal *= a;
       DENSITYFLOW_PETSC(MatDiagonalSet(system_matrix.petsc_matrix(), diagonal, ADD_VALUES));
     }
-  else
-    system_matrix.add(a, mass_matrix);
+  else // the same structure (share_structure): no new matrix, unlike deal.II's add()
+    DENSITYFLOW_PETSC(MatAXPY(
+        system_matrix.petsc_matrix(), a, static_cast<Mat>(mass_matrix), SAME_NONZERO_PATTERN));
 
   // Where V changes in time, the preconditioner of an earlier matrix usually still
   // serves; it is rebuilt when the iteration count has doubled since the last setup.
@@ -133,9 +173,10 @@ void FokkerPlanckSolver<dim>::set_system_matrix(const double a, const double b)
   linear_solver.set_matrix(system_matrix, reuse);
   if (!reuse)
     iterations_after_setup = 0;
-  system_a         = a;
-  system_b         = b;
-  matrices_changed = false;
+  system_a             = a;
+  system_b             = b;
+  matrices_changed     = false;
+  timing.system_matrix = seconds_since(start);
 }
 
 template <int dim>
@@ -254,6 +295,12 @@ template <int dim>
 const PETScWrappers::MPI::Vector &FokkerPlanckSolver<dim>::scaled_solution() const
 {
   return solution;
+}
+
+template <int dim>
+const FokkerPlanckSetupTiming &FokkerPlanckSolver<dim>::setup_timing() const
+{
+  return timing;
 }
 
 template <int dim>

@@ -46,6 +46,22 @@ using namespace dealii;
  *
  * Matrices are assembled once when V does not depend on t, else at every step.
  */
+/**
+ * Wall seconds of the Fokker-Planck solver's set-up phases on this rank (benchmarks): the
+ * constructor's, and the last rebuild of the system matrix.
+ */
+struct FokkerPlanckSetupTiming
+{
+  /** The sparsity pattern and the PETSc matrices' allocation. */
+  double sparsity = 0;
+  /** V at the quadrature points and the nodes, sqrt(pi). */
+  double potential = 0;
+  /** The weighted mass and stiffness matrices. */
+  double assembly = 0;
+  /** a M + b K and the preconditioner's set-up (the last rebuild). */
+  double system_matrix = 0;
+};
+
 template <int dim>
 class FokkerPlanckSolver : public FiniteElementSolver<dim>
 {
@@ -93,6 +109,9 @@ public:
 
   /** The unknowns y_j = rho_j / sqrt(pi_j) (for the invariants test). */
   const PETScWrappers::MPI::Vector &scaled_solution() const;
+
+  /** Where the set-up time went (for the benchmarks). */
+  const FokkerPlanckSetupTiming &setup_timing() const;
 
 private:
   using Base = FiniteElementSolver<dim>;
@@ -156,6 +175,7 @@ private:
   bool                             matrices_changed = true;
   LinearSolver                     linear_solver;
   unsigned int                     iterations_after_setup = 0;
+  FokkerPlanckSetupTiming          timing;
 
   /** y^n, y^{n-1}, M y^n, M y^{n-1} (with the old M where V depends on t), K y^n. */
   PETScWrappers::MPI::Vector solution, old_solution;

@@ -29,6 +29,10 @@ create_particle_dynamics(const ParticleDynamics dynamics,
     throw InputError("Particles/Dynamics = " + to_string(dynamics) +
                      " does not follow a density path (Physics/Model = path) yet: set "
                      "Particles/Number = 0.");
+  if (physics.model() == Model::interaction)
+    throw InputError("Particles/Dynamics = " + to_string(dynamics) +
+                     " does not follow an interaction flow (Physics/Model = interaction) yet: "
+                     "set Particles/Number = 0.");
   switch (dynamics)
     {
       case ParticleDynamics::flow_map:

@@ -355,7 +355,8 @@ std::string InteractionSolver<dim>::description() const
       << "recomputed at every stage; discontinuous Galerkin Q" << fe.degree
       << ", upwind flux, ssp-rk3 (CFL " << this->cfl
       << (this->discretization.limiter && fe.degree > 0 ? ", Zhang-Shu limiter)" : ", no limiter)")
-      << "; " << dof_handler.n_dofs() << " DoFs, " << current.n_atoms() << " atoms";
+      << "; " << dof_handler.n_dofs() << " DoFs, "
+      << dof_handler.get_triangulation().n_global_active_cells() * quadrature.size() << " atoms";
   return out.str();
 }
 

@@ -515,3 +515,24 @@ TEST_F(BadInput, BadRegionsAndGrid)
   expect_clean_failure(problem("grid-counts", {}) + " --set \"Output/Grid=32, 32, 32\"",
                        "Output/Grid = '32, 32, 32' has 3 count(s); a 2D problem needs 2");
 }
+
+TEST_F(BadInput, InteractionModel)
+{
+  const std::pair<std::string, std::string> model = {"set Potential = x^2 + y^2",
+                                                     "set Model = interaction"};
+  expect_clean_failure(problem("interaction-eps", {model}),
+                       "the interaction model is implemented for eps = 0 only");
+  const std::pair<std::string, std::string> no_eps = {"set Diffusion = 0.5", "set Diffusion = 0"};
+  expect_clean_failure(problem("interaction-exponent", {model, no_eps}) +
+                           " --set \"Interaction/Kernel/Exponent=2\"",
+                       "Interaction/Kernel/Exponent = 2 is out of range");
+  expect_clean_failure(problem("interaction-sorted", {model, no_eps}) +
+                           " --set \"Interaction/Velocity summation=sorted\"",
+                       "Interaction/Velocity summation = sorted is exact only in 1D");
+  expect_clean_failure(problem("interaction-target", {model, no_eps}) +
+                           " --set \"Interaction/Target/Density=x\"",
+                       "Interaction/Target/Density = 'x' is -");
+  expect_clean_failure(problem("interaction-scheme", {model, no_eps}) +
+                           " --set \"Time/Scheme=bdf2\"",
+                       "the interaction model steps with ssp-rk3 only");
+}

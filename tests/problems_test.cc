@@ -57,13 +57,14 @@ TEST_P(ShippedProblem, RunsAndWritesCompleteOutput)
   const bool        transport = parameters.physics.model == Model::transport;
   for (const char *field : {"rho", "velocity", "subdomain"})
     EXPECT_NE(pvtu.find("Name=\"" + std::string(field) + "\""), std::string::npos) << field;
-  const bool path = parameters.physics.model == Model::path;
+  const bool path        = parameters.physics.model == Model::path;
+  const bool interaction = parameters.physics.model == Model::interaction;
   for (const char *field : {"V", "pi"})
     EXPECT_EQ(pvtu.find("Name=\"" + std::string(field) + "\"") != std::string::npos,
-              !transport && !path)
+              !transport && !path && !interaction)
         << field;
   EXPECT_EQ(pvtu.find("Name=\"phi\"") != std::string::npos, path);
-  EXPECT_EQ(pvtu.find("Name=\"b\"") != std::string::npos, transport);
+  EXPECT_EQ(pvtu.find("Name=\"b\"") != std::string::npos, transport || interaction);
   const bool has_exact = !parameters.exact_solution.empty();
   EXPECT_EQ(pvtu.find("Name=\"error\"") != std::string::npos, has_exact);
   for (unsigned int rank = 0; rank < Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD); ++rank)
@@ -75,6 +76,8 @@ INSTANTIATE_TEST_SUITE_P(Problems,
                          ShippedProblem,
                          ::testing::Values("ou-1d",
                                            "path-bimodal-1d",
+                                           "mmd-1d",
+                                           "aggregation-1d",
                                            "ou-2d",
                                            "ou-3d",
                                            "double-well-2d",

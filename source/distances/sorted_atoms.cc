@@ -92,6 +92,39 @@ double mean_pair_distance_sorted(const std::vector<Atom> &b)
   return 2 * integral;
 }
 
+double pair_distance_sum_sorted(const std::vector<Atom> &atoms)
+{
+  double total = 0;
+  for (const Atom &a : atoms)
+    total += a.second;
+  double F = 0, integral = 0;
+  for (std::size_t k = 0; k + 1 < atoms.size(); ++k)
+    {
+      F += atoms[k].second;
+      integral += F * (total - F) * (atoms[k + 1].first - atoms[k].first);
+    }
+  return 2 * integral;
+}
+
+void prefix_sums(const std::vector<Atom> &atoms, std::vector<double> &prefix)
+{
+  prefix.resize(atoms.size() + 1);
+  prefix[0] = 0;
+  for (std::size_t k = 0; k < atoms.size(); ++k)
+    prefix[k + 1] = prefix[k] + atoms[k].second;
+}
+
+double
+sign_sum_sorted(const std::vector<Atom> &atoms, const std::vector<double> &prefix, const double x)
+{
+  const auto below = std::lower_bound(
+      atoms.begin(), atoms.end(), x, [](const Atom &a, const double v) { return a.first < v; });
+  const auto above = std::upper_bound(
+      below, atoms.end(), x, [](const double v, const Atom &a) { return v < a.first; });
+  // mu(< x) - (m - mu(<= x)).
+  return prefix[below - atoms.begin()] + prefix[above - atoms.begin()] - prefix.back();
+}
+
 double
 wasserstein_sorted(const std::vector<Atom> &a, const std::vector<Atom> &b, const unsigned int p)
 {

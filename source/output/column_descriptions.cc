@@ -22,7 +22,9 @@ const std::vector<ColumnDescription> &column_table()
       {"free_energy",
        "V",
        "F = int V rho_h dx + eps int rho_h log rho_h dx (the entropy term includes eps; 0 log 0 = "
-       "0; negative parts left out); empty for transport"},
+       "0; negative parts left out); empty for transport; for Physics/Model = interaction the "
+       "energy E = int V rho_h dx + 1/2 sum_ij W(x_i - x_j) mu_i mu_j over the quadrature atoms "
+       "of mu = rho_h - nu (1/2 MMD_W^2(rho_h, nu) for the MMD flow)"},
       {"relative_entropy",
        "nats",
        "KL(rho_h | pi) = int rho_h log(rho_h / pi) dx with pi = exp(-V/eps)/Z; empty for "

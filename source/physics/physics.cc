@@ -35,14 +35,17 @@ private:
 void PhysicsParameters::declare_parameters(ParameterHandler &prm)
 {
   prm.enter_subsection("Physics");
-  prm.declare_entry("Model",
-                    "fokker-planck",
-                    Patterns::Selection("fokker-planck|transport|path"),
-                    "fokker-planck: d/dt rho = div(eps grad rho + rho grad V), eps > 0, by the "
-                    "symmetric weighted CG solver. transport: d/dt rho + div(rho b) = eps Laplace "
-                    "rho with b = -grad V + f(t) w, eps >= 0, by discontinuous Galerkin. path: the "
-                    "density path of the Path subsection (rho0 to pi = exp(-V/eps)/Z) and the "
-                    "velocity of least kinetic energy along it.");
+  prm.declare_entry(
+      "Model",
+      "fokker-planck",
+      Patterns::Selection("fokker-planck|transport|path|interaction"),
+      "fokker-planck: d/dt rho = div(eps grad rho + rho grad V), eps > 0, by the "
+      "symmetric weighted CG solver. transport: d/dt rho + div(rho b) = eps Laplace "
+      "rho with b = -grad V + f(t) w, eps >= 0, by discontinuous Galerkin. path: the "
+      "density path of the Path subsection (rho0 to pi = exp(-V/eps)/Z) and the "
+      "velocity of least kinetic energy along it. interaction: d/dt rho = div(rho grad(V + "
+      "W * (rho - nu))), the gradient flow of int V rho + 1/2 MMD_W^2(rho, nu) (the "
+      "Interaction subsection; Diffusion must be 0), by discontinuous Galerkin.");
   prm.declare_entry("Potential",
                     "0",
                     Patterns::Anything(),
@@ -84,9 +87,10 @@ void PhysicsParameters::parse_parameters(ParameterHandler &prm, const std::strin
 {
   prm.enter_subsection("Physics");
   const std::string model_name = prm.get("Model");
-  model                        = model_name == "transport" ? Model::transport
-                                 : model_name == "path"    ? Model::path
-                                                           : Model::fokker_planck;
+  model                        = model_name == "transport"     ? Model::transport
+                                 : model_name == "path"        ? Model::path
+                                 : model_name == "interaction" ? Model::interaction
+                                                               : Model::fokker_planck;
   potential                    = prm.get("Potential");
   potential_gradient           = prm.get("Potential gradient");
   velocity                     = Utilities::trim(prm.get("Velocity"));
@@ -116,6 +120,17 @@ void PhysicsParameters::parse_parameters(ParameterHandler &prm, const std::strin
         throw InputError(
             "Physics/Diffusion must be positive for the Fokker-Planck equation, but it is " +
             std::to_string(diffusion) + ".");
+    }
+  else if (model == Model::interaction)
+    {
+      if (!velocity.empty())
+        throw InputError("Physics/Velocity is for Model = transport; the interaction model's "
+                         "velocity is -grad(V + W * (rho - nu)) (the Interaction subsection).");
+      if (diffusion != 0)
+        throw InputError("Physics/Diffusion = " + std::to_string(diffusion) +
+                         ": the interaction model is implemented for eps = 0 only (explicit "
+                         "SSP-RK3; an implicit diffusion step is not implemented yet): set "
+                         "Physics/Diffusion = 0.");
     }
   else if (!(diffusion >= 0))
     throw InputError("Physics/Diffusion must be >= 0 for the transport model, but it is " +

@@ -302,6 +302,7 @@ void ProblemParameters::declare_parameters(ParameterHandler &prm)
   DiscretizationParameters::declare_parameters(prm);
   LinearSolverParameters::declare_parameters(prm);
   PathParameters::declare_parameters(prm);
+  InteractionParameters::declare_parameters(prm);
   OutputParameters::declare_parameters(prm);
   ParticleParameters::declare_parameters(prm);
   DistanceParameters::declare_parameters(prm);
@@ -331,6 +332,7 @@ void ProblemParameters::parse_parameters(ParameterHandler &prm)
   discretization.parse_parameters(prm, physics.model);
   linear_solver.parse_parameters(prm);
   path.parse_parameters(prm);
+  interaction.parse_parameters(prm);
   output.parse_parameters(prm);
   particles.parse_parameters(prm);
   distances.parse_parameters(prm);

@@ -78,7 +78,8 @@ void Simulation<dim>::set_up()
                                          parameters.discretization,
                                          parameters.time,
                                          parameters.linear_solver,
-                                         parameters.path);
+                                         parameters.path,
+                                         parameters.interaction);
   pcout << "  solver: " << density_solver->description() << std::endl;
   for (const std::string &note : density_solver->notes())
     pcout << "          " << note << std::endl;

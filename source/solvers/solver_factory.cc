@@ -1,4 +1,5 @@
 #include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
+#include <densityflow/solvers/interaction/interaction_solver.h>
 #include <densityflow/solvers/path/path_solver.h>
 #include <densityflow/solvers/solver_factory.h>
 #include <densityflow/solvers/transport/transport_solver.h>
@@ -12,7 +13,8 @@ create_density_solver(const Mesh<dim>                &mesh,
                       const DiscretizationParameters &discretization,
                       const TimeParameters           &time,
                       const LinearSolverParameters   &linear_solver,
-                      const PathParameters           &path)
+                      const PathParameters           &path,
+                      const InteractionParameters    &interaction)
 {
   switch (physics.model())
     {
@@ -22,6 +24,9 @@ create_density_solver(const Mesh<dim>                &mesh,
       case Model::path:
         return std::make_unique<PathSolver<dim>>(
             mesh, physics, path, discretization, time, linear_solver);
+      case Model::interaction:
+        return std::make_unique<InteractionSolver<dim>>(
+            mesh, physics, interaction, discretization, time, linear_solver);
       case Model::fokker_planck:
         break;
     }
@@ -34,17 +39,20 @@ template std::unique_ptr<DensitySolver<1>> create_density_solver(const Mesh<1> &
                                                                  const DiscretizationParameters &,
                                                                  const TimeParameters &,
                                                                  const LinearSolverParameters &,
-                                                                 const PathParameters &);
+                                                                 const PathParameters &,
+                                                                 const InteractionParameters &);
 template std::unique_ptr<DensitySolver<2>> create_density_solver(const Mesh<2> &,
                                                                  const Physics<2> &,
                                                                  const DiscretizationParameters &,
                                                                  const TimeParameters &,
                                                                  const LinearSolverParameters &,
-                                                                 const PathParameters &);
+                                                                 const PathParameters &,
+                                                                 const InteractionParameters &);
 template std::unique_ptr<DensitySolver<3>> create_density_solver(const Mesh<3> &,
                                                                  const Physics<3> &,
                                                                  const DiscretizationParameters &,
                                                                  const TimeParameters &,
                                                                  const LinearSolverParameters &,
-                                                                 const PathParameters &);
+                                                                 const PathParameters &,
+                                                                 const InteractionParameters &);
 } // namespace densityflow

@@ -60,6 +60,23 @@ double energy_distance_sorted(const std::vector<Atom> &a, const std::vector<Atom
 double mean_pair_distance_sorted(const std::vector<Atom> &b);
 
 /**
+ * sum_ij w_i w_j |y_i - y_j| = 2 int F (m - F) dx for sorted atoms of any signed weights
+ * (F the cumulative weight, m the total): the Riesz r = 1 interaction of a signed measure.
+ */
+double pair_distance_sum_sorted(const std::vector<Atom> &atoms);
+
+/** @p prefix[k] = the sum of the first k weights of @p atoms (k = 0..N). */
+void prefix_sums(const std::vector<Atom> &atoms, std::vector<double> &prefix);
+
+/**
+ * sum_j w_j sign(x - y_j) = mu(y < x) - mu(y > x) for sorted @p atoms with their
+ * prefix_sums() @p prefix, by two binary searches (atoms at x count 0, as sign(0) = 0):
+ * -grad(W * mu)(x) for W(z) = -|z| in 1D.
+ */
+double
+sign_sum_sorted(const std::vector<Atom> &atoms, const std::vector<double> &prefix, const double x);
+
+/**
  * W_p^p (p = 1 or 2) between two sorted atom measures of unit mass with weights >= 0,
  * by matching quantiles.
  */

@@ -22,7 +22,10 @@ enum class Model
   transport,
   /** A prescribed density path rho_t ∝ exp(-U(x, t)) and its least-kinetic-energy
    * velocity (the `Path` subsection); V, eps give pi ∝ exp(-V/eps). */
-  path
+  path,
+  /** d/dt rho = div(rho grad(V + W * (rho - nu))), eps = 0: the Wasserstein gradient flow
+   * of an interaction energy or MMD (the `Interaction` subsection); DG and SSP-RK3. */
+  interaction
 };
 
 /**

@@ -10,6 +10,7 @@
 #include <densityflow/physics/physics.h>
 #include <densityflow/physics/velocity_grid.h>
 #include <densityflow/solvers/discretization.h>
+#include <densityflow/solvers/interaction/interaction_parameters.h>
 #include <densityflow/solvers/linear_solver.h>
 #include <densityflow/solvers/path/density_path.h>
 
@@ -49,10 +50,12 @@ struct ProblemParameters
   DiscretizationParameters discretization;
   LinearSolverParameters   linear_solver;
   /** The density path of Physics/Model = path. */
-  PathParameters     path;
-  OutputParameters   output;
-  ParticleParameters particles;
-  DistanceParameters distances;
+  PathParameters path;
+  /** The kernel and target of Physics/Model = interaction. */
+  InteractionParameters interaction;
+  OutputParameters      output;
+  ParticleParameters    particles;
+  DistanceParameters    distances;
   /** Diagnostics/Regions. */
   RegionParameters regions;
 

@@ -14,6 +14,7 @@ struct DiscretizationParameters;
 struct TimeParameters;
 struct LinearSolverParameters;
 struct PathParameters;
+struct InteractionParameters;
 
 /**
  * The density solver of the model of @p physics (Physics/Model): where a new model's
@@ -26,5 +27,6 @@ create_density_solver(const Mesh<dim>                &mesh,
                       const DiscretizationParameters &discretization,
                       const TimeParameters           &time,
                       const LinearSolverParameters   &linear_solver,
-                      const PathParameters           &path);
+                      const PathParameters           &path,
+                      const InteractionParameters    &interaction);
 } // namespace densityflow

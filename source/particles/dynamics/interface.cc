@@ -33,6 +33,10 @@ create_particle_dynamics(const ParticleDynamics dynamics,
                          "flow-map, which moves along the path's velocity.");
       return std::make_unique<ProbabilityFlowDynamics<dim>>(mesh, physics);
     }
+  if (physics.model() == Model::interaction)
+    throw InputError("Particles/Dynamics = " + to_string(dynamics) +
+                     " does not follow an interaction flow (Physics/Model = interaction) yet: "
+                     "set Particles/Number = 0.");
   switch (dynamics)
     {
       case ParticleDynamics::flow_map:

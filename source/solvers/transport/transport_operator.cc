@@ -127,11 +127,29 @@ AdvectionAtTime TransportOperator<dim>::advection_at(const double t)
 }
 
 template <int dim>
+void TransportOperator<dim>::set_stage_velocity(StagePreparation                          prepare,
+                                                typename AdvectionOperator<dim>::Velocity b)
+{
+  stage_preparation = std::move(prepare);
+  stage_velocity    = std::move(b);
+  stage             = std::make_unique<AdvectionOperator<dim>>();
+}
+
+template <int dim>
 double TransportOperator<dim>::explicit_rate(const PETScWrappers::MPI::Vector &u,
                                              const double                      t,
                                              PETScWrappers::MPI::Vector       &du)
 {
-  const AdvectionAtTime A = advection_at(t);
+  if (stage_preparation)
+    {
+      stage_preparation(u, t);
+      // The upwind side changes with the density, so the pattern keeps its zeros.
+      stage->assemble(discretization, stage_velocity, ones, &inverse_mass, false);
+    }
+  const AdvectionAtTime A =
+      stage_preparation
+          ? AdvectionAtTime{&stage->matrix, stage->explicit_matrix, &stage->outflow_weights, 1.0}
+          : advection_at(t);
   DENSITYFLOW_PETSC(MatMult(static_cast<Mat>(A.explicit_matrix), u, du));
   du *= -A.scale;
   double rate = A.scale * compensated_dot(*A.outflow_weights, u);

@@ -7,6 +7,7 @@
 #include <deal.II/lac/petsc_sparse_matrix.h>
 #include <deal.II/lac/petsc_vector.h>
 
+#include <functional>
 #include <limits>
 #include <memory>
 
@@ -48,6 +49,18 @@ public:
   /** The advection operator at time @p t. */
   AdvectionAtTime advection_at(const double t);
 
+  /**
+   * Called with a stage's density u (owned layout) and time t before A is assembled for it.
+   */
+  using StagePreparation = std::function<void(const PETScWrappers::MPI::Vector &, double)>;
+
+  /**
+   * Makes b depend on the density itself (an interaction velocity): from now on
+   * explicit_rate(u, t) first calls @p prepare(u, t), then assembles A for @p b (which
+   * reads what prepare left) and uses it. The other paths are not affected.
+   */
+  void set_stage_velocity(StagePreparation prepare, typename AdvectionOperator<dim>::Velocity b);
+
   /** du = M^{-1}(s - A u) at time @p t; returns the net outflow rate a_out.u - 1.s. */
   double explicit_rate(const PETScWrappers::MPI::Vector &u,
                        const double                      t,
@@ -88,5 +101,9 @@ private:
   /** Constant b, or w of b = f(t) w (forward) and -w (backward); or b at the last time. */
   std::unique_ptr<AdvectionOperator<dim>> forward, backward;
   double                                  assembled_time = std::numeric_limits<double>::quiet_NaN();
+  /** The stage velocity of set_stage_velocity() and the operator of the last stage. */
+  StagePreparation                          stage_preparation;
+  typename AdvectionOperator<dim>::Velocity stage_velocity;
+  std::unique_ptr<AdvectionOperator<dim>>   stage;
 };
 } // namespace densityflow

@@ -72,7 +72,7 @@ public:
                                      std::vector<Tensor<1, dim>> &velocity) const override;
   void fill_output(DataOut<dim> &data_out, const Expression<dim> *exact) const override;
 
-private:
+protected:
   using Base = FiniteElementSolver<dim>;
   using Base::current_time;
   using Base::dof_handler;
@@ -89,6 +89,7 @@ private:
                        const FEValues<dim>                                  &fe_values,
                        std::vector<double>                                  &rho) const override;
 
+  // Protected for InteractionSolver, which is this solver with a velocity that depends on rho.
   const DiscretizationParameters discretization;
   const double                   fixed_step;
   const double                   cfl;

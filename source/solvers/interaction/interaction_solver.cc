@@ -1,0 +1,366 @@
+#include <densityflow/base/exceptions.h>
+#include <densityflow/solvers/interaction/interaction_solver.h>
+#include <densityflow/solvers/transport/transport_operator.h>
+
+#include <deal.II/fe/fe_values.h>
+#include <deal.II/numerics/data_postprocessor.h>
+
+#include <cmath>
+#include <sstream>
+
+namespace densityflow
+{
+namespace
+{
+/** Output fields: rho, the velocity b (twice: as `b` and as `velocity`), exact and error. */
+template <int dim>
+class InteractionPostprocessor : public DataPostprocessor<dim>
+{
+public:
+  InteractionPostprocessor(const InteractionSolver<dim> &solver,
+                           const double                  time,
+                           const Expression<dim>        *exact)
+      : solver(solver)
+      , time(time)
+      , exact(exact)
+  {}
+
+  void evaluate_scalar_field(const DataPostprocessorInputs::Scalar<dim> &inputs,
+                             std::vector<Vector<double>>                &computed) const override
+  {
+    for (unsigned int q = 0; q < inputs.solution_values.size(); ++q)
+      {
+        const Point<dim>    &x = inputs.evaluation_points[q];
+        const Tensor<1, dim> b = solver.velocity(x);
+        unsigned int         k = 0;
+        computed[q](k++)       = inputs.solution_values[q];
+        for (unsigned int copy = 0; copy < 2; ++copy)
+          for (unsigned int d = 0; d < dim; ++d)
+            computed[q](k++) = b[d];
+        if (exact != nullptr)
+          {
+            const double rho_exact = exact->value(x, time);
+            computed[q](k++)       = rho_exact;
+            computed[q](k++)       = inputs.solution_values[q] - rho_exact;
+          }
+      }
+  }
+
+  std::vector<std::string> get_names() const override
+  {
+    std::vector<std::string> names = {"rho"};
+    names.insert(names.end(), dim, "b");
+    names.insert(names.end(), dim, "velocity");
+    if (exact != nullptr)
+      names.insert(names.end(), {"exact", "error"});
+    return names;
+  }
+
+  std::vector<DataComponentInterpretation::DataComponentInterpretation>
+  get_data_component_interpretation() const override
+  {
+    std::vector<DataComponentInterpretation::DataComponentInterpretation> kinds(
+        1, DataComponentInterpretation::component_is_scalar);
+    kinds.insert(kinds.end(), 2 * dim, DataComponentInterpretation::component_is_part_of_vector);
+    if (exact != nullptr)
+      kinds.insert(kinds.end(), 2, DataComponentInterpretation::component_is_scalar);
+    return kinds;
+  }
+
+  UpdateFlags get_needed_update_flags() const override
+  {
+    return update_values | update_quadrature_points;
+  }
+
+private:
+  const InteractionSolver<dim> &solver;
+  const double                  time;
+  const Expression<dim>        *exact;
+};
+
+/** The concatenation of every rank's @p local values, in rank order. Collective. */
+std::vector<double> all_gather(const std::vector<double> &local, const MPI_Comm communicator)
+{
+  const int        size  = Utilities::MPI::n_mpi_processes(communicator);
+  int              count = static_cast<int>(local.size());
+  std::vector<int> counts(size), offsets(size, 0);
+  MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, communicator);
+  for (int p = 1; p < size; ++p)
+    offsets[p] = offsets[p - 1] + counts[p - 1];
+  std::vector<double> all(offsets.back() + counts.back());
+  MPI_Allgatherv(local.data(),
+                 count,
+                 MPI_DOUBLE,
+                 all.data(),
+                 counts.data(),
+                 offsets.data(),
+                 MPI_DOUBLE,
+                 communicator);
+  return all;
+}
+} // namespace
+
+template <int dim>
+InteractionSolver<dim>::InteractionSolver(const Mesh<dim>                &mesh,
+                                          const Physics<dim>             &physics,
+                                          const InteractionParameters    &interaction,
+                                          const DiscretizationParameters &discretization,
+                                          const TimeParameters           &time,
+                                          const LinearSolverParameters   &linear_solver)
+    : Base(mesh, physics, discretization, time, linear_solver)
+    , parameters(interaction)
+    , has_target(!interaction.target.empty())
+    , current(interaction.exponent, interaction.summation)
+    , stage(interaction.exponent, interaction.summation)
+{
+  if (this->scheme != TimeScheme::ssp_rk3)
+    throw InputError("Time/Scheme = " + to_string(this->scheme) +
+                     ": the interaction model steps with ssp-rk3 only (its velocity is "
+                     "recomputed from every stage's density); set Time/Scheme = ssp-rk3 or "
+                     "automatic.");
+  set_target(interaction.target);
+  if (dim == 1)
+    {
+      std::vector<double> unit_points, unit_weights;
+      for (unsigned int q = 0; q < quadrature.size(); ++q)
+        unit_points.push_back(quadrature.point(q)[0]), unit_weights.push_back(quadrature.weight(q));
+      current.set_cell_rule(unit_points, unit_weights);
+      stage.set_cell_rule(unit_points, unit_weights);
+    }
+  stage_ghosted.reinit(locally_owned_dofs, this->locally_relevant_dofs, mpi_communicator);
+  this->op->set_stage_velocity(
+      [this](const PETScWrappers::MPI::Vector &u, const double t) {
+        gather_atoms(u, stage);
+        stage_time = t;
+      },
+      [this](const Point<dim> &x) { return potential_drift(x, stage_time) + stage.velocity(x); });
+}
+
+template <int dim>
+InteractionSolver<dim>::~InteractionSolver() = default;
+
+template <int dim>
+void InteractionSolver<dim>::set_target(const std::string &target)
+{
+  FEValues<dim> fe_values(mapping, fe, quadrature, update_quadrature_points | update_JxW_values);
+  for (const auto &cell : dof_handler.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        fe_values.reinit(cell);
+        for (unsigned int q = 0; q < quadrature.size(); ++q)
+          target_weights.push_back(0);
+      }
+  if (!has_target)
+    return;
+  const Expression<dim> nu(target, physics.constants(), "Interaction/Target/Density");
+  if (nu.depends_on_time())
+    throw InputError("Interaction/Target/Density = '" + target + "' must not depend on t.");
+  std::size_t k      = 0;
+  bool        failed = false;
+  std::string message;
+  for (const auto &cell : dof_handler.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        fe_values.reinit(cell);
+        for (unsigned int q = 0; q < quadrature.size(); ++q)
+          {
+            const double value = nu.value(fe_values.quadrature_point(q), 0);
+            if (!(value >= 0) || !std::isfinite(value))
+              {
+                std::ostringstream out;
+                out << "Interaction/Target/Density = '" << target << "' is " << value << " at "
+                    << fe_values.quadrature_point(q) << ": it must be finite and >= 0.";
+                failed  = true;
+                message = out.str();
+              }
+            target_weights[k++] = value * fe_values.JxW(q);
+          }
+      }
+  throw_if_any(failed, message, mpi_communicator);
+  double local = 0;
+  for (const double w : target_weights)
+    local += w;
+  const double mass = Utilities::MPI::sum(local, mpi_communicator);
+  if (!(mass > 0))
+    throw InputError("Interaction/Target/Density = '" + target + "' has no mass on the mesh.");
+  for (double &w : target_weights)
+    w /= mass;
+}
+
+template <int dim>
+void InteractionSolver<dim>::gather_atoms(const PETScWrappers::MPI::Vector &u,
+                                          InteractionField<dim>            &into) const
+{
+  stage_ghosted = u;
+  FEValues<dim> fe_values(
+      mapping, fe, quadrature, update_values | update_quadrature_points | update_JxW_values);
+  std::vector<double> rho(quadrature.size()), positions, weights;
+  std::size_t         k = 0;
+  for (const auto &cell : dof_handler.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        fe_values.reinit(cell);
+        fe_values.get_function_values(stage_ghosted, rho);
+        for (unsigned int q = 0; q < quadrature.size(); ++q)
+          {
+            for (unsigned int d = 0; d < dim; ++d)
+              positions.push_back(fe_values.quadrature_point(q)[d]);
+            weights.push_back(rho[q] * fe_values.JxW(q) - target_weights[k++]);
+          }
+      }
+  const std::vector<double> all_positions = all_gather(positions, mpi_communicator);
+  std::vector<double>       all_weights   = all_gather(weights, mpi_communicator);
+  std::vector<Point<dim>>   points(all_weights.size());
+  for (std::size_t j = 0; j < points.size(); ++j)
+    for (unsigned int d = 0; d < dim; ++d)
+      points[j][d] = all_positions[j * dim + d];
+  into.set_atoms(std::move(points), std::move(all_weights));
+}
+
+template <int dim>
+Tensor<1, dim> InteractionSolver<dim>::potential_drift(const Point<dim> &x, const double t) const
+{
+  if (physics.potential().is_constant_in_space())
+    return Tensor<1, dim>();
+  return -physics.potential().gradient(x, t);
+}
+
+template <int dim>
+Tensor<1, dim> InteractionSolver<dim>::velocity(const Point<dim> &x) const
+{
+  return potential_drift(x, current_time) + current.velocity(x);
+}
+
+template <int dim>
+double InteractionSolver<dim>::current_rate() const
+{
+  FEValues<dim> fe_values(mapping, fe, quadrature, update_quadrature_points);
+  double        largest = 0;
+  for (const auto &cell : dof_handler.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        fe_values.reinit(cell);
+        const double h = cell->minimum_vertex_distance();
+        for (unsigned int q = 0; q < quadrature.size(); ++q)
+          {
+            const Tensor<1, dim> b  = velocity(fe_values.quadrature_point(q));
+            double               l1 = 0;
+            for (unsigned int d = 0; d < dim; ++d)
+              l1 += std::abs(b[d]);
+            largest = std::max(largest, l1 / h);
+          }
+      }
+  return Utilities::MPI::max(largest, mpi_communicator);
+}
+
+template <int dim>
+double InteractionSolver<dim>::set_initial_density(const Expression<dim> &rho0)
+{
+  const double factor = Base::set_initial_density(rho0);
+  gather_atoms(this->solution, current);
+  rate = current_rate();
+  return factor;
+}
+
+template <int dim>
+unsigned int InteractionSolver<dim>::advance(const double dt)
+{
+  const unsigned int iterations = Base::advance(dt);
+  gather_atoms(this->solution, current);
+  rate = current_rate();
+  return iterations;
+}
+
+template <int dim>
+double InteractionSolver<dim>::time_step() const
+{
+  // The velocity changes with the density; the step is the CFL step of the current one
+  // (the limiter keeps rho >= 0 only if the stages' velocities do not grow past it: the
+  // default CFL number is 0.9 of the largest).
+  const double dt = this->fixed_step;
+  return rate * dt <= this->cfl ? dt : this->cfl / rate;
+}
+
+template <int dim>
+double InteractionSolver<dim>::energy() const
+{
+  FEValues<dim> fe_values(
+      mapping, fe, quadrature, update_values | update_quadrature_points | update_JxW_values);
+  std::vector<double> rho(quadrature.size());
+  double              potential_energy = 0;
+  if (!physics.potential().is_constant_in_space() ||
+      physics.potential().value(Point<dim>(), 0) != 0)
+    for (const auto &cell : dof_handler.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          fe_values.reinit(cell);
+          fe_values.get_function_values(ghosted_solution, rho);
+          for (unsigned int q = 0; q < quadrature.size(); ++q)
+            potential_energy +=
+                physics.potential().value(fe_values.quadrature_point(q), current_time) * rho[q] *
+                fe_values.JxW(q);
+        }
+  return Utilities::MPI::sum(potential_energy, mpi_communicator) + current.energy();
+}
+
+template <int dim>
+double InteractionSolver<dim>::mmd_squared() const
+{
+  return has_target ? -2 * current.energy() : DensityStatistics<dim>::undefined;
+}
+
+template <int dim>
+const InteractionField<dim> &InteractionSolver<dim>::field() const
+{
+  return current;
+}
+
+template <int dim>
+DensityStatistics<dim> InteractionSolver<dim>::statistics(const Expression<dim> *exact) const
+{
+  DensityStatistics<dim> result = Base::statistics(exact);
+  // The functional of the flow: int V rho (the base's, eps = 0) and the interaction.
+  result.free_energy += current.energy();
+  return result;
+}
+
+template <int dim>
+void InteractionSolver<dim>::velocity_at(
+    const typename Triangulation<dim>::active_cell_iterator &cell,
+    const std::vector<Point<dim>>                           &points,
+    std::vector<double>                                     &rho,
+    std::vector<Tensor<1, dim>>                             &velocity_values) const
+{
+  this->density_at(cell, points, rho);
+  velocity_values.resize(points.size());
+  for (unsigned int q = 0; q < points.size(); ++q)
+    velocity_values[q] = velocity(points[q]);
+}
+
+template <int dim>
+void InteractionSolver<dim>::fill_output(DataOut<dim> &data_out, const Expression<dim> *exact) const
+{
+  this->attach_output(data_out,
+                      std::make_unique<InteractionPostprocessor<dim>>(*this, current_time, exact),
+                      std::max(1u, fe.degree));
+}
+
+template <int dim>
+std::string InteractionSolver<dim>::description() const
+{
+  std::ostringstream out;
+  out << "interaction, W(z) = -|z|^" << parameters.exponent
+      << (has_target ? ", target nu (MMD flow)" : ", no target (aggregation)") << ", velocity "
+      << to_string(current.summation()) << " over the quadrature atoms of rho_h - nu, "
+      << "recomputed at every stage; discontinuous Galerkin Q" << fe.degree
+      << ", upwind flux, ssp-rk3 (CFL " << this->cfl
+      << (this->discretization.limiter && fe.degree > 0 ? ", Zhang-Shu limiter)" : ", no limiter)")
+      << "; " << dof_handler.n_dofs() << " DoFs, "
+      << dof_handler.get_triangulation().n_global_active_cells() * quadrature.size() << " atoms";
+  return out.str();
+}
+
+template class InteractionSolver<1>;
+template class InteractionSolver<2>;
+template class InteractionSolver<3>;
+} // namespace densityflow

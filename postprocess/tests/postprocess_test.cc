@@ -43,7 +43,9 @@ const std::vector<std::string> problems = {"ou-1d",
                                            "path-bimodal-1d",
                                            "learned-velocity-2d",
                                            "posterior-2d",
-                                           "posterior-path-2d"};
+                                           "posterior-path-2d",
+                                           "mmd-1d",
+                                           "aggregation-1d"};
 
 struct Outcome
 {

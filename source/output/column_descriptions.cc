@@ -60,6 +60,11 @@ const std::vector<ColumnDescription> &column_table()
        "path model: int_0^t sqrt(kinetic_energy) dt (trapezoidal rule), the Wasserstein-2 length "
        "of the path so far"},
       {"max_speed", "length/time", "path model: the largest |v_t| at the quadrature points"},
+      {"mmd_squared",
+       "length^r",
+       "interaction model with a target: MMD_W^2(rho_h, nu) = int int W(x - y) d(rho_h - nu) "
+       "d(rho_h - nu) >= 0 (W = -|z|^r) with the quadrature atoms of both (twice the "
+       "interaction energy)"},
       // particles-vs-pde.csv and compare.csv (time as above)
       {"ensemble",
        "",

@@ -27,6 +27,26 @@ Tensor<1, dim> start_velocity(const double *state)
     v[d] = state[dim + d];
   return v;
 }
+
+/**
+ * Calls @p f(cell, points, first) for each run of particles in one cell: they come
+ * grouped by cell (PointLocator), so a cell's particles are evaluated at once.
+ */
+template <int dim, typename F>
+void for_each_cell(const ParticleStore<dim> &particles, const F &f)
+{
+  const std::vector<Point<dim>>                                        &x = particles.positions();
+  const std::vector<typename Triangulation<dim>::active_cell_iterator> &cells = particles.cells();
+  std::size_t                                                           k     = 0;
+  while (k < x.size())
+    {
+      std::size_t end = k + 1;
+      while (end < x.size() && cells[end] == cells[k])
+        ++end;
+      f(cells[k], std::vector<Point<dim>>(x.begin() + k, x.begin() + end), k);
+      k = end;
+    }
+}
 } // namespace
 
 template <int dim>
@@ -125,23 +145,14 @@ std::vector<double>
 ProbabilityFlowDynamics<dim>::divergences(const ParticleStore<dim> &particles,
                                           const DensitySolver<dim> *solver) const
 {
-  const std::vector<Point<dim>>                                        &x = particles.positions();
-  const std::vector<typename Triangulation<dim>::active_cell_iterator> &cells = particles.cells();
-  std::vector<double>                                                   divergence(x.size());
   AssertThrow(solver != nullptr && solver->has_velocity_divergence(),
               ExcMessage("Particles that carry log-density need div v from the solver."));
-  std::size_t k = 0;
-  while (k < x.size())
-    {
-      std::size_t end = k + 1;
-      while (end < x.size() && cells[end] == cells[k])
-        ++end;
-      const std::vector<Point<dim>> points(x.begin() + k, x.begin() + end);
-      std::vector<double>           div;
-      solver->velocity_divergence_at(cells[k], points, div);
-      std::copy(div.begin(), div.end(), divergence.begin() + k);
-      k = end;
-    }
+  std::vector<double> divergence(particles.size());
+  for_each_cell(particles, [&](const auto &cell, const auto &points, const std::size_t first) {
+    std::vector<double> div;
+    solver->velocity_divergence_at(cell, points, div);
+    std::copy(div.begin(), div.end(), divergence.begin() + first);
+  });
   return divergence;
 }
 
@@ -149,24 +160,14 @@ template <int dim>
 std::vector<Tensor<1, dim>> ProbabilityFlowDynamics<dim>::velocities(
     const ParticleStore<dim> &particles, const double, const DensitySolver<dim> *solver) const
 {
-  const std::vector<Point<dim>>                                        &x = particles.positions();
-  const std::vector<typename Triangulation<dim>::active_cell_iterator> &cells = particles.cells();
-  std::vector<Tensor<1, dim>>                                           velocity(x.size());
   AssertThrow(solver != nullptr, ExcMessage("The probability flow needs the density solver."));
-  // The particles come grouped by cell (PointLocator): evaluate a cell's particles at once.
-  std::size_t k = 0;
-  while (k < x.size())
-    {
-      std::size_t end = k + 1;
-      while (end < x.size() && cells[end] == cells[k])
-        ++end;
-      const std::vector<Point<dim>> points(x.begin() + k, x.begin() + end);
-      std::vector<double>           rho;
-      std::vector<Tensor<1, dim>>   v;
-      solver->velocity_at(cells[k], points, rho, v);
-      std::copy(v.begin(), v.end(), velocity.begin() + k);
-      k = end;
-    }
+  std::vector<Tensor<1, dim>> velocity(particles.size());
+  for_each_cell(particles, [&](const auto &cell, const auto &points, const std::size_t first) {
+    std::vector<double>         rho;
+    std::vector<Tensor<1, dim>> v;
+    solver->velocity_at(cell, points, rho, v);
+    std::copy(v.begin(), v.end(), velocity.begin() + first);
+  });
   return velocity;
 }
 

@@ -306,7 +306,7 @@ double InteractionSolver<dim>::energy() const
 template <int dim>
 double InteractionSolver<dim>::mmd_squared() const
 {
-  return has_target ? -2 * current.energy() : DensityStatistics<dim>::undefined;
+  return has_target ? 2 * current.energy() : DensityStatistics<dim>::undefined;
 }
 
 template <int dim>
@@ -321,7 +321,17 @@ DensityStatistics<dim> InteractionSolver<dim>::statistics(const Expression<dim> 
   DensityStatistics<dim> result = Base::statistics(exact);
   // The functional of the flow: int V rho (the base's, eps = 0) and the interaction.
   result.free_energy += current.energy();
+  if (has_target)
+    result.extra = {mmd_squared()};
   return result;
+}
+
+template <int dim>
+std::vector<std::string> InteractionSolver<dim>::extra_columns() const
+{
+  if (has_target)
+    return {"mmd_squared"};
+  return {};
 }
 
 template <int dim>

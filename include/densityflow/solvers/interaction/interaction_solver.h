@@ -43,10 +43,12 @@ public:
   unsigned int           advance(const double dt) override;
   double                 time_step() const override;
   DensityStatistics<dim> statistics(const Expression<dim> *exact) const override;
-  void                   velocity_at(const typename Triangulation<dim>::active_cell_iterator &cell,
-                                     const std::vector<Point<dim>>                           &points,
-                                     std::vector<double>                                     &rho,
-                                     std::vector<Tensor<1, dim>> &velocity) const override;
+  /** mmd_squared where a target nu is given; none otherwise. */
+  std::vector<std::string> extra_columns() const override;
+  void velocity_at(const typename Triangulation<dim>::active_cell_iterator &cell,
+                   const std::vector<Point<dim>>                           &points,
+                   std::vector<double>                                     &rho,
+                   std::vector<Tensor<1, dim>> &velocity) const override;
   void fill_output(DataOut<dim> &data_out, const Expression<dim> *exact) const override;
 
   /** b(x) = -grad V(x) - grad(W * mu_h)(x) of the current density. */
@@ -55,7 +57,7 @@ public:
   /** E(rho_h) = int V rho_h + 1/2 sum_ij W(x_i - x_j) mu_i mu_j over the atoms of mu_h. */
   double energy() const;
 
-  /** MMD_W^2(rho_h, nu) = -sum_ij W(x_i - x_j) mu_i mu_j; NaN without a target. */
+  /** MMD_W^2(rho_h, nu) = sum_ij W(x_i - x_j) mu_i mu_j >= 0 (W = -|z|^r); NaN without a target. */
   double mmd_squared() const;
 
   /** The interaction of the current density's atoms (for tests). */

@@ -1,6 +1,7 @@
 #include <densityflow/base/exceptions.h>
 #include <densityflow/solvers/interaction/interaction_solver.h>
 #include <densityflow/solvers/transport/transport_operator.h>
+#include <densityflow/solvers/transport/transport_output_fields.h>
 
 #include <deal.II/fe/fe_values.h>
 #include <deal.II/numerics/data_postprocessor.h>
@@ -12,17 +13,17 @@ namespace densityflow
 {
 namespace
 {
-/** Output fields: rho, the velocity b (twice: as `b` and as `velocity`), exact and error. */
+/** The interaction solver's output fields; its velocity is b itself (eps = 0). */
 template <int dim>
-class InteractionPostprocessor : public DataPostprocessor<dim>
+class InteractionPostprocessor : public TransportOutputFields<dim>
 {
 public:
   InteractionPostprocessor(const InteractionSolver<dim> &solver,
                            const double                  time,
                            const Expression<dim>        *exact)
-      : solver(solver)
+      : TransportOutputFields<dim>(exact)
+      , solver(solver)
       , time(time)
-      , exact(exact)
   {}
 
   void evaluate_scalar_field(const DataPostprocessorInputs::Scalar<dim> &inputs,
@@ -32,39 +33,8 @@ public:
       {
         const Point<dim>    &x = inputs.evaluation_points[q];
         const Tensor<1, dim> b = solver.velocity(x);
-        unsigned int         k = 0;
-        computed[q](k++)       = inputs.solution_values[q];
-        for (unsigned int copy = 0; copy < 2; ++copy)
-          for (unsigned int d = 0; d < dim; ++d)
-            computed[q](k++) = b[d];
-        if (exact != nullptr)
-          {
-            const double rho_exact = exact->value(x, time);
-            computed[q](k++)       = rho_exact;
-            computed[q](k++)       = inputs.solution_values[q] - rho_exact;
-          }
+        this->fill(computed[q], x, time, inputs.solution_values[q], b, b);
       }
-  }
-
-  std::vector<std::string> get_names() const override
-  {
-    std::vector<std::string> names = {"rho"};
-    names.insert(names.end(), dim, "b");
-    names.insert(names.end(), dim, "velocity");
-    if (exact != nullptr)
-      names.insert(names.end(), {"exact", "error"});
-    return names;
-  }
-
-  std::vector<DataComponentInterpretation::DataComponentInterpretation>
-  get_data_component_interpretation() const override
-  {
-    std::vector<DataComponentInterpretation::DataComponentInterpretation> kinds(
-        1, DataComponentInterpretation::component_is_scalar);
-    kinds.insert(kinds.end(), 2 * dim, DataComponentInterpretation::component_is_part_of_vector);
-    if (exact != nullptr)
-      kinds.insert(kinds.end(), 2, DataComponentInterpretation::component_is_scalar);
-    return kinds;
   }
 
   UpdateFlags get_needed_update_flags() const override
@@ -75,7 +45,6 @@ public:
 private:
   const InteractionSolver<dim> &solver;
   const double                  time;
-  const Expression<dim>        *exact;
 };
 
 /** The concatenation of every rank's @p local values, in rank order. Collective. */

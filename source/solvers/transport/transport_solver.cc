@@ -1,6 +1,7 @@
 #include <densityflow/base/exceptions.h>
 #include <densityflow/solvers/transport/time_integrators.h>
 #include <densityflow/solvers/transport/transport_operator.h>
+#include <densityflow/solvers/transport/transport_output_fields.h>
 #include <densityflow/solvers/transport/transport_solver.h>
 #include <densityflow/solvers/transport/zhang_shu_limiter.h>
 
@@ -44,20 +45,18 @@ double checked_cfl(const double requested, const unsigned int degree, const Time
   return requested > 0 ? requested : 0.9 * largest;
 }
 
-/**
- * Output fields of the transport solver: rho, the drift b, the probability-flow
- * velocity b - eps grad log rho, and the exact solution and error where given.
+/** The transport solver's output fields; its velocity is b - eps grad log rho (b where rho <= 0).
  */
 template <int dim>
-class TransportPostprocessor : public DataPostprocessor<dim>
+class TransportPostprocessor : public TransportOutputFields<dim>
 {
 public:
   TransportPostprocessor(const Physics<dim>    &physics,
                          const double           time,
                          const Expression<dim> *exact)
-      : physics(physics)
+      : TransportOutputFields<dim>(exact)
+      , physics(physics)
       , time(time)
-      , exact(exact)
   {}
 
   void evaluate_scalar_field(const DataPostprocessorInputs::Scalar<dim> &inputs,
@@ -69,40 +68,11 @@ public:
         const Point<dim>    &x   = inputs.evaluation_points[q];
         const double         rho = inputs.solution_values[q];
         const Tensor<1, dim> b   = physics.drift(x, time);
-        unsigned int         k   = 0;
-        computed[q](k++)         = rho;
+        Tensor<1, dim>       velocity;
         for (unsigned int d = 0; d < dim; ++d)
-          computed[q](k++) = b[d];
-        for (unsigned int d = 0; d < dim; ++d)
-          computed[q](k++) = rho > 0 ? b[d] - eps * inputs.solution_gradients[q][d] / rho : b[d];
-        if (exact != nullptr)
-          {
-            const double rho_exact = exact->value(x, time);
-            computed[q](k++)       = rho_exact;
-            computed[q](k++)       = rho - rho_exact;
-          }
+          velocity[d] = rho > 0 ? b[d] - eps * inputs.solution_gradients[q][d] / rho : b[d];
+        this->fill(computed[q], x, time, rho, b, velocity);
       }
-  }
-
-  std::vector<std::string> get_names() const override
-  {
-    std::vector<std::string> names = {"rho"};
-    names.insert(names.end(), dim, "b");
-    names.insert(names.end(), dim, "velocity");
-    if (exact != nullptr)
-      names.insert(names.end(), {"exact", "error"});
-    return names;
-  }
-
-  std::vector<DataComponentInterpretation::DataComponentInterpretation>
-  get_data_component_interpretation() const override
-  {
-    std::vector<DataComponentInterpretation::DataComponentInterpretation> kinds(
-        1, DataComponentInterpretation::component_is_scalar);
-    kinds.insert(kinds.end(), 2 * dim, DataComponentInterpretation::component_is_part_of_vector);
-    if (exact != nullptr)
-      kinds.insert(kinds.end(), 2, DataComponentInterpretation::component_is_scalar);
-    return kinds;
   }
 
   UpdateFlags get_needed_update_flags() const override
@@ -111,9 +81,8 @@ public:
   }
 
 private:
-  const Physics<dim>    &physics;
-  const double           time;
-  const Expression<dim> *exact;
+  const Physics<dim> &physics;
+  const double        time;
 };
 } // namespace
 

@@ -307,6 +307,21 @@ TEST_F(BadInput, ParticlesOfAPath)
                        "(Physics/Model = path): use flow-map");
 }
 
+TEST_F(BadInput, InteractingParticles)
+{
+  const std::string particles = "set Degree = 1\nend\nsubsection Particles\n  set Number = 20\n";
+  expect_clean_failure(
+      problem("interacting-fp", {{"set Degree = 1", particles + "  set Dynamics = interacting"}}),
+      "Particles/Dynamics = interacting follows an interaction flow only: set Physics/Model = "
+      "interaction.");
+  expect_clean_failure(
+      problem("interaction-langevin",
+              {{"set Diffusion = 0.5", "set Model = interaction\n  set Diffusion = 0"},
+               {"set Degree = 1", particles + "  set Dynamics = langevin"}}),
+      "Particles/Dynamics = langevin does not follow an interaction flow (Physics/Model = "
+      "interaction): use interacting.");
+}
+
 TEST_F(BadInput, ParticleStepLargerThanThePDEStep)
 {
   // 1.5 PDE steps: refused.

@@ -16,18 +16,19 @@ constexpr std::uint64_t sampling_step = std::numeric_limits<std::uint64_t>::max(
 } // namespace
 
 template <int dim>
-ParticleEnsemble<dim>::ParticleEnsemble(const ParticleDynamics    dynamics,
-                                        const unsigned int        system,
-                                        const ParticleParameters &parameters,
-                                        const Mesh<dim>          &mesh,
-                                        const Physics<dim>       &physics)
+ParticleEnsemble<dim>::ParticleEnsemble(const ParticleDynamics       dynamics,
+                                        const unsigned int           system,
+                                        const ParticleParameters    &parameters,
+                                        const Mesh<dim>             &mesh,
+                                        const Physics<dim>          &physics,
+                                        const InteractionParameters *interaction)
     : system_index(system)
     , parameters(parameters)
     , mesh(mesh)
     , physics(physics)
     , mpi_communicator(mesh.communicator())
     , random(parameters.seed + 1000003ULL * system)
-    , model(create_particle_dynamics(dynamics, mesh, physics, random))
+    , model(create_particle_dynamics(dynamics, mesh, physics, random, interaction))
     , particles(model->state_size())
 {}
 

@@ -20,6 +20,8 @@ std::string to_string(const ParticleDynamics dynamics)
         return "mala";
       case ParticleDynamics::probability_flow:
         return "probability-flow";
+      case ParticleDynamics::interacting:
+        return "interacting";
     }
   return "unknown";
 }
@@ -29,11 +31,12 @@ ParticleDynamics parse_particle_dynamics(const std::string &name)
   for (const ParticleDynamics dynamics : {ParticleDynamics::flow_map,
                                           ParticleDynamics::langevin,
                                           ParticleDynamics::mala,
-                                          ParticleDynamics::probability_flow})
+                                          ParticleDynamics::probability_flow,
+                                          ParticleDynamics::interacting})
     if (name == to_string(dynamics))
       return dynamics;
   throw InputError("Particles/Dynamics: '" + name +
-                   "' is unknown (flow-map, langevin, mala or probability-flow).");
+                   "' is unknown (flow-map, langevin, mala, probability-flow or interacting).");
 }
 
 void ParticleParameters::declare_parameters(ParameterHandler &prm)
@@ -53,7 +56,9 @@ void ParticleParameters::declare_parameters(ParameterHandler &prm)
       "carrying log rho by -Laplace phi_h, Degree >= 2), langevin (dX = b dt + sqrt(2 eps) dW, "
       "Euler-Maruyama), mala (Langevin proposals with a Metropolis correction "
       "towards pi; b = -grad V only), probability-flow (dX/dt = -grad V - eps grad "
-      "log rho_h from the Fokker-Planck solution, Heun).");
+      "log rho_h from the Fokker-Planck solution, Heun), interacting (Model = interaction: "
+      "dX_i/dt = -grad V - grad W * (mu_N - nu) with mu_N the particles' empirical measure, "
+      "SSP-RK3).");
   prm.declare_entry("Time step",
                     "0",
                     Patterns::Double(0),

@@ -9,16 +9,17 @@
 namespace densityflow
 {
 template <int dim>
-ParticleSystems<dim>::ParticleSystems(const ParticleParameters &parameters,
-                                      const Mesh<dim>          &mesh,
-                                      const Physics<dim>       &physics,
-                                      const Expression<dim>    &rho0)
+ParticleSystems<dim>::ParticleSystems(const ParticleParameters    &parameters,
+                                      const Mesh<dim>             &mesh,
+                                      const Physics<dim>          &physics,
+                                      const Expression<dim>       &rho0,
+                                      const InteractionParameters *interaction)
     : parameters(parameters)
 {
   for (unsigned int k = 0; k < parameters.dynamics.size() && parameters.number > 0; ++k)
     {
       ensembles.push_back(std::make_unique<ParticleEnsemble<dim>>(
-          parameters.dynamics[k], k, parameters, mesh, physics));
+          parameters.dynamics[k], k, parameters, mesh, physics, interaction));
       ensembles.back()->sample(rho0);
     }
 }

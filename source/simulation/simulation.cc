@@ -94,7 +94,7 @@ void Simulation<dim>::set_up()
                                             parameters.output.interval,
                                             parameters.particles.output_interval);
   particles              = std::make_unique<ParticleSystems<dim>>(
-      parameters.particles, *mesh_, *physics, *initial_density);
+      parameters.particles, *mesh_, *physics, *initial_density, &parameters.interaction);
   particles->set_up_steps(density_solver->time_step(), !fixed_steps, *schedule, pcout);
 
   // The grid's counts are checked (and its points located) with the other inputs; it

@@ -19,6 +19,7 @@ namespace densityflow
 {
 using namespace dealii;
 
+struct InteractionParameters;
 template <int dim>
 class ParticleDynamicsModel;
 
@@ -55,11 +56,13 @@ class ParticleEnsemble
 {
 public:
   /** @param system the index of this system in Particles/Dynamics (part of the ids). */
-  ParticleEnsemble(const ParticleDynamics    dynamics,
-                   const unsigned int        system,
-                   const ParticleParameters &parameters,
-                   const Mesh<dim>          &mesh,
-                   const Physics<dim>       &physics);
+  /** @p interaction: the kernel and target of Physics/Model = interaction, else null. */
+  ParticleEnsemble(const ParticleDynamics       dynamics,
+                   const unsigned int           system,
+                   const ParticleParameters    &parameters,
+                   const Mesh<dim>             &mesh,
+                   const Physics<dim>          &physics,
+                   const InteractionParameters *interaction = nullptr);
   ~ParticleEnsemble();
 
   ParticleDynamics dynamics() const;

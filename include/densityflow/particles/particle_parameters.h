@@ -21,10 +21,12 @@ enum class ParticleDynamics
   /** Langevin proposals with a Metropolis correction towards pi (b = -grad V). */
   mala,
   /** dX/dt = -grad V - eps grad log rho_h(X, t) from the finite-element solution (Heun). */
-  probability_flow
+  probability_flow,
+  /** dX_i/dt = -grad V - grad W * (mu_N - nu) of the interaction model (SSP-RK3). */
+  interacting
 };
 
-/** "flow-map", "langevin", "mala", "probability-flow". */
+/** "flow-map", "langevin", "mala", "probability-flow", "interacting". */
 std::string to_string(const ParticleDynamics dynamics);
 
 /**

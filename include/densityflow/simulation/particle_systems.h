@@ -12,6 +12,7 @@ namespace densityflow
 using namespace dealii;
 
 class TimeSchedule;
+struct InteractionParameters;
 
 /**
  * The particle systems of a run (one per entry of Particles/Dynamics, all sampled from
@@ -23,11 +24,15 @@ template <int dim>
 class ParticleSystems
 {
 public:
-  /** Samples every system from @p rho0 (none where Particles/Number = 0). Collective. */
-  ParticleSystems(const ParticleParameters &parameters,
-                  const Mesh<dim>          &mesh,
-                  const Physics<dim>       &physics,
-                  const Expression<dim>    &rho0);
+  /**
+   * Samples every system from @p rho0 (none where Particles/Number = 0). Collective.
+   * @p interaction: the kernel and target of Physics/Model = interaction, else null.
+   */
+  ParticleSystems(const ParticleParameters    &parameters,
+                  const Mesh<dim>             &mesh,
+                  const Physics<dim>          &physics,
+                  const Expression<dim>       &rho0,
+                  const InteractionParameters *interaction = nullptr);
 
   /**
    * Fixes each system's step from Particles/Time step and the PDE's step @p pde_step

@@ -1,5 +1,6 @@
 #include <densityflow/base/exceptions.h>
 #include <densityflow/particles/dynamics/flow_map.h>
+#include <densityflow/particles/dynamics/interacting.h>
 #include <densityflow/particles/dynamics/interface.h>
 #include <densityflow/particles/dynamics/langevin.h>
 #include <densityflow/particles/dynamics/mala.h>
@@ -20,10 +21,11 @@ double ParticleDynamicsModel<dim>::acceptance_rate(const MPI_Comm) const
 
 template <int dim>
 std::unique_ptr<ParticleDynamicsModel<dim>>
-create_particle_dynamics(const ParticleDynamics dynamics,
-                         const Mesh<dim>       &mesh,
-                         const Physics<dim>    &physics,
-                         const ParticleRandom  &random)
+create_particle_dynamics(const ParticleDynamics       dynamics,
+                         const Mesh<dim>             &mesh,
+                         const Physics<dim>          &physics,
+                         const ParticleRandom        &random,
+                         const InteractionParameters *interaction)
 {
   if (physics.model() == Model::path)
     {
@@ -34,9 +36,14 @@ create_particle_dynamics(const ParticleDynamics dynamics,
       return std::make_unique<ProbabilityFlowDynamics<dim>>(mesh, physics);
     }
   if (physics.model() == Model::interaction)
-    throw InputError("Particles/Dynamics = " + to_string(dynamics) +
-                     " does not follow an interaction flow (Physics/Model = interaction) yet: "
-                     "set Particles/Number = 0.");
+    {
+      if (dynamics != ParticleDynamics::interacting)
+        throw InputError("Particles/Dynamics = " + to_string(dynamics) +
+                         " does not follow an interaction flow (Physics/Model = interaction): "
+                         "use interacting.");
+      AssertThrow(interaction != nullptr, ExcInternalError());
+      return std::make_unique<InteractingDynamics<dim>>(mesh, physics, *interaction);
+    }
   switch (dynamics)
     {
       case ParticleDynamics::flow_map:
@@ -47,6 +54,9 @@ create_particle_dynamics(const ParticleDynamics dynamics,
         return std::make_unique<MalaDynamics<dim>>(mesh, physics, random);
       case ParticleDynamics::probability_flow:
         return std::make_unique<ProbabilityFlowDynamics<dim>>(mesh, physics);
+      case ParticleDynamics::interacting:
+        throw InputError("Particles/Dynamics = interacting follows an interaction flow only: "
+                         "set Physics/Model = interaction.");
     }
   AssertThrow(false, ExcInternalError());
   return nullptr;
@@ -66,7 +76,11 @@ std::vector<Tensor<1, dim>> drift_velocities(const Physics<dim>            &phys
 #define DENSITYFLOW_INSTANTIATE(dim)                                                               \
   template class ParticleDynamicsModel<dim>;                                                       \
   template std::unique_ptr<ParticleDynamicsModel<dim>> create_particle_dynamics(                   \
-      const ParticleDynamics, const Mesh<dim> &, const Physics<dim> &, const ParticleRandom &);    \
+      const ParticleDynamics,                                                                      \
+      const Mesh<dim> &,                                                                           \
+      const Physics<dim> &,                                                                        \
+      const ParticleRandom &,                                                                      \
+      const InteractionParameters *);                                                              \
   template std::vector<Tensor<1, dim>> drift_velocities(                                           \
       const Physics<dim> &, const std::vector<Point<dim>> &, const double);
 DENSITYFLOW_INSTANTIATE(1)

@@ -18,6 +18,7 @@ namespace densityflow
 {
 using namespace dealii;
 
+struct InteractionParameters;
 class ParticleRandom;
 template <int dim>
 class DensitySolver;
@@ -101,14 +102,16 @@ public:
 
 /**
  * The model of @p dynamics on @p mesh with @p physics, drawing from @p random;
- * InputError where @p physics is not what the dynamics follow.
+ * InputError where @p physics is not what the dynamics follow. @p interaction is the
+ * kernel and target of Physics/Model = interaction (null for the other models).
  */
 template <int dim>
 std::unique_ptr<ParticleDynamicsModel<dim>>
-create_particle_dynamics(const ParticleDynamics dynamics,
-                         const Mesh<dim>       &mesh,
-                         const Physics<dim>    &physics,
-                         const ParticleRandom  &random);
+create_particle_dynamics(const ParticleDynamics       dynamics,
+                         const Mesh<dim>             &mesh,
+                         const Physics<dim>          &physics,
+                         const ParticleRandom        &random,
+                         const InteractionParameters *interaction = nullptr);
 
 /** The drift b at @p positions and @p time: the velocity of the analytic dynamics. */
 template <int dim>

@@ -1,0 +1,101 @@
+#include <densityflow/mesh/mesh.h>
+#include <densityflow/particles/dynamics/interacting.h>
+#include <densityflow/particles/particle_store.h>
+#include <densityflow/physics/physics.h>
+#include <densityflow/solvers/interaction/interaction_field.h>
+#include <densityflow/solvers/interaction/interaction_parameters.h>
+#include <densityflow/solvers/interaction/target_measure.h>
+
+namespace densityflow
+{
+template <int dim>
+InteractingDynamics<dim>::InteractingDynamics(const Mesh<dim>             &mesh,
+                                              const Physics<dim>          &physics,
+                                              const InteractionParameters &interaction)
+    : physics(physics)
+    , communicator(mesh.communicator())
+    , field(std::make_unique<InteractionField<dim>>(interaction.exponent, interaction.summation))
+    , target(std::make_unique<TargetMeasure<dim>>(mesh, physics, interaction))
+{}
+
+template <int dim>
+InteractingDynamics<dim>::~InteractingDynamics() = default;
+
+template <int dim>
+ParticleDynamics InteractingDynamics<dim>::kind() const
+{
+  return ParticleDynamics::interacting;
+}
+
+template <int dim>
+bool InteractingDynamics<dim>::leaves_through_walls() const
+{
+  return true;
+}
+
+template <int dim>
+std::vector<Tensor<1, dim>>
+InteractingDynamics<dim>::velocities_at(const std::vector<Point<dim>> &x, const double time) const
+{
+  // Every rank sums over all particles; the field sorts them, so the order they arrive in
+  // (hence the number of ranks) does not matter.
+  std::vector<double> local(dim * x.size());
+  for (std::size_t k = 0; k < x.size(); ++k)
+    for (unsigned int d = 0; d < dim; ++d)
+      local[dim * k + d] = x[k][d];
+  std::vector<Point<dim>> all;
+  for (const auto &part : Utilities::MPI::all_gather(communicator, local))
+    for (std::size_t k = 0; k < part.size(); k += dim)
+      {
+        Point<dim> p;
+        for (unsigned int d = 0; d < dim; ++d)
+          p[d] = part[k + d];
+        all.push_back(p);
+      }
+  if (particle_weight == 0 && !all.empty())
+    particle_weight = 1.0 / all.size();
+  const std::size_t n = all.size();
+  field->set_atoms(std::move(all), std::vector<double>(n, particle_weight));
+
+  const bool                  potential = !physics.potential().is_constant_in_space();
+  std::vector<Tensor<1, dim>> v(x.size());
+  for (std::size_t k = 0; k < x.size(); ++k)
+    {
+      v[k] = field->velocity(x[k]) + target->velocity(x[k]);
+      if (potential)
+        v[k] -= physics.potential().gradient(x[k], time);
+    }
+  return v;
+}
+
+template <int dim>
+void InteractingDynamics<dim>::step(ParticleStore<dim> &particles, const ParticleStep<dim> &step)
+{
+  // SSP-RK3 (Shu-Osher) with the interaction of each stage's positions.
+  std::vector<Point<dim>>      &x  = particles.positions();
+  const double                  t  = step.time;
+  const double                  dt = step.dt;
+  const std::vector<Point<dim>> x0 = x;
+  std::vector<Tensor<1, dim>>   v  = velocities_at(x0, t);
+  std::vector<Point<dim>>       x1(x.size()), x2(x.size());
+  for (std::size_t k = 0; k < x.size(); ++k)
+    x1[k] = x0[k] + dt * v[k];
+  v = velocities_at(x1, t + dt);
+  for (std::size_t k = 0; k < x.size(); ++k)
+    x2[k] = Point<dim>(0.75 * x0[k] + 0.25 * (x1[k] + dt * v[k]));
+  v = velocities_at(x2, t + dt / 2);
+  for (std::size_t k = 0; k < x.size(); ++k)
+    x[k] = Point<dim>(x0[k] / 3 + 2.0 / 3 * (x2[k] + dt * v[k]));
+}
+
+template <int dim>
+std::vector<Tensor<1, dim>> InteractingDynamics<dim>::velocities(
+    const ParticleStore<dim> &particles, const double time, const DensitySolver<dim> *) const
+{
+  return velocities_at(particles.positions(), time);
+}
+
+template class InteractingDynamics<1>;
+template class InteractingDynamics<2>;
+template class InteractingDynamics<3>;
+} // namespace densityflow

@@ -1,3 +1,4 @@
+#include <densityflow/base/mpi_gather.h>
 #include <densityflow/mesh/mesh.h>
 #include <densityflow/particles/dynamics/interacting.h>
 #include <densityflow/particles/particle_store.h>
@@ -43,15 +44,11 @@ InteractingDynamics<dim>::velocities_at(const std::vector<Point<dim>> &x, const 
   for (std::size_t k = 0; k < x.size(); ++k)
     for (unsigned int d = 0; d < dim; ++d)
       local[dim * k + d] = x[k][d];
-  std::vector<Point<dim>> all;
-  for (const auto &part : Utilities::MPI::all_gather(communicator, local))
-    for (std::size_t k = 0; k < part.size(); k += dim)
-      {
-        Point<dim> p;
-        for (unsigned int d = 0; d < dim; ++d)
-          p[d] = part[k + d];
-        all.push_back(p);
-      }
+  const std::vector<double> coordinates = all_gather_concatenated(local, communicator);
+  std::vector<Point<dim>>   all(coordinates.size() / dim);
+  for (std::size_t k = 0; k < all.size(); ++k)
+    for (unsigned int d = 0; d < dim; ++d)
+      all[k][d] = coordinates[dim * k + d];
   if (particle_weight == 0 && !all.empty())
     particle_weight = 1.0 / all.size();
   const std::size_t n = all.size();

@@ -1,5 +1,6 @@
 #include <densityflow/base/exceptions.h>
 #include <densityflow/base/expression.h>
+#include <densityflow/base/mpi_gather.h>
 #include <densityflow/mesh/mesh.h>
 #include <densityflow/physics/physics.h>
 #include <densityflow/solvers/interaction/interaction_field.h>
@@ -41,15 +42,6 @@ struct TargetMeasure<dim>::Density
 
 namespace
 {
-/** The concatenation of every rank's @p local values, in rank order. Collective. */
-std::vector<double> gather(const std::vector<double> &local, const MPI_Comm communicator)
-{
-  std::vector<double> all;
-  for (const auto &part : Utilities::MPI::all_gather(communicator, local))
-    all.insert(all.end(), part.begin(), part.end());
-  return all;
-}
-
 template <int dim>
 void check_value(const double value, const Point<dim> &x, const std::string &text)
 {
@@ -109,7 +101,7 @@ TargetMeasure<dim>::TargetMeasure(const Mesh<dim>             &mesh,
             local.insert(local.end(), {a, b, density->integral(a, b)});
           }
       throw_if_any(failed, message, communicator);
-      const std::vector<double> all = gather(local, communicator);
+      const std::vector<double> all = all_gather_concatenated(local, communicator);
       std::vector<std::size_t>  order(all.size() / 3);
       std::iota(order.begin(), order.end(), 0);
       std::sort(
@@ -158,8 +150,8 @@ TargetMeasure<dim>::TargetMeasure(const Mesh<dim>             &mesh,
           }
       }
   throw_if_any(failed, message, communicator);
-  const std::vector<double> all_positions = gather(positions, communicator);
-  std::vector<double>       all_weights   = gather(weights, communicator);
+  const std::vector<double> all_positions = all_gather_concatenated(positions, communicator);
+  std::vector<double>       all_weights   = all_gather_concatenated(weights, communicator);
   const double              mass = -std::accumulate(all_weights.begin(), all_weights.end(), 0.0);
   if (!(mass > 0))
     throw InputError("Interaction/Target/Density = '" + interaction.target +

@@ -145,10 +145,14 @@ void run(const unsigned int refinement, const MPI_Comm communicator)
   const Physics<3> physics(parameters.physics, parameters.constants);
 
   start = std::chrono::steady_clock::now();
-  FokkerPlanckSolver<3> solver(
-      mesh, physics, parameters.discretization, parameters.time, parameters.linear_solver);
-  const double constructor = seconds_since(start);
-  const auto  &t           = solver.setup_timing();
+  FokkerPlanckSolver<3> solver(mesh,
+                               physics,
+                               parameters.discretization,
+                               parameters.time,
+                               parameters.linear_solver,
+                               AbsorbingWalls<3>(parameters.absorbing_walls, mesh));
+  const double          constructor = seconds_since(start);
+  const auto           &t           = solver.setup_timing();
   record("FE space, DoFs", constructor - t.sparsity - t.potential - t.assembly);
   record("sparsity + PETSc matrices", t.sparsity);
   record("V on the mesh", t.potential);

@@ -322,6 +322,26 @@ TEST_F(BadInput, InteractingParticles)
       "interaction): use interacting.");
 }
 
+TEST_F(BadInput, AbsorbingWalls)
+{
+  const std::string walls = "set Refinement = 3\n  set Absorbing walls = ";
+  expect_clean_failure(problem("absorbing-name", {{"set Refinement = 3", walls + "x-min, z-max"}}),
+                       "Mesh/Absorbing walls: 'z-max' is not a wall of a 2D box (x-min, x-max, "
+                       "y-min, y-max).");
+  expect_clean_failure(problem("absorbing-twice", {{"set Refinement = 3", walls + "y-max, y-max"}}),
+                       "Mesh/Absorbing walls: 'y-max' is given twice.");
+  expect_clean_failure(
+      problem("absorbing-transport",
+              {{"set Refinement = 3", walls + "x-max"},
+               {"set Diffusion = 0.5", "set Model = transport\n  set Diffusion = 0.5"}}),
+      "Mesh/Absorbing walls = x-max: absorbing walls are for Physics/Model = fokker-planck only.");
+  expect_clean_failure(
+      problem("absorbing-particles",
+              {{"set Refinement = 3", walls + "x-max"},
+               {"set Degree = 1", "set Degree = 1\nend\nsubsection Particles\n  set Number = 20"}}),
+      "Mesh/Absorbing walls: the particles do not absorb at walls yet");
+}
+
 TEST_F(BadInput, ParticleStepLargerThanThePDEStep)
 {
   // 1.5 PDE steps: refused.

@@ -65,6 +65,14 @@ const std::vector<ColumnDescription> &column_table()
        "interaction model with a target: MMD_W^2(rho_h, nu) = int int W(x - y) d(rho_h - nu) "
        "d(rho_h - nu) >= 0 (W = -|z|^r) with the quadrature atoms of both (twice the "
        "interaction energy)"},
+      {"absorbed_mass",
+       "1",
+       "Fokker-Planck model with Mesh/Absorbing walls: mass absorbed at the walls since t = 0 "
+       "(mass + absorbed_mass = 1 to round-off)"},
+      {"absorbed_flux",
+       "1/time",
+       "Fokker-Planck model with Mesh/Absorbing walls: the mass absorbed in the last step over "
+       "its length (the rate at which mass leaves, -d mass/dt)"},
       // particles-vs-pde.csv and compare.csv (time as above)
       {"ensemble",
        "",

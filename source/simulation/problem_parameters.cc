@@ -282,6 +282,7 @@ void ProblemParameters::declare_parameters(ParameterHandler &prm)
                     "Named constants for all expressions, as 'a = 1, m = 0.5'. The "
                     "diffusion is always available as eps, and pi as pi.");
   MeshParameters::declare_parameters(prm);
+  AbsorbingWallParameters::declare_parameters(prm);
   PhysicsParameters::declare_parameters(prm);
   VelocityGridParameters::declare_parameters(prm);
   prm.enter_subsection("Initial density");
@@ -314,6 +315,7 @@ void ProblemParameters::parse_parameters(ParameterHandler &prm)
   dimension = prm.get_integer("Dimension");
   constants = parse_constants(prm.get("Constants"));
   mesh.parse_parameters(prm, directory);
+  absorbing_walls.parse_parameters(prm);
   physics.parse_parameters(prm, directory);
   velocity_grid.parse_parameters(prm, directory);
   if (!velocity_grid.file.empty() && physics.model != Model::transport)

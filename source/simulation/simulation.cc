@@ -79,7 +79,8 @@ void Simulation<dim>::set_up()
                                          parameters.time,
                                          parameters.linear_solver,
                                          parameters.path,
-                                         parameters.interaction);
+                                         parameters.interaction,
+                                         AbsorbingWalls<dim>(parameters.absorbing_walls, *mesh_));
   pcout << "  solver: " << density_solver->description() << std::endl;
   for (const std::string &note : density_solver->notes())
     pcout << "          " << note << std::endl;
@@ -93,7 +94,10 @@ void Simulation<dim>::set_up()
                                             fixed_steps ? parameters.time.n_steps() : 0,
                                             parameters.output.interval,
                                             parameters.particles.output_interval);
-  particles              = std::make_unique<ParticleSystems<dim>>(
+  if (!parameters.absorbing_walls.walls.empty() && parameters.particles.number > 0)
+    throw InputError("Mesh/Absorbing walls: the particles do not absorb at walls yet (they "
+                     "would be reflected); set Particles/Number = 0.");
+  particles = std::make_unique<ParticleSystems<dim>>(
       parameters.particles, *mesh_, *physics, *initial_density, &parameters.interaction);
   particles->set_up_steps(density_solver->time_step(), !fixed_steps, *schedule, pcout);
 

@@ -1,3 +1,6 @@
+#include <densityflow/base/exceptions.h>
+#include <densityflow/mesh/absorbing_walls.h>
+#include <densityflow/physics/physics.h>
 #include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
 #include <densityflow/solvers/interaction/interaction_solver.h>
 #include <densityflow/solvers/path/path_solver.h>
@@ -14,8 +17,12 @@ create_density_solver(const Mesh<dim>                &mesh,
                       const TimeParameters           &time,
                       const LinearSolverParameters   &linear_solver,
                       const PathParameters           &path,
-                      const InteractionParameters    &interaction)
+                      const InteractionParameters    &interaction,
+                      const AbsorbingWalls<dim>      &walls)
 {
+  if (!walls.empty() && physics.model() != Model::fokker_planck)
+    throw InputError("Mesh/Absorbing walls = " + walls.description() +
+                     ": absorbing walls are for Physics/Model = fokker-planck only.");
   switch (physics.model())
     {
       case Model::transport:
@@ -31,7 +38,7 @@ create_density_solver(const Mesh<dim>                &mesh,
         break;
     }
   return std::make_unique<FokkerPlanckSolver<dim>>(
-      mesh, physics, discretization, time, linear_solver);
+      mesh, physics, discretization, time, linear_solver, walls);
 }
 
 template std::unique_ptr<DensitySolver<1>> create_density_solver(const Mesh<1> &,
@@ -40,19 +47,22 @@ template std::unique_ptr<DensitySolver<1>> create_density_solver(const Mesh<1> &
                                                                  const TimeParameters &,
                                                                  const LinearSolverParameters &,
                                                                  const PathParameters &,
-                                                                 const InteractionParameters &);
+                                                                 const InteractionParameters &,
+                                                                 const AbsorbingWalls<1> &);
 template std::unique_ptr<DensitySolver<2>> create_density_solver(const Mesh<2> &,
                                                                  const Physics<2> &,
                                                                  const DiscretizationParameters &,
                                                                  const TimeParameters &,
                                                                  const LinearSolverParameters &,
                                                                  const PathParameters &,
-                                                                 const InteractionParameters &);
+                                                                 const InteractionParameters &,
+                                                                 const AbsorbingWalls<2> &);
 template std::unique_ptr<DensitySolver<3>> create_density_solver(const Mesh<3> &,
                                                                  const Physics<3> &,
                                                                  const DiscretizationParameters &,
                                                                  const TimeParameters &,
                                                                  const LinearSolverParameters &,
                                                                  const PathParameters &,
-                                                                 const InteractionParameters &);
+                                                                 const InteractionParameters &,
+                                                                 const AbsorbingWalls<3> &);
 } // namespace densityflow

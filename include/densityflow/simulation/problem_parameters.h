@@ -3,6 +3,7 @@
 #include <densityflow/base/expression.h>
 #include <densityflow/base/time_parameters.h>
 #include <densityflow/distances/distances.h>
+#include <densityflow/mesh/absorbing_walls.h>
 #include <densityflow/mesh/mesh.h>
 #include <densityflow/output/output_parameters.h>
 #include <densityflow/output/regions.h>
@@ -38,10 +39,12 @@ struct ProblemParameters
   /** The folder of the .prm file: relative mesh paths start there. */
   std::string directory = ".";
 
-  unsigned int      dimension = 2;
-  Constants         constants;
-  MeshParameters    mesh;
-  PhysicsParameters physics;
+  unsigned int   dimension = 2;
+  Constants      constants;
+  MeshParameters mesh;
+  /** Mesh/Absorbing walls. */
+  AbsorbingWallParameters absorbing_walls;
+  PhysicsParameters       physics;
   /** Physics/Velocity grid. */
   VelocityGridParameters   velocity_grid;
   std::string              initial_density = "1";

@@ -10,6 +10,8 @@ template <int dim>
 class Mesh;
 template <int dim>
 class Physics;
+template <int dim>
+class AbsorbingWalls;
 struct DiscretizationParameters;
 struct TimeParameters;
 struct LinearSolverParameters;
@@ -18,7 +20,7 @@ struct InteractionParameters;
 
 /**
  * The density solver of the model of @p physics (Physics/Model): where a new model's
- * solver is added.
+ * solver is added. InputError for @p walls on a model that has no absorbing walls.
  */
 template <int dim>
 std::unique_ptr<DensitySolver<dim>>
@@ -28,5 +30,6 @@ create_density_solver(const Mesh<dim>                &mesh,
                       const TimeParameters           &time,
                       const LinearSolverParameters   &linear_solver,
                       const PathParameters           &path,
-                      const InteractionParameters    &interaction);
+                      const InteractionParameters    &interaction,
+                      const AbsorbingWalls<dim>      &walls);
 } // namespace densityflow

@@ -285,7 +285,17 @@ DensityStatistics<dim> FokkerPlanckSolver<dim>::statistics(const Expression<dim>
   result.relative_entropy = Utilities::MPI::sum(entropy, mpi_communicator);
   // F(rho) = eps KL(rho | pi) - eps log(Z_true) mass, with Z_true = e^{-shift/eps} Z_h.
   result.free_energy = eps * result.relative_entropy + result.mass * (shift - eps * log_Z);
+  if (absorbing)
+    result.extra = {absorbed_mass, absorbed_flux};
   return result;
+}
+
+template <int dim>
+std::vector<std::string> FokkerPlanckSolver<dim>::extra_columns() const
+{
+  if (absorbing)
+    return {"absorbed_mass", "absorbed_flux"};
+  return {};
 }
 
 template <int dim>
@@ -356,6 +366,7 @@ void FokkerPlanckSolver<dim>::velocity_at(
       std::vector<Tensor<1, dim>> &) const;                                                        \
   template DensityStatistics<dim> FokkerPlanckSolver<dim>::statistics(const Expression<dim> *)     \
       const;                                                                                       \
+  template std::vector<std::string> FokkerPlanckSolver<dim>::extra_columns() const;                \
   template void FokkerPlanckSolver<dim>::fill_output(DataOut<dim> &, const Expression<dim> *)      \
       const;                                                                                       \
   template void FokkerPlanckSolver<dim>::density_on_cell(                                          \

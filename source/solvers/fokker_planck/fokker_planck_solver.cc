@@ -14,6 +14,7 @@
 #include <malloc.h>
 #endif
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <sstream>
@@ -77,7 +78,8 @@ FokkerPlanckSolver<dim>::FokkerPlanckSolver(const Mesh<dim>                &mesh
                                             const Physics<dim>             &physics,
                                             const DiscretizationParameters &discretization,
                                             const TimeParameters           &time,
-                                            const LinearSolverParameters &linear_solver_parameters)
+                                            const LinearSolverParameters &linear_solver_parameters,
+                                            const AbsorbingWalls<dim>    &walls)
     : Base(mesh,
            physics,
            fokker_planck_scheme(time.scheme),
@@ -122,6 +124,7 @@ FokkerPlanckSolver<dim>::FokkerPlanckSolver(const Mesh<dim>                &mesh
   // its mass is. root_pi r is the residual in mass per node, which does not depend on
   // the scaling of the unknowns; a solve must meet the tolerance in both.
   linear_solver.set_residual_weights(root_pi);
+  find_absorbing_nodes(walls);
   timing.sparsity = seconds_since(start);
 
   start = std::chrono::steady_clock::now();
@@ -134,6 +137,44 @@ FokkerPlanckSolver<dim>::FokkerPlanckSolver(const Mesh<dim>                &mesh
 
 template <int dim>
 FokkerPlanckSolver<dim>::~FokkerPlanckSolver() = default;
+
+template <int dim>
+void FokkerPlanckSolver<dim>::find_absorbing_nodes(const AbsorbingWalls<dim> &walls)
+{
+  absorbing = !walls.empty();
+  if (!absorbing)
+    return;
+  // A node on a wall of a box belongs to an owned cell with a face on that wall (the cells
+  // are boxes too), so the owned cells' faces find all of this rank's nodes.
+  std::vector<types::global_dof_index> face_dofs(fe.n_dofs_per_face());
+  for (const auto &cell : dof_handler.active_cell_iterators())
+    if (cell->is_locally_owned())
+      for (const auto f : cell->face_indices())
+        if (cell->face(f)->at_boundary() && walls.contains(cell->face(f)->center()))
+          {
+            cell->face(f)->get_dof_indices(face_dofs);
+            for (const auto j : face_dofs)
+              if (locally_owned_dofs.is_element(j))
+                absorbing_nodes.push_back(static_cast<PetscInt>(j));
+          }
+  std::sort(absorbing_nodes.begin(), absorbing_nodes.end());
+  absorbing_nodes.erase(std::unique(absorbing_nodes.begin(), absorbing_nodes.end()),
+                        absorbing_nodes.end());
+}
+
+template <int dim>
+void FokkerPlanckSolver<dim>::apply_absorbing_walls(PETScWrappers::MPI::Vector &vector)
+{
+  for (const PetscInt j : absorbing_nodes)
+    vector(j) = 0;
+  vector.compress(VectorOperation::insert);
+}
+
+template <int dim>
+double FokkerPlanckSolver<dim>::current_mass() const
+{
+  return compensated_dot(root_pi, mass_solution);
+}
 
 template <int dim>
 void FokkerPlanckSolver<dim>::apply_mass(const PETScWrappers::MPI::Vector &y,
@@ -165,6 +206,20 @@ void FokkerPlanckSolver<dim>::set_system_matrix(const double a, const double b)
   else // the same structure (share_structure): no new matrix, unlike deal.II's add()
     DENSITYFLOW_PETSC(MatAXPY(
         system_matrix.petsc_matrix(), a, static_cast<Mat>(mass_matrix), SAME_NONZERO_PATTERN));
+
+  if (absorbing)
+    {
+      // y = 0 on the walls: identity rows and columns keep the matrix symmetric, and
+      // the pattern, which the system shares with K (and M), must not change.
+      DENSITYFLOW_PETSC(
+          MatSetOption(system_matrix.petsc_matrix(), MAT_KEEP_NONZERO_PATTERN, PETSC_TRUE));
+      DENSITYFLOW_PETSC(MatZeroRowsColumns(system_matrix.petsc_matrix(),
+                                           static_cast<PetscInt>(absorbing_nodes.size()),
+                                           absorbing_nodes.data(),
+                                           1.0,
+                                           nullptr,
+                                           nullptr));
+    }
 
   // Where V changes in time, the preconditioner of an earlier matrix usually still
   // serves; it is rebuilt when the iteration count has doubled since the last setup.
@@ -221,6 +276,15 @@ double FokkerPlanckSolver<dim>::set_initial_density(const Expression<dim> &rho0)
   const double scaling = 1.0 / compensated_dot(root_pi, mass_solution);
   solution *= scaling;
   mass_solution *= scaling;
+  if (absorbing)
+    {
+      // rho = 0 on the walls from the start. What rho0 had there is absorbed at t = 0, not
+      // spread over the rest by normalising again: that would put O(h) too much mass in
+      // the domain for good, where the walls of the exact flow take the layer at once.
+      apply_absorbing_walls(solution);
+      apply_mass(solution, mass_solution);
+      absorbed_mass = 1 - current_mass();
+    }
 
   old_solution      = solution;
   old_mass_solution = mass_solution;
@@ -260,6 +324,8 @@ unsigned int FokkerPlanckSolver<dim>::advance(const double dt)
   PETScWrappers::MPI::Vector new_solution(solution);
   if (step_number > 0)
     new_solution.sadd(2.0, -1.0, old_solution); // extrapolated initial guess
+  if (absorbing)
+    apply_absorbing_walls(rhs);
   const unsigned int iterations = linear_solver.solve(new_solution, rhs);
   if (iterations_after_setup == 0)
     iterations_after_setup = iterations;
@@ -269,12 +335,23 @@ unsigned int FokkerPlanckSolver<dim>::advance(const double dt)
   // Exact mass: root_pi^T K = 0, so the exact solution has root_pi^T M y = root_pi^T rhs
   // / a. Scaling y to that mass removes the solver's residual from the mass direction and
   // keeps both the sign of y and the stationary state y = c root_pi.
-  old_mass_solution = mass_solution;
+  // With absorbing walls the mass is what leaves, so the solve's own mass stays.
+  const double mass_before = absorbing ? current_mass() : 0;
+  old_mass_solution        = mass_solution;
   apply_mass(new_solution, mass_solution);
-  const double scaling =
-      compensated_dot(root_pi, rhs) / a / compensated_dot(root_pi, mass_solution);
-  new_solution *= scaling;
-  mass_solution *= scaling;
+  if (absorbing)
+    {
+      const double mass_after = current_mass();
+      absorbed_flux           = (mass_before - mass_after) / dt;
+      absorbed_mass += mass_before - mass_after;
+    }
+  else
+    {
+      const double scaling =
+          compensated_dot(root_pi, rhs) / a / compensated_dot(root_pi, mass_solution);
+      new_solution *= scaling;
+      mass_solution *= scaling;
+    }
 
   old_solution = solution;
   solution     = new_solution;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <densityflow/base/time_parameters.h>
+#include <densityflow/mesh/absorbing_walls.h>
 #include <densityflow/mesh/mesh.h>
 #include <densityflow/physics/physics.h>
 #include <densityflow/solvers/discretization.h>
@@ -66,11 +67,17 @@ template <int dim>
 class FokkerPlanckSolver : public FiniteElementSolver<dim>
 {
 public:
+  /**
+   * @param walls where rho = 0 (none: every wall is no-flux and the mass is kept to
+   * round-off; else mass leaves through them and the CSV gains absorbed_mass and
+   * absorbed_flux).
+   */
   FokkerPlanckSolver(const Mesh<dim>                &mesh,
                      const Physics<dim>             &physics,
                      const DiscretizationParameters &discretization,
                      const TimeParameters           &time,
-                     const LinearSolverParameters   &linear_solver);
+                     const LinearSolverParameters   &linear_solver,
+                     const AbsorbingWalls<dim>      &walls);
   ~FokkerPlanckSolver() override;
 
   std::string              description() const override;
@@ -79,6 +86,8 @@ public:
   unsigned int             advance(const double dt) override;
   double                   time_step() const override;
   DensityStatistics<dim>   statistics(const Expression<dim> *exact) const override;
+  /** absorbed_mass and absorbed_flux with absorbing walls; none otherwise. */
+  std::vector<std::string> extra_columns() const override;
   void                     density_at(const typename Triangulation<dim>::active_cell_iterator &cell,
                                       const std::vector<Point<dim>>                           &points,
                                       std::vector<double>                                     &rho) const override;
@@ -150,6 +159,13 @@ private:
                         const std::vector<double>                            &V_at_points,
                         std::vector<double>                                  &rho,
                         std::vector<Tensor<1, dim>>                          *velocity) const;
+  /** The locally owned nodes on absorbing walls, where y = 0. */
+  void find_absorbing_nodes(const AbsorbingWalls<dim> &walls);
+  /** Sets y = 0 on the absorbing nodes: rows and columns of the system become identity. */
+  void apply_absorbing_walls(PETScWrappers::MPI::Vector &rhs);
+  /** The mass root_pi^T M y of the current solution. */
+  double current_mass() const;
+
   /** Positive off-diagonal entries of K: 0 means the Q1 positivity guarantee holds. */
   types::global_dof_index n_positive_off_diagonals() const;
 
@@ -181,6 +197,12 @@ private:
   PETScWrappers::MPI::Vector solution, old_solution;
   PETScWrappers::MPI::Vector mass_solution, old_mass_solution;
   PETScWrappers::MPI::Vector stiffness_solution;
+
+  /** Absorbing walls: whether any, their nodes (this rank's), the mass absorbed so far and
+   * the rate of the last step (mass lost / dt). */
+  bool                  absorbing = false;
+  std::vector<PetscInt> absorbing_nodes;
+  double                absorbed_mass = 0, absorbed_flux = 0;
 
   /** FEValues at DataOut's patch points, made at the first output. */
   mutable std::unique_ptr<FEValues<dim>> patch_values;

@@ -338,8 +338,11 @@ TEST_F(BadInput, AbsorbingWalls)
   expect_clean_failure(
       problem("absorbing-particles",
               {{"set Refinement = 3", walls + "x-max"},
-               {"set Degree = 1", "set Degree = 1\nend\nsubsection Particles\n  set Number = 20"}}),
-      "Mesh/Absorbing walls: the particles do not absorb at walls yet");
+               {"set Degree = 1",
+                "set Degree = 1\nend\nsubsection Particles\n  set Number = 20\n"
+                "  set Dynamics = probability-flow"}}),
+      "Particles/Dynamics = probability-flow does not know absorbing walls (Mesh/Absorbing walls "
+      "= x-max): use langevin.");
 }
 
 TEST_F(BadInput, ParticleStepLargerThanThePDEStep)

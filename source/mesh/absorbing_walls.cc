@@ -85,6 +85,35 @@ bool AbsorbingWalls<dim>::contains(const Point<dim> &centre) const
 }
 
 template <int dim>
+double AbsorbingWalls<dim>::hitting_probability(const Point<dim> &x0,
+                                                const Point<dim> &x1,
+                                                const double      variance) const
+{
+  const auto &corners = box.get_boundary_points();
+  double      missed  = 1;
+  for (const auto &[d, upper] : walls)
+    {
+      const double wall = upper ? corners.second[d] : corners.first[d];
+      const double a = upper ? wall - x0[d] : x0[d] - wall, b = upper ? wall - x1[d] : x1[d] - wall;
+      if (b <= 0)
+        return 1;
+      missed *= -std::expm1(-2 * std::max(a, 0.) * b / variance);
+    }
+  return 1 - missed;
+}
+
+template <int dim>
+Point<dim> AbsorbingWalls<dim>::outside_point() const
+{
+  Assert(!walls.empty(), ExcInternalError());
+  const auto &corners    = box.get_boundary_points();
+  Point<dim>  p          = box.center();
+  const auto &[d, upper] = walls.front();
+  p[d] = upper ? corners.second[d] + box.side_length(d) : corners.first[d] - box.side_length(d);
+  return p;
+}
+
+template <int dim>
 std::string AbsorbingWalls<dim>::description() const
 {
   std::string text;

@@ -21,14 +21,15 @@ ParticleEnsemble<dim>::ParticleEnsemble(const ParticleDynamics       dynamics,
                                         const ParticleParameters    &parameters,
                                         const Mesh<dim>             &mesh,
                                         const Physics<dim>          &physics,
-                                        const InteractionParameters *interaction)
+                                        const InteractionParameters *interaction,
+                                        const AbsorbingWalls<dim>   *walls)
     : system_index(system)
     , parameters(parameters)
     , mesh(mesh)
     , physics(physics)
     , mpi_communicator(mesh.communicator())
     , random(parameters.seed + 1000003ULL * system)
-    , model(create_particle_dynamics(dynamics, mesh, physics, random, interaction))
+    , model(create_particle_dynamics(dynamics, mesh, physics, random, interaction, walls))
     , particles(model->state_size())
 {}
 

@@ -13,13 +13,14 @@ ParticleSystems<dim>::ParticleSystems(const ParticleParameters    &parameters,
                                       const Mesh<dim>             &mesh,
                                       const Physics<dim>          &physics,
                                       const Expression<dim>       &rho0,
-                                      const InteractionParameters *interaction)
+                                      const InteractionParameters *interaction,
+                                      const AbsorbingWalls<dim>   *walls)
     : parameters(parameters)
 {
   for (unsigned int k = 0; k < parameters.dynamics.size() && parameters.number > 0; ++k)
     {
       ensembles.push_back(std::make_unique<ParticleEnsemble<dim>>(
-          parameters.dynamics[k], k, parameters, mesh, physics, interaction));
+          parameters.dynamics[k], k, parameters, mesh, physics, interaction, walls));
       ensembles.back()->sample(rho0);
     }
 }

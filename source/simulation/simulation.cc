@@ -94,11 +94,9 @@ void Simulation<dim>::set_up()
                                             fixed_steps ? parameters.time.n_steps() : 0,
                                             parameters.output.interval,
                                             parameters.particles.output_interval);
-  if (!parameters.absorbing_walls.walls.empty() && parameters.particles.number > 0)
-    throw InputError("Mesh/Absorbing walls: the particles do not absorb at walls yet (they "
-                     "would be reflected); set Particles/Number = 0.");
+  const AbsorbingWalls<dim> walls(parameters.absorbing_walls, *mesh_);
   particles = std::make_unique<ParticleSystems<dim>>(
-      parameters.particles, *mesh_, *physics, *initial_density, &parameters.interaction);
+      parameters.particles, *mesh_, *physics, *initial_density, &parameters.interaction, &walls);
   particles->set_up_steps(density_solver->time_step(), !fixed_steps, *schedule, pcout);
 
   // The grid's counts are checked (and its points located) with the other inputs; it

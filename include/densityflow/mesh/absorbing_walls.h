@@ -48,6 +48,19 @@ public:
   /** Whether the boundary face with centre @p centre lies on an absorbing wall. */
   bool contains(const Point<dim> &centre) const;
 
+  /**
+   * The probability that a Brownian path from @p x0 to @p x1 (inside the box or beyond its
+   * walls), whose increment has the variance @p variance per coordinate (2 eps dt), has hit
+   * an absorbing wall: 1 where @p x1 is beyond one; else, from the Brownian bridge,
+   * 1 - prod over the walls of (1 - exp(-2 a b / variance)), a and b the distances of x0
+   * and x1 from the wall.
+   */
+  double
+  hitting_probability(const Point<dim> &x0, const Point<dim> &x1, const double variance) const;
+
+  /** A point well outside the box, beyond its first absorbing wall (an absorbed particle). */
+  Point<dim> outside_point() const;
+
   /** "x-min, x-max". */
   std::string description() const;
 

@@ -21,6 +21,8 @@ using namespace dealii;
 
 struct InteractionParameters;
 template <int dim>
+class AbsorbingWalls;
+template <int dim>
 class ParticleDynamicsModel;
 
 /** The empirical mean and covariance of an ensemble. */
@@ -56,13 +58,17 @@ class ParticleEnsemble
 {
 public:
   /** @param system the index of this system in Particles/Dynamics (part of the ids). */
-  /** @p interaction: the kernel and target of Physics/Model = interaction, else null. */
+  /**
+   * @p interaction: the kernel and target of Physics/Model = interaction, else null;
+   * @p walls: the absorbing walls (null: none).
+   */
   ParticleEnsemble(const ParticleDynamics       dynamics,
                    const unsigned int           system,
                    const ParticleParameters    &parameters,
                    const Mesh<dim>             &mesh,
                    const Physics<dim>          &physics,
-                   const InteractionParameters *interaction = nullptr);
+                   const InteractionParameters *interaction = nullptr,
+                   const AbsorbingWalls<dim>   *walls       = nullptr);
   ~ParticleEnsemble();
 
   ParticleDynamics dynamics() const;

@@ -13,6 +13,8 @@ using namespace dealii;
 
 class TimeSchedule;
 struct InteractionParameters;
+template <int dim>
+class AbsorbingWalls;
 
 /**
  * The particle systems of a run (one per entry of Particles/Dynamics, all sampled from
@@ -26,13 +28,15 @@ class ParticleSystems
 public:
   /**
    * Samples every system from @p rho0 (none where Particles/Number = 0). Collective.
-   * @p interaction: the kernel and target of Physics/Model = interaction, else null.
+   * @p interaction: the kernel and target of Physics/Model = interaction, else null;
+   * @p walls: the absorbing walls (null: none).
    */
   ParticleSystems(const ParticleParameters    &parameters,
                   const Mesh<dim>             &mesh,
                   const Physics<dim>          &physics,
                   const Expression<dim>       &rho0,
-                  const InteractionParameters *interaction = nullptr);
+                  const InteractionParameters *interaction = nullptr,
+                  const AbsorbingWalls<dim>   *walls       = nullptr);
 
   /**
    * Fixes each system's step from Particles/Time step and the PDE's step @p pde_step

@@ -1,4 +1,5 @@
 #include <densityflow/base/exceptions.h>
+#include <densityflow/mesh/absorbing_walls.h>
 #include <densityflow/particles/dynamics/flow_map.h>
 #include <densityflow/particles/dynamics/interacting.h>
 #include <densityflow/particles/dynamics/interface.h>
@@ -25,8 +26,14 @@ create_particle_dynamics(const ParticleDynamics       dynamics,
                          const Mesh<dim>             &mesh,
                          const Physics<dim>          &physics,
                          const ParticleRandom        &random,
-                         const InteractionParameters *interaction)
+                         const InteractionParameters *interaction,
+                         const AbsorbingWalls<dim>   *walls)
 {
+  const bool absorbing = walls != nullptr && !walls->empty();
+  if (absorbing && dynamics != ParticleDynamics::langevin)
+    throw InputError("Particles/Dynamics = " + to_string(dynamics) +
+                     " does not know absorbing walls (Mesh/Absorbing walls = " +
+                     walls->description() + "): use langevin.");
   if (physics.model() == Model::path)
     {
       if (dynamics != ParticleDynamics::flow_map)
@@ -49,7 +56,8 @@ create_particle_dynamics(const ParticleDynamics       dynamics,
       case ParticleDynamics::flow_map:
         return std::make_unique<FlowMapDynamics<dim>>(physics);
       case ParticleDynamics::langevin:
-        return std::make_unique<LangevinDynamics<dim>>(mesh, physics, random);
+        return std::make_unique<LangevinDynamics<dim>>(
+            mesh, physics, random, absorbing ? walls : nullptr);
       case ParticleDynamics::mala:
         return std::make_unique<MalaDynamics<dim>>(mesh, physics, random);
       case ParticleDynamics::probability_flow:
@@ -80,7 +88,8 @@ std::vector<Tensor<1, dim>> drift_velocities(const Physics<dim>            &phys
       const Mesh<dim> &,                                                                           \
       const Physics<dim> &,                                                                        \
       const ParticleRandom &,                                                                      \
-      const InteractionParameters *);                                                              \
+      const InteractionParameters *,                                                               \
+      const AbsorbingWalls<dim> *);                                                                \
   template std::vector<Tensor<1, dim>> drift_velocities(                                           \
       const Physics<dim> &, const std::vector<Point<dim>> &, const double);
 DENSITYFLOW_INSTANTIATE(1)

@@ -1,3 +1,4 @@
+#include <densityflow/mesh/absorbing_walls.h>
 #include <densityflow/mesh/mesh.h>
 #include <densityflow/particles/dynamics/langevin.h>
 #include <densityflow/particles/particle_store.h>
@@ -6,13 +7,25 @@
 namespace densityflow
 {
 template <int dim>
-LangevinDynamics<dim>::LangevinDynamics(const Mesh<dim>      &mesh,
-                                        const Physics<dim>   &physics,
-                                        const ParticleRandom &random)
+LangevinDynamics<dim>::LangevinDynamics(const Mesh<dim>           &mesh,
+                                        const Physics<dim>        &physics,
+                                        const ParticleRandom      &random,
+                                        const AbsorbingWalls<dim> *walls)
     : mesh(mesh)
     , physics(physics)
     , random(random)
+    , walls(walls != nullptr && !walls->empty() ? std::make_unique<AbsorbingWalls<dim>>(*walls)
+                                                : nullptr)
 {}
+
+template <int dim>
+LangevinDynamics<dim>::~LangevinDynamics() = default;
+
+template <int dim>
+bool LangevinDynamics<dim>::leaves_through_walls() const
+{
+  return walls != nullptr;
+}
 
 template <int dim>
 ParticleDynamics LangevinDynamics<dim>::kind() const
@@ -33,9 +46,20 @@ void LangevinDynamics<dim>::step(ParticleStore<dim> &particles, const ParticleSt
   for (std::size_t k = 0; k < x.size(); ++k)
     {
       random.normals(particles.ids()[k], step.number, 0, z, dim);
-      const Tensor<1, dim> b = physics.drift(x[k], t);
+      const Tensor<1, dim> b  = physics.drift(x[k], t);
+      const Point<dim>     x0 = x[k];
       for (unsigned int d = 0; d < dim; ++d)
         x[k][d] += dt * b[d] + noise * z[d];
+      if (walls)
+        {
+          double u[4];
+          random.uniforms(particles.ids()[k], step.number, 1, u);
+          if (u[0] < walls->hitting_probability(x0, x[k], noise * noise))
+            {
+              x[k] = walls->outside_point();
+              continue;
+            }
+        }
       if (reflect)
         reflect_into_box(mesh.bounding_box(), x[k]);
     }

@@ -21,6 +21,8 @@ using namespace dealii;
 struct InteractionParameters;
 class ParticleRandom;
 template <int dim>
+class AbsorbingWalls;
+template <int dim>
 class DensitySolver;
 template <int dim>
 class Mesh;
@@ -103,7 +105,8 @@ public:
 /**
  * The model of @p dynamics on @p mesh with @p physics, drawing from @p random;
  * InputError where @p physics is not what the dynamics follow. @p interaction is the
- * kernel and target of Physics/Model = interaction (null for the other models).
+ * kernel and target of Physics/Model = interaction (null for the other models); @p walls
+ * the absorbing walls of the Fokker-Planck model (null or empty: none; Langevin only).
  */
 template <int dim>
 std::unique_ptr<ParticleDynamicsModel<dim>>
@@ -111,7 +114,8 @@ create_particle_dynamics(const ParticleDynamics       dynamics,
                          const Mesh<dim>             &mesh,
                          const Physics<dim>          &physics,
                          const ParticleRandom        &random,
-                         const InteractionParameters *interaction = nullptr);
+                         const InteractionParameters *interaction = nullptr,
+                         const AbsorbingWalls<dim>   *walls       = nullptr);
 
 /** The drift b at @p positions and @p time: the velocity of the analytic dynamics. */
 template <int dim>

@@ -8,25 +8,35 @@ namespace densityflow
 /**
  * Overdamped Langevin dX = b dt + sqrt(2 eps) dW by Euler-Maruyama, with the normal
  * numbers of (particle id, step). With the Fokker-Planck model a box's walls mirror
- * the particles.
+ * the particles, except absorbing walls (Mesh/Absorbing walls), where a particle is
+ * absorbed (and removed as outflow) when its step ends beyond one or, with the Brownian
+ * bridge's probability exp(-2 a b / (2 eps dt)), when the path between its two positions
+ * touched it (a uniform number of stream 1 of (id, step) decides): without the bridge the
+ * survival would be O(sqrt(dt)) too high.
  */
 template <int dim>
 class LangevinDynamics : public ParticleDynamicsModel<dim>
 {
 public:
-  LangevinDynamics(const Mesh<dim>      &mesh,
-                   const Physics<dim>   &physics,
-                   const ParticleRandom &random);
+  /** @param walls absorbing walls (copied; null: none). */
+  LangevinDynamics(const Mesh<dim>           &mesh,
+                   const Physics<dim>        &physics,
+                   const ParticleRandom      &random,
+                   const AbsorbingWalls<dim> *walls = nullptr);
+  ~LangevinDynamics() override;
 
   ParticleDynamics kind() const override;
-  void             step(ParticleStore<dim> &particles, const ParticleStep<dim> &step) override;
+  /** With absorbing walls: absorbed particles have left. */
+  bool leaves_through_walls() const override;
+  void step(ParticleStore<dim> &particles, const ParticleStep<dim> &step) override;
   std::vector<Tensor<1, dim>> velocities(const ParticleStore<dim> &particles,
                                          const double              time,
                                          const DensitySolver<dim> *solver) const override;
 
 private:
-  const Mesh<dim>     &mesh;
-  const Physics<dim>  &physics;
-  const ParticleRandom random;
+  const Mesh<dim>                           &mesh;
+  const Physics<dim>                        &physics;
+  const ParticleRandom                       random;
+  std::unique_ptr<const AbsorbingWalls<dim>> walls;
 };
 } // namespace densityflow

@@ -351,7 +351,7 @@ TEST(MmdFlow2d, RefinementConverges)
 {
   std::vector<RunResult> runs;
   for (const unsigned int refinement : {4u, 5u, 6u})
-    runs.push_back(mmd_2d(refinement, 0.5, 40));
+    runs.push_back(mmd_2d(refinement, 0.25, 20));
   for (const char *column : {"mmd_squared", "cov_xx", "cov_yy"})
     {
       const double d1 = std::abs(runs[0].last(column) - runs[1].last(column));

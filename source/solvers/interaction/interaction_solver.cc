@@ -75,7 +75,11 @@ void read_target_samples(const std::string       &file,
     }
   catch (const InputError &error)
     {
-      throw InputError(std::string("Interaction/Target/Samples: ") + error.what());
+      // The reader's messages name the file; drop the option name `compare` gives them.
+      std::string message = error.what();
+      if (message.rfind("--particles: ", 0) == 0)
+        message.erase(0, 13);
+      throw InputError("Interaction/Target/Samples: " + message);
     }
   if (snapshots.size() != 1)
     throw InputError("Interaction/Target/Samples = '" + file + "' holds " +

@@ -90,6 +90,17 @@ void sign_sums_merged(const std::vector<Atom>   &atoms,
                       std::vector<std::size_t>  *first_at = nullptr);
 
 /**
+ * The merge of sign_sums_merged() without the weights: for the sorted @p queries
+ * (position, index), @p below[index] = the number of atoms left of the position and
+ * @p not_above[index] = the number at or left of it (both resized by the caller), so that
+ * the sign sum for any weights in this order is prefix[below] + prefix[not_above] - total.
+ */
+void merge_bounds(const std::vector<Atom>    &atoms,
+                  const std::vector<Atom>    &queries,
+                  std::vector<std::uint32_t> &below,
+                  std::vector<std::uint32_t> &not_above);
+
+/**
  * W_p^p (p = 1 or 2) between two sorted atom measures of unit mass with weights >= 0,
  * by matching quantiles.
  */

@@ -55,17 +55,22 @@ void InteractionField<dim>::set_atoms(std::vector<Point<dim>> new_points,
         points[k] = new_points[order[k]], weights[k] = new_weights[order[k]];
       if (method == InteractionSummation::sliced)
         {
-          misses = 0;
+          misses       = 0;
+          energy_ready = false;
           slices.clear();
           slice_prefix.clear();
-          const bool keep = theta.size() * points.size() <= stored_slices;
-          slice(evaluation_points,
-                evaluation_velocity,
-                nullptr,
-                &sliced_energy,
-                &sliced_energy_error,
-                keep ? &slices : nullptr,
-                keep ? &slice_prefix : nullptr);
+          if (evaluation_points.empty())
+            return;
+          if (points == cached_points || cache_orders())
+            evaluate_cached();
+          else
+            slice(evaluation_points,
+                  evaluation_velocity,
+                  nullptr,
+                  nullptr,
+                  nullptr,
+                  nullptr,
+                  nullptr);
         }
     }
 }
@@ -175,7 +180,15 @@ double InteractionField<dim>::energy() const
   if (method == InteractionSummation::sorted)
     return -0.5 * pair_distance_sum_sorted(atoms);
   if (method == InteractionSummation::sliced)
-    return sliced_energy;
+    {
+      if (!energy_ready)
+        {
+          std::vector<Tensor<1, dim>> none;
+          slice({}, none, nullptr, &sliced_energy, &sliced_energy_error, nullptr, nullptr);
+          energy_ready = true;
+        }
+      return sliced_energy;
+    }
   double sum = 0;
   for (std::size_t i = 0; i < points.size(); ++i)
     {

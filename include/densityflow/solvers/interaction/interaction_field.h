@@ -6,6 +6,7 @@
 #include <deal.II/base/point.h>
 #include <deal.II/base/tensor.h>
 
+#include <cstdint>
 #include <vector>
 
 namespace densityflow
@@ -106,6 +107,8 @@ public:
 
   /** The most projected atoms (P N) whose sorted positions and prefix sums are kept. */
   static constexpr std::size_t stored_slices = std::size_t(1) << 23;
+  /** The most cached order entries P (N + 2 M) (4 bytes each). */
+  static constexpr std::size_t stored_orders = std::size_t(1) << 27;
 
   /** The method in use: sorted, sliced or direct. */
   InteractionSummation summation() const;
@@ -126,18 +129,33 @@ private:
   unsigned int        cell_size = 0;
   std::vector<double> cell_integrals;
 
-  /** Sliced: the directions, c_d, and per direction the sorted projections and their prefix
-   * sums if kept (P N <= stored_slices), else empty. */
-  const SlicingParameters          slicing;
-  std::vector<Tensor<1, dim>>      theta;
-  std::vector<std::vector<Atom>>   slices;
-  std::vector<std::vector<double>> slice_prefix;
-  double                           sliced_energy = 0, sliced_energy_error = 0;
+  /** Sliced: the directions; per direction the sorted projections and their prefix sums,
+   * made at the first velocity() off the evaluation points if P N <= stored_slices. */
+  const SlicingParameters                  slicing;
+  std::vector<Tensor<1, dim>>              theta;
+  mutable std::vector<std::vector<Atom>>   slices;
+  mutable std::vector<std::vector<double>> slice_prefix;
+  /** The energy and its standard error, computed at the first energy() after set_atoms(). */
+  mutable bool   energy_ready  = false;
+  mutable double sliced_energy = 0, sliced_energy_error = 0;
   /** The evaluation points in lexicographic order, and the velocity at each. */
   std::vector<Point<dim>>     evaluation_points;
   std::vector<Tensor<1, dim>> evaluation_velocity;
   mutable std::size_t         misses = 0;
+  /**
+   * The atoms and evaluation points do not move between the stages of a solver, only the
+   * weights change: per direction, the order of the projected atoms and, for each
+   * evaluation point, the number of atoms projected below and not above it. With them a
+   * stage is a prefix sum and a lookup per direction, no sort. Kept while P (N + 2 M) <=
+   * stored_orders, for the atom positions cached_points.
+   */
+  std::vector<Point<dim>>                 cached_points;
+  std::vector<std::vector<std::uint32_t>> atom_order, below, not_above;
 
+  /** Fills atom_order, below, not_above for the current points (false: over budget). */
+  bool cache_orders();
+  /** The velocity at the evaluation points from the cached orders. */
+  void evaluate_cached();
   /**
    * The sliced sums over the current atoms: the velocity (and its standard error) at @p x
    * if not empty, the energy and its error into @p energy and @p energy_error if not null;

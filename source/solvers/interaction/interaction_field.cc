@@ -55,7 +55,6 @@ void InteractionField<dim>::set_atoms(std::vector<Point<dim>> new_points,
         points[k] = new_points[order[k]], weights[k] = new_weights[order[k]];
       if (method == InteractionSummation::sliced)
         {
-          misses       = 0;
           energy_ready = false;
           slices.clear();
           slice_prefix.clear();

@@ -460,7 +460,9 @@ std::string InteractionSolver<dim>::description() const
       << to_string(current.summation());
   if (current.summation() == InteractionSummation::sliced)
     out << " (" << parameters.slicing.directions << " directions in " << parameters.slicing.sets
-        << " sets, seed " << parameters.slicing.seed << ")";
+        << " sets, seed " << parameters.slicing.seed << "; "
+        << current.evaluation_misses() + stage.evaluation_misses()
+        << " velocities off the stage points so far)";
   out << " over the quadrature atoms of rho_h - nu"
       << (sample_points.empty() ? ""
                                 : " (nu: " + std::to_string(sample_points.size()) + " samples)")

@@ -102,7 +102,7 @@ public:
   /** Sliced: the directions theta_p (set-major); else empty. */
   const std::vector<Tensor<1, dim>> &directions() const;
 
-  /** Sliced: how many velocity() calls missed the evaluation points (for tests). */
+  /** Sliced: how many velocity() calls missed the evaluation points since construction. */
   std::size_t evaluation_misses() const;
 
   /** The most projected atoms (P N) whose sorted positions and prefix sums are kept. */

@@ -562,8 +562,8 @@ TEST_F(BadInput, InteractionSlicedAndSamples)
   expect_clean_failure(problem("interaction-bad-samples", {model, no_eps}) +
                            " --set \"Interaction/Target/Samples=bad-samples.csv\"",
                        "bad-samples.csv, line 3: 'nan' is not a finite number");
-  std::ofstream(work + "/two-times.csv") << "x,y,time\n0.1,0.2,0\n0.3,0.1,0.5\n";
-  expect_clean_failure(problem("interaction-two-times", {model, no_eps}) +
-                           " --set \"Interaction/Target/Samples=two-times.csv\"",
+  std::ofstream(work + "/two-systems.csv") << "x,y,system\n0.1,0.2,a\n0.3,0.1,b\n";
+  expect_clean_failure(problem("interaction-two-systems", {model, no_eps}) +
+                           " --set \"Interaction/Target/Samples=two-systems.csv\"",
                        "holds 2 ensembles");
 }

@@ -151,9 +151,9 @@ TEST(SlicedField, AgreesWithDirectSummationWithinItsError)
   // Points off the atoms and on them (an atom at x counts 0, also in the cached orders).
   std::vector<Point<2>> x = random_points<2>(50, 13);
   x.insert(x.end(), points.begin(), points.begin() + 20);
-  InteractionField<2>         sliced(1.0, InteractionSummation::sliced, {100, 5, 3});
-  InteractionField<2>         cached(1.0, InteractionSummation::sliced, {100, 5, 3});
-  InteractionField<2>         direct(1.0, InteractionSummation::direct);
+  InteractionField<2> sliced(1.0, InteractionSummation::sliced, {100, 5, 3});
+  InteractionField<2> cached(1.0, InteractionSummation::sliced, {100, 5, 3});
+  InteractionField<2> direct(1.0, InteractionSummation::direct);
   cached.set_evaluation_points(x);
   sliced.set_atoms(points, weights);
   cached.set_atoms(points, weights);

@@ -574,3 +574,34 @@ TEST_F(BadInput, InteractionModel)
                            " --set \"Time/Scheme=bdf2\"",
                        "the interaction model steps with ssp-rk3 only");
 }
+
+TEST_F(BadInput, InteractionSlicedAndSamples)
+{
+  const std::pair<std::string, std::string> model  = {"set Potential = x^2 + y^2",
+                                                      "set Model = interaction"};
+  const std::pair<std::string, std::string> no_eps = {"set Diffusion = 0.5", "set Diffusion = 0"};
+  expect_clean_failure(problem("interaction-sliced-r", {model, no_eps}) +
+                           " --set \"Interaction/Velocity summation=sliced\"" +
+                           " --set \"Interaction/Kernel/Exponent=1.5\"",
+                       "Interaction/Velocity summation = sliced applies only in 2D/3D with "
+                       "Interaction/Kernel/Exponent = 1");
+  expect_clean_failure(problem("interaction-sliced-sets", {model, no_eps}) +
+                           " --set \"Interaction/Sliced directions=99\"",
+                       "Interaction/Sliced directions = 99 is not a multiple of Interaction/"
+                       "Sliced direction sets = 5");
+  expect_clean_failure(problem("interaction-both-targets", {model, no_eps}) +
+                           " --set \"Interaction/Target/Density=1\"" +
+                           " --set \"Interaction/Target/Samples=nu.csv\"",
+                       "both give the target nu: set one of them");
+  expect_clean_failure(problem("interaction-missing-samples", {model, no_eps}) +
+                           " --set \"Interaction/Target/Samples=missing.csv\"",
+                       "Interaction/Target/Samples: ");
+  std::ofstream(work + "/bad-samples.csv") << "x,y\n0.1,0.2\n0.3,nan\n";
+  expect_clean_failure(problem("interaction-bad-samples", {model, no_eps}) +
+                           " --set \"Interaction/Target/Samples=bad-samples.csv\"",
+                       "bad-samples.csv, line 3: 'nan' is not a finite number");
+  std::ofstream(work + "/two-systems.csv") << "x,y,system\n0.1,0.2,a\n0.3,0.1,b\n";
+  expect_clean_failure(problem("interaction-two-systems", {model, no_eps}) +
+                           " --set \"Interaction/Target/Samples=two-systems.csv\"",
+                       "holds 2 ensembles");
+}

@@ -45,7 +45,9 @@ const std::vector<std::string> problems = {"ou-1d",
                                            "posterior-2d",
                                            "posterior-path-2d",
                                            "mmd-1d",
-                                           "aggregation-1d"};
+                                           "aggregation-1d",
+                                           "mmd-2d",
+                                           "aggregation-2d"};
 
 struct Outcome
 {

@@ -125,6 +125,49 @@ sign_sum_sorted(const std::vector<Atom> &atoms, const std::vector<double> &prefi
   return prefix[below - atoms.begin()] + prefix[above - atoms.begin()] - prefix.back();
 }
 
+void sign_sums_merged(const std::vector<Atom>   &atoms,
+                      const std::vector<double> &prefix,
+                      const std::vector<Atom>   &queries,
+                      std::vector<double>       &sums,
+                      std::vector<std::size_t>  *first_at)
+{
+  std::size_t below = 0, above = 0;
+  for (const Atom &query : queries)
+    {
+      const double x = query.first;
+      while (below < atoms.size() && atoms[below].first < x)
+        ++below;
+      above = std::max(above, below);
+      while (above < atoms.size() && !(x < atoms[above].first))
+        ++above;
+      const auto index = static_cast<std::size_t>(query.second);
+      // The arithmetic of sign_sum_sorted(): mu(< x) - (m - mu(<= x)).
+      sums[index] = prefix[below] + prefix[above] - prefix.back();
+      if (first_at != nullptr)
+        (*first_at)[index] = below < above ? below : atoms.size();
+    }
+}
+
+void merge_bounds(const std::vector<Atom>    &atoms,
+                  const std::vector<Atom>    &queries,
+                  std::vector<std::uint32_t> &below,
+                  std::vector<std::uint32_t> &not_above)
+{
+  std::size_t lower = 0, upper = 0;
+  for (const Atom &query : queries)
+    {
+      const double x = query.first;
+      while (lower < atoms.size() && atoms[lower].first < x)
+        ++lower;
+      upper = std::max(upper, lower);
+      while (upper < atoms.size() && !(x < atoms[upper].first))
+        ++upper;
+      const auto index = static_cast<std::size_t>(query.second);
+      below[index]     = static_cast<std::uint32_t>(lower);
+      not_above[index] = static_cast<std::uint32_t>(upper);
+    }
+}
+
 double
 wasserstein_sorted(const std::vector<Atom> &a, const std::vector<Atom> &b, const unsigned int p)
 {

@@ -334,7 +334,7 @@ void ProblemParameters::parse_parameters(ParameterHandler &prm)
   discretization.parse_parameters(prm, physics.model);
   linear_solver.parse_parameters(prm);
   path.parse_parameters(prm);
-  interaction.parse_parameters(prm);
+  interaction.parse_parameters(prm, directory);
   output.parse_parameters(prm);
   particles.parse_parameters(prm);
   distances.parse_parameters(prm);

@@ -77,6 +77,30 @@ double
 sign_sum_sorted(const std::vector<Atom> &atoms, const std::vector<double> &prefix, const double x);
 
 /**
+ * sign_sum_sorted() at many points by one merge, O(N + M) instead of M pairs of binary
+ * searches: @p queries are (position, index) pairs sorted by position (sort_atoms()), and
+ * @p sums[index] (resized to at least the largest index + 1 by the caller) receives the sign
+ * sum at that position, the same number sign_sum_sorted() gives. @p first_at, if not null,
+ * receives at [index] the index of the first atom at the position (atoms.size() if none).
+ */
+void sign_sums_merged(const std::vector<Atom>   &atoms,
+                      const std::vector<double> &prefix,
+                      const std::vector<Atom>   &queries,
+                      std::vector<double>       &sums,
+                      std::vector<std::size_t>  *first_at = nullptr);
+
+/**
+ * The merge of sign_sums_merged() without the weights: for the sorted @p queries
+ * (position, index), @p below[index] = the number of atoms left of the position and
+ * @p not_above[index] = the number at or left of it (both resized by the caller), so that
+ * the sign sum for any weights in this order is prefix[below] + prefix[not_above] - total.
+ */
+void merge_bounds(const std::vector<Atom>    &atoms,
+                  const std::vector<Atom>    &queries,
+                  std::vector<std::uint32_t> &below,
+                  std::vector<std::uint32_t> &not_above);
+
+/**
  * W_p^p (p = 1 or 2) between two sorted atom measures of unit mass with weights >= 0,
  * by matching quantiles.
  */

@@ -15,7 +15,7 @@ InteractingDynamics<dim>::InteractingDynamics(const Mesh<dim>             &mesh,
                                               const InteractionParameters &interaction)
     : physics(physics)
     , communicator(mesh.communicator())
-    , field(std::make_unique<InteractionField<dim>>(interaction.exponent, interaction.summation))
+    , interaction(std::make_unique<InteractionParameters>(interaction))
     , target(std::make_unique<TargetMeasure<dim>>(mesh, physics, interaction))
 {}
 
@@ -51,14 +51,24 @@ InteractingDynamics<dim>::velocities_at(const std::vector<Point<dim>> &x, const 
       all[k][d] = coordinates[dim * k + d];
   if (particle_weight == 0 && !all.empty())
     particle_weight = 1.0 / all.size();
-  const std::size_t n = all.size();
-  field->set_atoms(std::move(all), std::vector<double>(n, particle_weight));
+  std::vector<double> weights(all.size(), particle_weight);
+  // The target as atoms beside the particles', unless its CDF gives its part exactly.
+  all.insert(all.end(), target->points().begin(), target->points().end());
+  weights.insert(weights.end(), target->weights().begin(), target->weights().end());
+  if (!field) // the summation depends on the number of atoms (automatic: sliced if many)
+    field = std::make_unique<InteractionField<dim>>(
+        interaction->exponent,
+        resolve_summation(dim, interaction->exponent, interaction->summation, all.size()),
+        interaction->slicing);
+  field->set_atoms(std::move(all), std::move(weights));
 
-  const bool                  potential = !physics.potential().is_constant_in_space();
-  std::vector<Tensor<1, dim>> v(x.size());
+  std::vector<Tensor<1, dim>> v;
+  field->velocities(x, v, nullptr);
+  const bool potential = !physics.potential().is_constant_in_space();
   for (std::size_t k = 0; k < x.size(); ++k)
     {
-      v[k] = field->velocity(x[k]) + target->velocity(x[k]);
+      if (target->has_cdf())
+        v[k] += target->cdf_velocity(x[k]);
       if (potential)
         v[k] -= physics.potential().gradient(x[k], time);
     }

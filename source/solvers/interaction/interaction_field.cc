@@ -1,5 +1,6 @@
 #include <densityflow/base/exceptions.h>
 #include <densityflow/solvers/interaction/interaction_field.h>
+#include <densityflow/solvers/interaction/sliced_directions.h>
 
 #include <algorithm>
 #include <cmath>
@@ -8,31 +9,18 @@
 
 namespace densityflow
 {
-namespace
-{
-InteractionSummation
-resolved_summation(const unsigned int dim, const double r, const InteractionSummation requested)
-{
-  const bool sortable = dim == 1 && r == 1;
-  if (requested == InteractionSummation::automatic)
-    return sortable ? InteractionSummation::sorted : InteractionSummation::direct;
-  if (requested == InteractionSummation::sorted && !sortable)
-    {
-      std::ostringstream message;
-      message << "Interaction/Velocity summation = sorted is exact only in 1D with "
-                 "Interaction/Kernel/Exponent = 1 (here dimension "
-              << dim << ", exponent " << r << "): use direct or automatic.";
-      throw InputError(message.str());
-    }
-  return requested;
-}
-} // namespace
 
 template <int dim>
-InteractionField<dim>::InteractionField(const double exponent, const InteractionSummation summation)
+InteractionField<dim>::InteractionField(const double               exponent,
+                                        const InteractionSummation summation,
+                                        const SlicingParameters   &slicing)
     : r(exponent)
-    , method(resolved_summation(dim, exponent, summation))
-{}
+    , method(resolve_summation(dim, exponent, summation, 0))
+    , slicing(slicing)
+{
+  if (method == InteractionSummation::sliced)
+    theta = sliced_directions<dim>(slicing);
+}
 
 template <int dim>
 void InteractionField<dim>::set_atoms(std::vector<Point<dim>> new_points,
@@ -65,6 +53,24 @@ void InteractionField<dim>::set_atoms(std::vector<Point<dim>> new_points,
       weights.resize(order.size());
       for (std::size_t k = 0; k < order.size(); ++k)
         points[k] = new_points[order[k]], weights[k] = new_weights[order[k]];
+      if (method == InteractionSummation::sliced)
+        {
+          energy_ready = false;
+          slices.clear();
+          slice_prefix.clear();
+          if (evaluation_points.empty())
+            return;
+          if (points == cached_points || cache_orders())
+            evaluate_cached();
+          else
+            slice(evaluation_points,
+                  evaluation_velocity,
+                  nullptr,
+                  nullptr,
+                  nullptr,
+                  nullptr,
+                  nullptr);
+        }
     }
 }
 
@@ -133,6 +139,15 @@ Tensor<1, dim> InteractionField<dim>::velocity(const Point<dim> &x) const
           }
         return v;
       }
+  if (method == InteractionSummation::sliced)
+    {
+      const auto at = std::lower_bound(
+          evaluation_points.begin(), evaluation_points.end(), x, lexicographic_less<dim>);
+      if (at != evaluation_points.end() && *at == x)
+        return evaluation_velocity[at - evaluation_points.begin()];
+      ++misses;
+      return sliced_velocity(x);
+    }
   return velocity_direct(x);
 }
 
@@ -163,6 +178,16 @@ double InteractionField<dim>::energy() const
 {
   if (method == InteractionSummation::sorted)
     return -0.5 * pair_distance_sum_sorted(atoms);
+  if (method == InteractionSummation::sliced)
+    {
+      if (!energy_ready)
+        {
+          std::vector<Tensor<1, dim>> none;
+          slice({}, none, nullptr, &sliced_energy, &sliced_energy_error, nullptr, nullptr);
+          energy_ready = true;
+        }
+      return sliced_energy;
+    }
   double sum = 0;
   for (std::size_t i = 0; i < points.size(); ++i)
     {

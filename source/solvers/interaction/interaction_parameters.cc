@@ -1,6 +1,9 @@
 #include <densityflow/base/exceptions.h>
 #include <densityflow/solvers/interaction/interaction_parameters.h>
 
+#include <deal.II/base/utilities.h>
+
+#include <filesystem>
 #include <sstream>
 
 namespace densityflow
@@ -24,18 +27,46 @@ void InteractionParameters::declare_parameters(ParameterHandler &prm)
                     "The target nu as an expression of x (y, z), normalised to unit mass on the "
                     "mesh: the flow is then the MMD flow of 1/2 MMD_W^2(rho, nu). Empty: no "
                     "target (an aggregation flow of int V rho + 1/2 int int W(x - y) rho rho).");
+  prm.declare_entry("Samples",
+                    "",
+                    Patterns::Anything(),
+                    "Instead of Density: nu as the empirical measure of a sample file (relative "
+                    "to the folder of the .prm file), in the formats `densityflow compare` "
+                    "reads: CSV with columns x (y, z) and optionally weight, or .npy of shape "
+                    "(N, dim). Each sample is an atom of weight -1/N in rho_h - nu (or its "
+                    "normalised weight).");
   prm.leave_subsection();
   prm.declare_entry("Velocity summation",
                     "automatic",
-                    Patterns::Selection("automatic|direct|sorted"),
+                    Patterns::Selection("automatic|direct|sorted|sliced"),
                     "How -grad(W * (rho_h - nu)) is summed over the quadrature atoms of rho_h "
                     "and nu. direct: over all atoms at each point, O(N M). sorted (1D, r = 1 "
                     "only): mu(y < x) - mu(y > x) from prefix sums of the sorted atoms, O(N log "
-                    "N), the same to round-off. automatic: sorted where it applies, else direct.");
+                    "N), the same to round-off. sliced (2D/3D, r = 1 only): |z| = c_d E_theta "
+                    "|<theta, z>| averaged over `Sliced directions` directions, O(P N log N), "
+                    "with a Monte-Carlo error. automatic: sorted in 1D, sliced in 2D/3D above "
+                    "16384 atoms (r = 1), else direct.");
+  prm.declare_entry("Sliced directions",
+                    "100",
+                    Patterns::Integer(1),
+                    "sliced: the number P of directions, a multiple of `Sliced direction sets`.");
+  prm.declare_entry("Sliced direction sets",
+                    "5",
+                    Patterns::Integer(2),
+                    "sliced: the directions are this many sets of P / sets evenly spread "
+                    "directions (2D: equally spaced angles; 3D: a spherical Fibonacci lattice), "
+                    "each rotated at random; the spread of the sets' estimates is the "
+                    "reported standard error.");
+  prm.declare_entry("Sliced seed",
+                    "1",
+                    Patterns::Integer(0),
+                    "sliced: the seed of the sets' rotations (the same directions on every rank "
+                    "and at every stage).");
   prm.leave_subsection();
 }
 
-void InteractionParameters::parse_parameters(ParameterHandler &prm)
+void InteractionParameters::parse_parameters(ParameterHandler  &prm,
+                                             const std::string &base_directory)
 {
   prm.enter_subsection("Interaction");
   prm.enter_subsection("Kernel");
@@ -43,13 +74,33 @@ void InteractionParameters::parse_parameters(ParameterHandler &prm)
   exponent = prm.get_double("Exponent");
   prm.leave_subsection();
   prm.enter_subsection("Target");
-  target = Utilities::trim(prm.get("Density"));
+  target                    = Utilities::trim(prm.get("Density"));
+  const std::string samples = Utilities::trim(prm.get("Samples"));
+  target_samples            = samples.empty() || std::filesystem::path(samples).is_absolute()
+                                  ? samples
+                                  : (std::filesystem::path(base_directory) / samples).string();
   prm.leave_subsection();
   const std::string name = prm.get("Velocity summation");
   summation              = name == "direct"   ? InteractionSummation::direct
                            : name == "sorted" ? InteractionSummation::sorted
+                           : name == "sliced" ? InteractionSummation::sliced
                                               : InteractionSummation::automatic;
+  slicing.directions     = prm.get_integer("Sliced directions");
+  slicing.sets           = prm.get_integer("Sliced direction sets");
+  slicing.seed           = prm.get_integer("Sliced seed");
   prm.leave_subsection();
+  if (!target.empty() && !target_samples.empty())
+    throw InputError("Interaction/Target/Density = '" + target +
+                     "' and Interaction/Target/Samples = '" + samples +
+                     "' both give the target nu: set one of them.");
+  if (slicing.directions % slicing.sets != 0)
+    {
+      std::ostringstream message;
+      message << "Interaction/Sliced directions = " << slicing.directions
+              << " is not a multiple of Interaction/Sliced direction sets = " << slicing.sets
+              << ".";
+      throw InputError(message.str());
+    }
   if (!(exponent > 0 && exponent < 2))
     {
       std::ostringstream message;
@@ -67,9 +118,35 @@ std::string to_string(const InteractionSummation summation)
         return "direct";
       case InteractionSummation::sorted:
         return "sorted";
+      case InteractionSummation::sliced:
+        return "sliced";
       case InteractionSummation::automatic:
         break;
     }
   return "automatic";
+}
+
+InteractionSummation resolve_summation(const unsigned int         dim,
+                                       const double               r,
+                                       const InteractionSummation requested,
+                                       const std::size_t          n_atoms)
+{
+  const bool sortable = dim == 1 && r == 1, sliceable = dim > 1 && r == 1;
+  if (requested == InteractionSummation::automatic)
+    return sortable                                        ? InteractionSummation::sorted
+           : sliceable && n_atoms > automatic_sliced_atoms ? InteractionSummation::sliced
+                                                           : InteractionSummation::direct;
+  if ((requested == InteractionSummation::sorted && !sortable) ||
+      (requested == InteractionSummation::sliced && !sliceable))
+    {
+      std::ostringstream message;
+      message << "Interaction/Velocity summation = " << to_string(requested)
+              << (requested == InteractionSummation::sorted ? " is exact only in 1D"
+                                                            : " applies only in 2D/3D")
+              << " with Interaction/Kernel/Exponent = 1 (here dimension " << dim << ", exponent "
+              << r << "): use direct or automatic.";
+      throw InputError(message.str());
+    }
+  return requested;
 }
 } // namespace densityflow

@@ -1,12 +1,17 @@
 #include <densityflow/base/exceptions.h>
+#include <densityflow/base/mpi_gather.h>
 #include <densityflow/solvers/interaction/interaction_solver.h>
+#include <densityflow/solvers/interaction/target_measure.h>
 #include <densityflow/solvers/transport/transport_operator.h>
 #include <densityflow/solvers/transport/transport_output_fields.h>
 
+#include <deal.II/base/quadrature_lib.h>
 #include <deal.II/fe/fe_values.h>
 #include <deal.II/numerics/data_postprocessor.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 namespace densityflow
@@ -18,12 +23,15 @@ template <int dim>
 class InteractionPostprocessor : public TransportOutputFields<dim>
 {
 public:
-  InteractionPostprocessor(const InteractionSolver<dim> &solver,
-                           const double                  time,
-                           const Expression<dim>        *exact)
+  /** @p known: b at some points (sorted lexicographically), looked up before solver's. */
+  InteractionPostprocessor(const InteractionSolver<dim>                      &solver,
+                           const double                                       time,
+                           const Expression<dim>                             *exact,
+                           std::vector<std::pair<Point<dim>, Tensor<1, dim>>> known = {})
       : TransportOutputFields<dim>(exact)
       , solver(solver)
       , time(time)
+      , known(std::move(known))
   {}
 
   void evaluate_scalar_field(const DataPostprocessorInputs::Scalar<dim> &inputs,
@@ -31,8 +39,13 @@ public:
   {
     for (unsigned int q = 0; q < inputs.solution_values.size(); ++q)
       {
-        const Point<dim>    &x = inputs.evaluation_points[q];
-        const Tensor<1, dim> b = solver.velocity(x);
+        const Point<dim> &x  = inputs.evaluation_points[q];
+        const auto        at = std::lower_bound(
+            known.begin(), known.end(), x, [](const auto &entry, const Point<dim> &p) {
+              return lexicographic_less<dim>(entry.first, p);
+            });
+        const Tensor<1, dim> b =
+            at != known.end() && at->first == x ? at->second : solver.velocity(x);
         this->fill(computed[q], x, time, inputs.solution_values[q], b, b);
       }
   }
@@ -43,30 +56,21 @@ public:
   }
 
 private:
-  const InteractionSolver<dim> &solver;
-  const double                  time;
+  const InteractionSolver<dim>                            &solver;
+  const double                                             time;
+  const std::vector<std::pair<Point<dim>, Tensor<1, dim>>> known;
 };
 
-/** The concatenation of every rank's @p local values, in rank order. Collective. */
-std::vector<double> all_gather(const std::vector<double> &local, const MPI_Comm communicator)
+/** The number of samples in @p file (0 for none). */
+template <int dim>
+std::size_t sample_count(const std::string &file)
 {
-  const int        size  = Utilities::MPI::n_mpi_processes(communicator);
-  int              count = static_cast<int>(local.size());
-  std::vector<int> counts(size), offsets(size, 0);
-  MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, communicator);
-  for (int p = 1; p < size; ++p)
-    offsets[p] = offsets[p - 1] + counts[p - 1];
-  std::vector<double> all(offsets.back() + counts.back());
-  MPI_Allgatherv(local.data(),
-                 count,
-                 MPI_DOUBLE,
-                 all.data(),
-                 counts.data(),
-                 offsets.data(),
-                 MPI_DOUBLE,
-                 communicator);
-  return all;
+  std::vector<Point<dim>> points;
+  std::vector<double>     weights;
+  read_target_samples(file, points, weights);
+  return points.size();
 }
+
 } // namespace
 
 template <int dim>
@@ -78,9 +82,16 @@ InteractionSolver<dim>::InteractionSolver(const Mesh<dim>                &mesh,
                                           const LinearSolverParameters   &linear_solver)
     : Base(mesh, physics, discretization, time, linear_solver)
     , parameters(interaction)
-    , has_target(!interaction.target.empty())
-    , current(interaction.exponent, interaction.summation)
-    , stage(interaction.exponent, interaction.summation)
+    , has_target(!interaction.target.empty() || !interaction.target_samples.empty())
+    , current(
+          interaction.exponent,
+          resolve_summation(dim,
+                            interaction.exponent,
+                            interaction.summation,
+                            mesh.triangulation().n_global_active_cells() * this->quadrature.size() +
+                                sample_count<dim>(interaction.target_samples)),
+          interaction.slicing)
+    , stage(interaction.exponent, current.summation(), interaction.slicing)
 {
   if (this->scheme != TimeScheme::ssp_rk3)
     throw InputError("Time/Scheme = " + to_string(this->scheme) +
@@ -88,13 +99,21 @@ InteractionSolver<dim>::InteractionSolver(const Mesh<dim>                &mesh,
                      "recomputed from every stage's density); set Time/Scheme = ssp-rk3 or "
                      "automatic.");
   set_target(interaction.target);
-  if (dim == 1)
+  read_target_samples(interaction.target_samples, sample_points, sample_weights);
+  // The cell rule needs the atoms to be the cells' Gauss points only.
+  if (dim == 1 && sample_points.empty())
     {
       std::vector<double> unit_points, unit_weights;
       for (unsigned int q = 0; q < quadrature.size(); ++q)
         unit_points.push_back(quadrature.point(q)[0]), unit_weights.push_back(quadrature.weight(q));
       current.set_cell_rule(unit_points, unit_weights);
       stage.set_cell_rule(unit_points, unit_weights);
+    }
+  if (current.summation() == InteractionSummation::sliced)
+    {
+      const std::vector<Point<dim>> points = stage_points();
+      current.set_evaluation_points(points);
+      stage.set_evaluation_points(points);
     }
   stage_ghosted.reinit(locally_owned_dofs, this->locally_relevant_dofs, mpi_communicator);
   this->op->set_stage_velocity(
@@ -119,7 +138,7 @@ void InteractionSolver<dim>::set_target(const std::string &target)
         for (unsigned int q = 0; q < quadrature.size(); ++q)
           target_weights.push_back(0);
       }
-  if (!has_target)
+  if (target.empty())
     return;
   const Expression<dim> nu(target, physics.constants(), "Interaction/Target/Density");
   if (nu.depends_on_time())
@@ -177,13 +196,42 @@ void InteractionSolver<dim>::gather_atoms(const PETScWrappers::MPI::Vector &u,
             weights.push_back(rho[q] * fe_values.JxW(q) - target_weights[k++]);
           }
       }
-  const std::vector<double> all_positions = all_gather(positions, mpi_communicator);
-  std::vector<double>       all_weights   = all_gather(weights, mpi_communicator);
+  const std::vector<double> all_positions = all_gather_concatenated(positions, mpi_communicator);
+  std::vector<double>       all_weights   = all_gather_concatenated(weights, mpi_communicator);
   std::vector<Point<dim>>   points(all_weights.size());
   for (std::size_t j = 0; j < points.size(); ++j)
     for (unsigned int d = 0; d < dim; ++d)
       points[j][d] = all_positions[j * dim + d];
+  points.insert(points.end(), sample_points.begin(), sample_points.end());
+  all_weights.insert(all_weights.end(), sample_weights.begin(), sample_weights.end());
   into.set_atoms(std::move(points), std::move(all_weights));
+}
+
+template <int dim>
+std::vector<Point<dim>> InteractionSolver<dim>::stage_points() const
+{
+  // Both sides of every face: FEInterfaceValues may see a face from either cell, and the
+  // two mappings of a face point may differ in the last bit.
+  FEValues<dim>           fe_values(mapping, fe, quadrature, update_quadrature_points);
+  FEFaceValues<dim>       fe_face(mapping, fe, this->face_quadrature, update_quadrature_points);
+  std::vector<Point<dim>> points;
+  for (const auto &cell : dof_handler.active_cell_iterators())
+    if (cell->is_locally_owned() || cell->is_ghost())
+      {
+        if (cell->is_locally_owned())
+          {
+            fe_values.reinit(cell);
+            const auto &q = fe_values.get_quadrature_points();
+            points.insert(points.end(), q.begin(), q.end());
+          }
+        for (const unsigned int f : cell->face_indices())
+          {
+            fe_face.reinit(cell, f);
+            const auto &q = fe_face.get_quadrature_points();
+            points.insert(points.end(), q.begin(), q.end());
+          }
+      }
+  return points;
 }
 
 template <int dim>
@@ -319,9 +367,34 @@ void InteractionSolver<dim>::velocity_at(
 template <int dim>
 void InteractionSolver<dim>::fill_output(DataOut<dim> &data_out, const Expression<dim> *exact) const
 {
-  this->attach_output(data_out,
-                      std::make_unique<InteractionPostprocessor<dim>>(*this, current_time, exact),
-                      std::max(1u, fe.degree));
+  const unsigned int subdivisions = std::max(1u, fe.degree);
+  // Sliced: b at the output points in one batch (velocity(x) there would cost P binary
+  // searches, or O(P N) without the kept projections), by the points DataOut maps.
+  std::vector<std::pair<Point<dim>, Tensor<1, dim>>> known;
+  if (current.summation() == InteractionSummation::sliced)
+    {
+      FEValues<dim> fe_values(
+          mapping, fe, QIterated<dim>(QTrapezoid<1>(), subdivisions), update_quadrature_points);
+      std::vector<Point<dim>> points;
+      for (const auto &cell : dof_handler.active_cell_iterators())
+        if (cell->is_locally_owned())
+          {
+            fe_values.reinit(cell);
+            const auto &q = fe_values.get_quadrature_points();
+            points.insert(points.end(), q.begin(), q.end());
+          }
+      std::vector<Tensor<1, dim>> v;
+      current.velocities(points, v);
+      for (std::size_t i = 0; i < points.size(); ++i)
+        known.emplace_back(points[i], potential_drift(points[i], current_time) + v[i]);
+      std::sort(known.begin(), known.end(), [](const auto &a, const auto &b) {
+        return lexicographic_less<dim>(a.first, b.first);
+      });
+    }
+  this->attach_output(
+      data_out,
+      std::make_unique<InteractionPostprocessor<dim>>(*this, current_time, exact, std::move(known)),
+      subdivisions);
 }
 
 template <int dim>
@@ -330,12 +403,23 @@ std::string InteractionSolver<dim>::description() const
   std::ostringstream out;
   out << "interaction, W(z) = -|z|^" << parameters.exponent
       << (has_target ? ", target nu (MMD flow)" : ", no target (aggregation)") << ", velocity "
-      << to_string(current.summation()) << " over the quadrature atoms of rho_h - nu, "
+      << to_string(current.summation());
+  if (current.summation() == InteractionSummation::sliced)
+    out << " (" << parameters.slicing.directions << " directions in " << parameters.slicing.sets
+        << " sets, seed " << parameters.slicing.seed << "; "
+        << current.evaluation_misses() + stage.evaluation_misses()
+        << " velocities off the stage points so far)";
+  out << " over the quadrature atoms of rho_h - nu"
+      << (sample_points.empty() ? ""
+                                : " (nu: " + std::to_string(sample_points.size()) + " samples)")
+      << ", "
       << "recomputed at every stage; discontinuous Galerkin Q" << fe.degree
       << ", upwind flux, ssp-rk3 (CFL " << this->cfl
       << (this->discretization.limiter && fe.degree > 0 ? ", Zhang-Shu limiter)" : ", no limiter)")
       << "; " << dof_handler.n_dofs() << " DoFs, "
-      << dof_handler.get_triangulation().n_global_active_cells() * quadrature.size() << " atoms";
+      << dof_handler.get_triangulation().n_global_active_cells() * quadrature.size() +
+             sample_points.size()
+      << " atoms";
   return out.str();
 }
 

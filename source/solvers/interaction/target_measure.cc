@@ -1,9 +1,9 @@
 #include <densityflow/base/exceptions.h>
 #include <densityflow/base/expression.h>
 #include <densityflow/base/mpi_gather.h>
+#include <densityflow/distances/ensemble_reader.h>
 #include <densityflow/mesh/mesh.h>
 #include <densityflow/physics/physics.h>
-#include <densityflow/solvers/interaction/interaction_field.h>
 #include <densityflow/solvers/interaction/interaction_parameters.h>
 #include <densityflow/solvers/interaction/target_measure.h>
 
@@ -19,6 +19,40 @@
 
 namespace densityflow
 {
+template <int dim>
+void read_target_samples(const std::string       &file,
+                         std::vector<Point<dim>> &points,
+                         std::vector<double>     &weights)
+{
+  if (file.empty())
+    return;
+  std::vector<EnsembleSnapshot<dim>> snapshots;
+  try
+    {
+      snapshots = read_ensembles<dim>(file, 0.0, std::numeric_limits<double>::max());
+    }
+  catch (const InputError &error)
+    {
+      // The reader's messages name the file; drop the option name `compare` gives them.
+      std::string message = error.what();
+      if (message.rfind("--particles: ", 0) == 0)
+        message.erase(0, 13);
+      throw InputError("Interaction/Target/Samples: " + message);
+    }
+  if (snapshots.size() != 1)
+    throw InputError("Interaction/Target/Samples = '" + file + "' holds " +
+                     std::to_string(snapshots.size()) +
+                     " ensembles (several times or systems): give one.");
+  points       = snapshots[0].points;
+  double total = 0;
+  for (const double w : snapshots[0].weights)
+    total += w;
+  if (!(total > 0))
+    throw InputError("Interaction/Target/Samples = '" + file + "' has no weight.");
+  for (const double w : snapshots[0].weights)
+    weights.push_back(-w / total);
+}
+
 template <int dim>
 struct TargetMeasure<dim>::Density
 {
@@ -59,8 +93,13 @@ template <int dim>
 TargetMeasure<dim>::TargetMeasure(const Mesh<dim>             &mesh,
                                   const Physics<dim>          &physics,
                                   const InteractionParameters &interaction)
-    : has_target(!interaction.target.empty())
+    : has_target(!interaction.target.empty() || !interaction.target_samples.empty())
 {
+  if (!interaction.target_samples.empty())
+    {
+      read_target_samples(interaction.target_samples, atom_points, atom_weights);
+      return;
+    }
   if (!has_target)
     return;
   const MPI_Comm communicator = mesh.communicator();
@@ -156,15 +195,14 @@ TargetMeasure<dim>::TargetMeasure(const Mesh<dim>             &mesh,
   if (!(mass > 0))
     throw InputError("Interaction/Target/Density = '" + interaction.target +
                      "' has no mass on the mesh.");
-  std::vector<Point<dim>> points(all_weights.size());
-  for (std::size_t j = 0; j < points.size(); ++j)
+  atom_points.resize(all_weights.size());
+  for (std::size_t j = 0; j < atom_points.size(); ++j)
     {
       for (unsigned int d = 0; d < dim; ++d)
-        points[j][d] = all_positions[j * dim + d];
+        atom_points[j][d] = all_positions[j * dim + d];
       all_weights[j] /= mass;
     }
-  atoms = std::make_unique<InteractionField<dim>>(interaction.exponent, interaction.summation);
-  atoms->set_atoms(std::move(points), std::move(all_weights));
+  atom_weights = std::move(all_weights);
 }
 
 template <int dim>
@@ -189,18 +227,37 @@ double TargetMeasure<dim>::cdf(const double x) const
 }
 
 template <int dim>
-Tensor<1, dim> TargetMeasure<dim>::velocity(const Point<dim> &x) const
+bool TargetMeasure<dim>::has_cdf() const
 {
-  if (!has_target)
-    return Tensor<1, dim>();
-  if (atoms)
-    return atoms->velocity(x);
+  return density != nullptr && !ends.empty();
+}
+
+template <int dim>
+Tensor<1, dim> TargetMeasure<dim>::cdf_velocity(const Point<dim> &x) const
+{
   Tensor<1, dim> v;
   v[0] = 1 - 2 * cdf(x[0]);
   return v;
 }
 
-template class TargetMeasure<1>;
-template class TargetMeasure<2>;
-template class TargetMeasure<3>;
+template <int dim>
+const std::vector<Point<dim>> &TargetMeasure<dim>::points() const
+{
+  return atom_points;
+}
+
+template <int dim>
+const std::vector<double> &TargetMeasure<dim>::weights() const
+{
+  return atom_weights;
+}
+
+#define DENSITYFLOW_INSTANTIATE(dim)                                                               \
+  template class TargetMeasure<dim>;                                                               \
+  template void read_target_samples(                                                               \
+      const std::string &, std::vector<Point<dim>> &, std::vector<double> &);
+DENSITYFLOW_INSTANTIATE(1)
+DENSITYFLOW_INSTANTIATE(2)
+DENSITYFLOW_INSTANTIATE(3)
+#undef DENSITYFLOW_INSTANTIATE
 } // namespace densityflow

@@ -22,9 +22,11 @@ class TargetMeasure;
  *
  * a particle's own atom counting 0. Steps are SSP-RK3 with the interaction recomputed at
  * every stage from all particles (gathered on every rank; the sums run over the atoms in
- * sorted order, so the ensemble does not depend on the number of ranks). The particles' sum
- * is InteractionField's: exact by sorting in 1D for the Riesz kernel with r = 1, direct
- * summation otherwise. The target's part is TargetMeasure's. A particle that leaves the
+ * sorted order, so the ensemble does not depend on the number of ranks). The sums are
+ * InteractionField's over the particles and the target's atoms, in one batch: exact by
+ * sorting in 1D for the Riesz kernel with r = 1, sliced or direct in 2D/3D as the
+ * Interaction subsection says (resolve_summation() for all the atoms). In 1D with r = 1 the
+ * target's part is its exact CDF (TargetMeasure). A particle that leaves the
  * domain is outflow, as the density's upwind boundary lets it out.
  */
 template <int dim>
@@ -48,10 +50,13 @@ private:
   std::vector<Tensor<1, dim>> velocities_at(const std::vector<Point<dim>> &x,
                                             const double                   time) const;
 
-  const Physics<dim>                    &physics;
-  const MPI_Comm                         communicator;
-  std::unique_ptr<InteractionField<dim>> field;
-  std::unique_ptr<TargetMeasure<dim>>    target;
+  const Physics<dim> &physics;
+  const MPI_Comm      communicator;
+  /** The kernel, the target and how sums are taken (a copy). */
+  const std::unique_ptr<const InteractionParameters> interaction;
+  /** Made at the first evaluation, when the number of atoms is known. */
+  mutable std::unique_ptr<InteractionField<dim>> field;
+  std::unique_ptr<TargetMeasure<dim>>            target;
   /** 1 / N of the particles sampled (set at the first evaluation, before any has left). */
   mutable double particle_weight = 0;
 };

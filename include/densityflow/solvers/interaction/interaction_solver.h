@@ -77,6 +77,8 @@ private:
 
   /** nu JxW at the quadrature points of the locally owned cells (unit mass over all ranks). */
   void set_target(const std::string &target);
+  /** Sliced: the points where the stages evaluate b (cell and face quadrature points). */
+  std::vector<Point<dim>> stage_points() const;
   /** Gathers the atoms of rho_h - nu for the density @p u (owned layout) into @p into. */
   void gather_atoms(const PETScWrappers::MPI::Vector &u, InteractionField<dim> &into) const;
   /** -grad V at (x, t): the part of b that does not depend on rho. */
@@ -85,8 +87,11 @@ private:
   double current_rate() const;
 
   const InteractionParameters parameters;
-  const bool                  has_target;
-  std::vector<double>         target_weights;
+  /** nu as samples (Target/Samples): atoms of weight -w_j / sum w, the same on every rank. */
+  std::vector<Point<dim>> sample_points;
+  std::vector<double>     sample_weights;
+  const bool              has_target;
+  std::vector<double>     target_weights;
   /** The current density's field, and the one of the stage being assembled. */
   InteractionField<dim> current, stage;
   double                stage_time = 0;

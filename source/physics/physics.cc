@@ -126,11 +126,9 @@ void PhysicsParameters::parse_parameters(ParameterHandler &prm, const std::strin
       if (!velocity.empty())
         throw InputError("Physics/Velocity is for Model = transport; the interaction model's "
                          "velocity is -grad(V + W * (rho - nu)) (the Interaction subsection).");
-      if (diffusion != 0)
-        throw InputError("Physics/Diffusion = " + std::to_string(diffusion) +
-                         ": the interaction model is implemented for eps = 0 only (explicit "
-                         "SSP-RK3; an implicit diffusion step is not implemented yet): set "
-                         "Physics/Diffusion = 0.");
+      if (!(diffusion >= 0))
+        throw InputError("Physics/Diffusion must be >= 0 for the interaction model, but it is " +
+                         std::to_string(diffusion) + ".");
     }
   else if (!(diffusion >= 0))
     throw InputError("Physics/Diffusion must be >= 0 for the transport model, but it is " +

@@ -13,6 +13,7 @@ namespace
 InteractionSummation
 resolved_summation(const unsigned int dim, const double r, const InteractionSummation requested)
 {
+  // r is NaN for the kernels other than Riesz.
   const bool sortable = dim == 1 && r == 1;
   if (requested == InteractionSummation::automatic)
     return sortable ? InteractionSummation::sorted : InteractionSummation::direct;
@@ -20,8 +21,9 @@ resolved_summation(const unsigned int dim, const double r, const InteractionSumm
     {
       std::ostringstream message;
       message << "Interaction/Velocity summation = sorted is exact only in 1D with "
-                 "Interaction/Kernel/Exponent = 1 (here dimension "
-              << dim << ", exponent " << r << "): use direct or automatic.";
+                 "Interaction/Kernel/Type = riesz and Exponent = 1 (here dimension "
+              << dim << ", " << (std::isnan(r) ? "another kernel" : "exponent " + std::to_string(r))
+              << "): use direct or automatic.";
       throw InputError(message.str());
     }
   return requested;
@@ -30,8 +32,15 @@ resolved_summation(const unsigned int dim, const double r, const InteractionSumm
 
 template <int dim>
 InteractionField<dim>::InteractionField(const double exponent, const InteractionSummation summation)
-    : r(exponent)
-    , method(resolved_summation(dim, exponent, summation))
+    : InteractionField(RadialKernel::riesz(exponent), summation)
+{}
+
+template <int dim>
+InteractionField<dim>::InteractionField(const RadialKernel        &kernel,
+                                        const InteractionSummation summation)
+    : kernel(kernel)
+    , r(kernel.riesz_exponent())
+    , method(resolved_summation(dim, r, summation))
 {}
 
 template <int dim>
@@ -139,6 +148,8 @@ Tensor<1, dim> InteractionField<dim>::velocity(const Point<dim> &x) const
 template <int dim>
 Tensor<1, dim> InteractionField<dim>::velocity_direct(const Point<dim> &x) const
 {
+  if (kernel.type() != InteractionKernel::riesz)
+    return velocity_of_kernel(x);
   Tensor<1, dim> v;
   std::size_t    hit = points.size();
   for (std::size_t j = 0; j < points.size(); ++j)
@@ -159,8 +170,42 @@ Tensor<1, dim> InteractionField<dim>::velocity_direct(const Point<dim> &x) const
 }
 
 template <int dim>
+Tensor<1, dim> InteractionField<dim>::velocity_of_kernel(const Point<dim> &x) const
+{
+  Tensor<1, dim> v;
+  for (std::size_t j = 0; j < points.size(); ++j)
+    {
+      const Tensor<1, dim> d = x - points[j];
+      const double         n = d.norm();
+      if (n > 0)
+        v += (weights[j] * kernel.velocity_factor(n)) * d;
+    }
+  return v;
+}
+
+template <int dim>
+double InteractionField<dim>::energy_of_kernel() const
+{
+  // The diagonal counts W(0) w_i^2: the Gauss x Gauss rule of int int W dmu dmu, and what
+  // makes the Gaussian kernel's sum >= 0 for any weights.
+  const double diagonal = kernel.value(0);
+  double       sum      = 0;
+  for (std::size_t i = 0; i < points.size(); ++i)
+    {
+      double row = diagonal * weights[i];
+      for (std::size_t j = 0; j < points.size(); ++j)
+        if (j != i)
+          row += kernel.value(points[i].distance(points[j])) * weights[j];
+      sum += row * weights[i];
+    }
+  return 0.5 * sum;
+}
+
+template <int dim>
 double InteractionField<dim>::energy() const
 {
+  if (kernel.type() != InteractionKernel::riesz)
+    return energy_of_kernel();
   if (method == InteractionSummation::sorted)
     return -0.5 * pair_distance_sum_sorted(atoms);
   double sum = 0;

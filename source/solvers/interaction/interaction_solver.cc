@@ -13,17 +13,36 @@ namespace densityflow
 {
 namespace
 {
-/** The interaction solver's output fields; its velocity is b itself (eps = 0). */
+/** @p time with auto resolved for the interaction model: ssp-rk3 for eps = 0, else imex-ssp3. */
+TimeParameters interaction_time(const TimeParameters &time, const double eps)
+{
+  TimeParameters resolved = time;
+  if (resolved.scheme == TimeScheme::automatic)
+    resolved.scheme = eps > 0 ? TimeScheme::imex_ssp3 : TimeScheme::ssp_rk3;
+  return resolved;
+}
+
+/** -eps grad rho / rho where rho > 0 (the diffusion's part of the velocity), else 0. */
+template <int dim>
+Tensor<1, dim> diffusion_velocity(const double eps, const double rho, const Tensor<1, dim> &grad)
+{
+  return eps > 0 && rho > 0 ? Tensor<1, dim>(-eps * grad / rho) : Tensor<1, dim>();
+}
+
+/** The interaction solver's output fields; its velocity is b - eps grad log rho (b where rho <= 0).
+ */
 template <int dim>
 class InteractionPostprocessor : public TransportOutputFields<dim>
 {
 public:
   InteractionPostprocessor(const InteractionSolver<dim> &solver,
                            const double                  time,
+                           const double                  eps,
                            const Expression<dim>        *exact)
       : TransportOutputFields<dim>(exact)
       , solver(solver)
       , time(time)
+      , eps(eps)
   {}
 
   void evaluate_scalar_field(const DataPostprocessorInputs::Scalar<dim> &inputs,
@@ -31,20 +50,27 @@ public:
   {
     for (unsigned int q = 0; q < inputs.solution_values.size(); ++q)
       {
-        const Point<dim>    &x = inputs.evaluation_points[q];
-        const Tensor<1, dim> b = solver.velocity(x);
-        this->fill(computed[q], x, time, inputs.solution_values[q], b, b);
+        const Point<dim>    &x   = inputs.evaluation_points[q];
+        const Tensor<1, dim> b   = solver.velocity(x);
+        const double         rho = inputs.solution_values[q];
+        this->fill(computed[q],
+                   x,
+                   time,
+                   rho,
+                   b,
+                   eps > 0 ? b + diffusion_velocity(eps, rho, inputs.solution_gradients[q]) : b);
       }
   }
 
   UpdateFlags get_needed_update_flags() const override
   {
-    return update_values | update_quadrature_points;
+    return update_values | update_quadrature_points | (eps > 0 ? update_gradients : update_default);
   }
 
 private:
   const InteractionSolver<dim> &solver;
   const double                  time;
+  const double                  eps;
 };
 
 /** The concatenation of every rank's @p local values, in rank order. Collective. */
@@ -76,17 +102,18 @@ InteractionSolver<dim>::InteractionSolver(const Mesh<dim>                &mesh,
                                           const DiscretizationParameters &discretization,
                                           const TimeParameters           &time,
                                           const LinearSolverParameters   &linear_solver)
-    : Base(mesh, physics, discretization, time, linear_solver)
+    : Base(
+          mesh, physics, discretization, interaction_time(time, physics.diffusion()), linear_solver)
     , parameters(interaction)
     , has_target(!interaction.target.empty())
-    , current(interaction.exponent, interaction.summation)
-    , stage(interaction.exponent, interaction.summation)
+    , current(RadialKernel(interaction), interaction.summation)
+    , stage(RadialKernel(interaction), interaction.summation)
 {
-  if (this->scheme != TimeScheme::ssp_rk3)
+  if (this->scheme != TimeScheme::ssp_rk3 && this->scheme != TimeScheme::imex_ssp3)
     throw InputError("Time/Scheme = " + to_string(this->scheme) +
-                     ": the interaction model steps with ssp-rk3 only (its velocity is "
-                     "recomputed from every stage's density); set Time/Scheme = ssp-rk3 or "
-                     "automatic.");
+                     ": the interaction model steps with ssp-rk3 (Diffusion = 0) or imex-ssp3 "
+                     "(its velocity is recomputed from every stage's density, explicitly); set "
+                     "Time/Scheme = auto, ssp-rk3 or imex-ssp3.");
   set_target(interaction.target);
   if (dim == 1)
     {
@@ -288,8 +315,11 @@ template <int dim>
 DensityStatistics<dim> InteractionSolver<dim>::statistics(const Expression<dim> *exact) const
 {
   DensityStatistics<dim> result = Base::statistics(exact);
-  // The functional of the flow: int V rho (the base's, eps = 0) and the interaction.
+  // The functional of the flow: int V rho + eps int rho log rho (the base's; rho log rho
+  // counts 0 at Gauss points where rho_h <= 0) and the interaction.
   result.free_energy += current.energy();
+  // The base's KL to exp(-V/eps)/Z is not this flow's stationary state.
+  result.relative_entropy = DensityStatistics<dim>::undefined;
   if (has_target)
     result.extra = {mmd_squared()};
   return result;
@@ -310,6 +340,15 @@ void InteractionSolver<dim>::velocity_at(
     std::vector<double>                                     &rho,
     std::vector<Tensor<1, dim>>                             &velocity_values) const
 {
+  const double eps = physics.diffusion();
+  if (eps > 0)
+    {
+      // b - eps grad log rho, as the transport solver's (and the output's) velocity.
+      Base::velocity_at(cell, points, rho, velocity_values);
+      for (unsigned int q = 0; q < points.size(); ++q)
+        velocity_values[q] += velocity(points[q]) - physics.drift(points[q], current_time);
+      return;
+    }
   this->density_at(cell, points, rho);
   velocity_values.resize(points.size());
   for (unsigned int q = 0; q < points.size(); ++q)
@@ -320,7 +359,8 @@ template <int dim>
 void InteractionSolver<dim>::fill_output(DataOut<dim> &data_out, const Expression<dim> *exact) const
 {
   this->attach_output(data_out,
-                      std::make_unique<InteractionPostprocessor<dim>>(*this, current_time, exact),
+                      std::make_unique<InteractionPostprocessor<dim>>(
+                          *this, current_time, physics.diffusion(), exact),
                       std::max(1u, fe.degree));
 }
 
@@ -328,11 +368,12 @@ template <int dim>
 std::string InteractionSolver<dim>::description() const
 {
   std::ostringstream out;
-  out << "interaction, W(z) = -|z|^" << parameters.exponent
+  out << "interaction, " << RadialKernel(parameters).description()
       << (has_target ? ", target nu (MMD flow)" : ", no target (aggregation)") << ", velocity "
       << to_string(current.summation()) << " over the quadrature atoms of rho_h - nu, "
-      << "recomputed at every stage; discontinuous Galerkin Q" << fe.degree
-      << ", upwind flux, ssp-rk3 (CFL " << this->cfl
+      << "recomputed at every stage; discontinuous Galerkin Q" << fe.degree << ", upwind flux"
+      << (physics.diffusion() > 0 ? " + interior penalty" : "") << ", " << to_string(this->scheme)
+      << " (CFL " << this->cfl
       << (this->discretization.limiter && fe.degree > 0 ? ", Zhang-Shu limiter)" : ", no limiter)")
       << "; " << dof_handler.n_dofs() << " DoFs, "
       << dof_handler.get_triangulation().n_global_active_cells() * quadrature.size() << " atoms";

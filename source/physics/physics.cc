@@ -44,8 +44,9 @@ void PhysicsParameters::declare_parameters(ParameterHandler &prm)
       "rho with b = -grad V + f(t) w, eps >= 0, by discontinuous Galerkin. path: the "
       "density path of the Path subsection (rho0 to pi = exp(-V/eps)/Z) and the "
       "velocity of least kinetic energy along it. interaction: d/dt rho = div(rho grad(V + "
-      "W * (rho - nu))), the gradient flow of int V rho + 1/2 MMD_W^2(rho, nu) (the "
-      "Interaction subsection; Diffusion must be 0), by discontinuous Galerkin.");
+      "W * (rho - nu))) + eps Laplace rho, eps >= 0, the gradient flow of int V rho + 1/2 "
+      "MMD_W^2(rho, nu) + eps int rho log rho (the Interaction subsection), by "
+      "discontinuous Galerkin.");
   prm.declare_entry("Potential",
                     "0",
                     Patterns::Anything(),

@@ -65,7 +65,9 @@ double RadialKernel::velocity_factor(const double n) const
         return std::exp(-n * n / (2 * first * first)) / (first * first);
       case InteractionKernel::attractive_repulsive:
         // b = 1 and a = 2 (the usual pair) without pow: it is most of the cost of direct sums.
-        return (second == 1 ? 1 / n : second > 0 ? std::pow(n, second - 2) : 0.0) -
+        return (second == 1  ? 1 / n
+                : second > 0 ? std::pow(n, second - 2)
+                             : 0.0) -
                (first == 2 ? 1.0 : std::pow(n, first - 2));
     }
   return 0;

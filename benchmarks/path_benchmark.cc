@@ -80,8 +80,7 @@ int main(int argc, char **argv)
                 "s/step",
                 "its/step",
                 "DoF-steps/s",
-                "path/FP step",
-                "");
+                "path/FP step");
   for (const auto &[degree, refinement] :
        std::vector<std::pair<unsigned int, unsigned int>>{{1, 6}, {1, 7}, {1, 8}, {2, 7}})
     {

@@ -113,7 +113,7 @@ TEST_F(BadInput, UnknownParameterNamesTheLine)
   // Far from every name: the names there are listed.
   expect_clean_failure(problem("unknown-far", {{"set Refinement = 3", "set Colour = 3"}}),
                        "No entry with name <Colour> was declared in subsection Mesh. The names "
-                       "there are: Center, File,");
+                       "there are: Absorbing walls, Center, File,");
 }
 
 TEST_F(BadInput, UnknownSubsectionGetsTheNearestName)
@@ -556,11 +556,18 @@ TEST_F(BadInput, BadRegionsAndGrid)
 
 TEST_F(BadInput, InteractionModel)
 {
-  const std::pair<std::string, std::string> model = {"set Potential = x^2 + y^2",
-                                                     "set Model = interaction"};
-  expect_clean_failure(problem("interaction-eps", {model}),
-                       "the interaction model is implemented for eps = 0 only");
+  const std::pair<std::string, std::string> model        = {"set Potential = x^2 + y^2",
+                                                            "set Model = interaction"};
+  const std::pair<std::string, std::string> negative_eps = {"set Diffusion = 0.5",
+                                                            "set Diffusion = -0.5"};
+  expect_clean_failure(problem("interaction-eps", {model, negative_eps}),
+                       "Physics/Diffusion must be >= 0 for the interaction model");
   const std::pair<std::string, std::string> no_eps = {"set Diffusion = 0.5", "set Diffusion = 0"};
+  expect_clean_failure(problem("interaction-kernel", {model, no_eps}) +
+                           " --set \"Interaction/Kernel/Type=attractive-repulsive\" --set "
+                           "\"Interaction/Kernel/Repulsive exponent=3\"",
+                       "Interaction/Kernel/Repulsive exponent = 3: the attractive-repulsive "
+                       "kernel needs 0 < b < a = 2");
   expect_clean_failure(problem("interaction-exponent", {model, no_eps}) +
                            " --set \"Interaction/Kernel/Exponent=2\"",
                        "Interaction/Kernel/Exponent = 2 is out of range");
@@ -572,7 +579,10 @@ TEST_F(BadInput, InteractionModel)
                        "Interaction/Target/Density = 'x' is -");
   expect_clean_failure(problem("interaction-scheme", {model, no_eps}) +
                            " --set \"Time/Scheme=bdf2\"",
-                       "the interaction model steps with ssp-rk3 only");
+                       "the interaction model steps with ssp-rk3 (Diffusion = 0) or imex-ssp3");
+  // imex-ssp3 is for the DG solvers; the Fokker-Planck solver (the default model) refuses it.
+  expect_clean_failure(problem("imex-fokker-planck", {}) + " --set \"Time/Scheme=imex-ssp3\"",
+                       "Time/Scheme = imex-ssp3 is for the transport and interaction models");
 }
 
 TEST_F(BadInput, InteractionSlicedAndSamples)
@@ -584,7 +594,7 @@ TEST_F(BadInput, InteractionSlicedAndSamples)
                            " --set \"Interaction/Velocity summation=sliced\"" +
                            " --set \"Interaction/Kernel/Exponent=1.5\"",
                        "Interaction/Velocity summation = sliced applies only in 2D/3D with "
-                       "Interaction/Kernel/Exponent = 1");
+                       "Interaction/Kernel/Type = riesz and Exponent = 1");
   expect_clean_failure(problem("interaction-sliced-sets", {model, no_eps}) +
                            " --set \"Interaction/Sliced directions=99\"",
                        "Interaction/Sliced directions = 99 is not a multiple of Interaction/"

@@ -133,30 +133,35 @@ TEST(InteractingParticles, AggregationIsExact1D)
 }
 
 // The ensemble does not depend on the number of ranks: the run on this communicator
-// equals the run on each rank alone, particle by particle (2D, direct summation, with a
-// target and a potential).
+// equals the run on each rank alone, particle by particle (2D, with a target and a
+// potential; direct and sliced summation).
 TEST(InteractingParticles, SameOnAnyNumberOfRanks2D)
 {
-  const std::string prm =
-      "set Dimension = 2\n"
-      "subsection Mesh\n  set Lower corner = -2, -2\n  set Upper corner = 2, 2\n"
-      "  set Refinement = 3\nend\n"
-      "subsection Physics\n  set Model = interaction\n  set Diffusion = 0\n"
-      "  set Potential = (x^2 + y^2) / 8\n  set Potential gradient = x / 4; y / 4\nend\n"
-      "subsection Interaction\n  subsection Target\n"
-      "    set Density = exp(-((x - 0.5)^2 + y^2) / 0.5)\n  end\nend\n"
-      "subsection Initial density\n  set Expression = exp(-(x^2 + (y - 0.3)^2) / 0.3)\nend\n"
-      "subsection Time\n  set End time = 0.2\n  set Time step = 0.05\nend\n"
-      "subsection Particles\n  set Number = 150\n  set Dynamics = interacting\nend\n";
-  const auto [start, all]        = run_particles<2>(prm);
-  const auto [start_self, alone] = run_particles<2>(prm, MPI_COMM_SELF);
-  ASSERT_EQ(all.size(), alone.size());
-  double largest_move = 0;
-  for (const auto &[id, x] : all)
+  for (const std::string summation : {"direct", "sliced"})
     {
-      EXPECT_EQ(x, alone.at(id)) << "particle " << id;
-      largest_move = std::max(largest_move, x.distance(start.at(id)));
+      const std::string prm =
+          "set Dimension = 2\n"
+          "subsection Mesh\n  set Lower corner = -2, -2\n  set Upper corner = 2, 2\n"
+          "  set Refinement = 3\nend\n"
+          "subsection Physics\n  set Model = interaction\n  set Diffusion = 0\n"
+          "  set Potential = (x^2 + y^2) / 8\n  set Potential gradient = x / 4; y / 4\nend\n"
+          "subsection Interaction\n  set Velocity summation = " +
+          summation +
+          "\n  subsection Target\n"
+          "    set Density = exp(-((x - 0.5)^2 + y^2) / 0.5)\n  end\nend\n"
+          "subsection Initial density\n  set Expression = exp(-(x^2 + (y - 0.3)^2) / 0.3)\nend\n"
+          "subsection Time\n  set End time = 0.2\n  set Time step = 0.05\nend\n"
+          "subsection Particles\n  set Number = 150\n  set Dynamics = interacting\nend\n";
+      const auto [start, all]        = run_particles<2>(prm);
+      const auto [start_self, alone] = run_particles<2>(prm, MPI_COMM_SELF);
+      ASSERT_EQ(all.size(), alone.size()) << summation;
+      double largest_move = 0;
+      for (const auto &[id, x] : all)
+        {
+          EXPECT_EQ(x, alone.at(id)) << summation << ", particle " << id;
+          largest_move = std::max(largest_move, x.distance(start.at(id)));
+        }
+      // They moved (a test of nothing otherwise).
+      EXPECT_GT(largest_move, 0.05) << summation;
     }
-  // They moved (a test of nothing otherwise).
-  EXPECT_GT(largest_move, 0.05);
 }

@@ -367,9 +367,11 @@ TEST(MmdFlow, EnergyFallsAndMassIsKept)
             }
           // V = 0 for the MMD flow: its column MMD^2 is twice the energy E = MMD^2 / 2.
           if (flow.target)
-            EXPECT_NEAR(r.value(k, "mmd_squared"),
-                        2 * r.value(k, "free_energy"),
-                        1e-12 * std::abs(r.value(k, "free_energy")));
+            {
+              EXPECT_NEAR(r.value(k, "mmd_squared"),
+                          2 * r.value(k, "free_energy"),
+                          1e-12 * std::abs(r.value(k, "free_energy")));
+            }
           if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
             std::cout << std::setprecision(12) << "t = " << r.value(k, "time")
                       << " E = " << r.value(k, "free_energy")

@@ -19,6 +19,8 @@ std::string to_string(const TimeScheme scheme)
         return "crank-nicolson";
       case TimeScheme::bdf2:
         return "bdf2";
+      case TimeScheme::imex_ssp3:
+        return "imex-ssp3";
     }
   return "unknown";
 }
@@ -31,22 +33,27 @@ void TimeParameters::declare_parameters(ParameterHandler &prm)
                     "0.01",
                     Patterns::Double(),
                     "Time step dt > 0. Implicit schemes take ceil(T/dt) equal steps that end at T; "
-                    "ssp-rk3 takes CFL-limited steps of at most dt.");
-  prm.declare_entry("Scheme",
-                    "auto",
-                    Patterns::Selection("auto|backward-euler|crank-nicolson|bdf2|ssp-rk3"),
-                    "backward-euler: first order, keeps positivity and free-energy decay "
-                    "(Fokker-Planck, Q1, lumped mass); crank-nicolson: second order, not "
-                    "L-stable; bdf2: second order, L-stable, started by one backward-Euler "
-                    "step; ssp-rk3: explicit, third order, CFL-controlled, with the positivity "
-                    "limiter (transport with Diffusion = 0 only). auto: ssp-rk3 for transport "
-                    "without diffusion, else bdf2.");
-  prm.declare_entry("CFL number",
-                    "auto",
-                    Patterns::Anything(),
-                    "ssp-rk3: dt = CFL / max_K(|b|_1 / h_K), at most Time step. auto: 0.9 of "
-                    "the largest CFL number for which SSP-RK3 is stable and the positivity "
-                    "limiter is proven (degree 0: 1, 1: 0.4, 2: 1/6, 3: 0.13).");
+                    "ssp-rk3 and imex-ssp3 take CFL-limited steps of at most dt.");
+  prm.declare_entry(
+      "Scheme",
+      "auto",
+      Patterns::Selection("auto|backward-euler|crank-nicolson|bdf2|ssp-rk3|imex-ssp3"),
+      "backward-euler: first order, keeps positivity and free-energy decay "
+      "(Fokker-Planck, Q1, lumped mass); crank-nicolson: second order, not "
+      "L-stable; bdf2: second order, L-stable, started by one backward-Euler "
+      "step; ssp-rk3: explicit, third order, CFL-controlled, with the positivity "
+      "limiter (transport with Diffusion = 0 only); imex-ssp3: IMEX-SSP3(4,3,3) "
+      "(Pareschi-Russo), advection explicit by the ssp-rk3 tableau with its CFL "
+      "and limiter, diffusion implicit (L-stable SDIRK), third order (transport, "
+      "interaction). auto: ssp-rk3 for transport without diffusion, else bdf2; "
+      "for interaction ssp-rk3 (Diffusion = 0) or imex-ssp3.");
+  prm.declare_entry(
+      "CFL number",
+      "auto",
+      Patterns::Anything(),
+      "ssp-rk3, imex-ssp3: dt = CFL / max_K(|b|_1 / h_K), at most Time step. auto: 0.9 of "
+      "the largest CFL number for which SSP-RK3 is stable and the positivity "
+      "limiter is proven (degree 0: 1, 1: 0.4, 2: 1/6, 3: 0.13).");
   prm.leave_subsection();
 }
 
@@ -63,6 +70,7 @@ void TimeParameters::parse_parameters(ParameterHandler &prm)
            : name == "crank-nicolson" ? TimeScheme::crank_nicolson
            : name == "bdf2"           ? TimeScheme::bdf2
            : name == "ssp-rk3"        ? TimeScheme::ssp_rk3
+           : name == "imex-ssp3"      ? TimeScheme::imex_ssp3
                                       : TimeScheme::automatic;
   if (cfl == "auto")
     cfl_number = 0;

@@ -44,8 +44,9 @@ void PhysicsParameters::declare_parameters(ParameterHandler &prm)
       "rho with b = -grad V + f(t) w, eps >= 0, by discontinuous Galerkin. path: the "
       "density path of the Path subsection (rho0 to pi = exp(-V/eps)/Z) and the "
       "velocity of least kinetic energy along it. interaction: d/dt rho = div(rho grad(V + "
-      "W * (rho - nu))), the gradient flow of int V rho + 1/2 MMD_W^2(rho, nu) (the "
-      "Interaction subsection; Diffusion must be 0), by discontinuous Galerkin.");
+      "W * (rho - nu))) + eps Laplace rho, eps >= 0, the gradient flow of int V rho + 1/2 "
+      "MMD_W^2(rho, nu) + eps int rho log rho (the Interaction subsection), by "
+      "discontinuous Galerkin.");
   prm.declare_entry("Potential",
                     "0",
                     Patterns::Anything(),
@@ -126,11 +127,9 @@ void PhysicsParameters::parse_parameters(ParameterHandler &prm, const std::strin
       if (!velocity.empty())
         throw InputError("Physics/Velocity is for Model = transport; the interaction model's "
                          "velocity is -grad(V + W * (rho - nu)) (the Interaction subsection).");
-      if (diffusion != 0)
-        throw InputError("Physics/Diffusion = " + std::to_string(diffusion) +
-                         ": the interaction model is implemented for eps = 0 only (explicit "
-                         "SSP-RK3; an implicit diffusion step is not implemented yet): set "
-                         "Physics/Diffusion = 0.");
+      if (!(diffusion >= 0))
+        throw InputError("Physics/Diffusion must be >= 0 for the interaction model, but it is " +
+                         std::to_string(diffusion) + ".");
     }
   else if (!(diffusion >= 0))
     throw InputError("Physics/Diffusion must be >= 0 for the transport model, but it is " +

@@ -17,10 +17,15 @@ enum class TimeScheme
   crank_nicolson,
   bdf2,
   /** Explicit strong-stability-preserving Runge-Kutta of order 3 (transport, eps = 0). */
-  ssp_rk3
+  ssp_rk3,
+  /**
+   * IMEX-SSP3(4,3,3) of Pareschi and Russo: advection by the SSP-RK3 tableau, diffusion by
+   * an L-stable SDIRK (transport, interaction; any eps).
+   */
+  imex_ssp3
 };
 
-/** "auto", "backward-euler", "crank-nicolson", "bdf2", "ssp-rk3". */
+/** "auto", "backward-euler", "crank-nicolson", "bdf2", "ssp-rk3", "imex-ssp3". */
 std::string to_string(const TimeScheme scheme);
 
 /**

@@ -1,9 +1,11 @@
+#include <densityflow/base/exceptions.h>
 #include <densityflow/base/mpi_gather.h>
 #include <densityflow/mesh/mesh.h>
 #include <densityflow/particles/dynamics/interacting.h>
 #include <densityflow/particles/particle_store.h>
 #include <densityflow/physics/physics.h>
 #include <densityflow/solvers/interaction/interaction_field.h>
+#include <densityflow/solvers/interaction/interaction_kernel.h>
 #include <densityflow/solvers/interaction/interaction_parameters.h>
 #include <densityflow/solvers/interaction/target_measure.h>
 
@@ -17,7 +19,12 @@ InteractingDynamics<dim>::InteractingDynamics(const Mesh<dim>             &mesh,
     , communicator(mesh.communicator())
     , interaction(std::make_unique<InteractionParameters>(interaction))
     , target(std::make_unique<TargetMeasure<dim>>(mesh, physics, interaction))
-{}
+{
+  if (physics.diffusion() > 0)
+    throw InputError("Particles/Dynamics = interacting: with Physics/Diffusion > 0 the particles "
+                     "would need noise, which they do not have yet; set Particles/Number = 0 "
+                     "or Diffusion = 0.");
+}
 
 template <int dim>
 InteractingDynamics<dim>::~InteractingDynamics() = default;
@@ -56,10 +63,13 @@ InteractingDynamics<dim>::velocities_at(const std::vector<Point<dim>> &x, const 
   all.insert(all.end(), target->points().begin(), target->points().end());
   weights.insert(weights.end(), target->weights().begin(), target->weights().end());
   if (!field) // the summation depends on the number of atoms (automatic: sliced if many)
-    field = std::make_unique<InteractionField<dim>>(
-        interaction->exponent,
-        resolve_summation(dim, interaction->exponent, interaction->summation, all.size()),
-        interaction->slicing);
+    {
+      const RadialKernel kernel(*interaction);
+      field = std::make_unique<InteractionField<dim>>(
+          kernel,
+          resolve_summation(dim, kernel.riesz_exponent(), interaction->summation, all.size()),
+          interaction->slicing);
+    }
   field->set_atoms(std::move(all), std::move(weights));
 
   std::vector<Tensor<1, dim>> v;

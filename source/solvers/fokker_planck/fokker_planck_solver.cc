@@ -35,6 +35,9 @@ TimeScheme fokker_planck_scheme(const TimeScheme scheme)
     throw InputError(
         "Time/Scheme = ssp-rk3 is for the transport model without diffusion; the Fokker-Planck "
         "solver is implicit (backward-euler, crank-nicolson, bdf2).");
+  if (scheme == TimeScheme::imex_ssp3)
+    throw InputError("Time/Scheme = imex-ssp3 is for the transport and interaction models; the "
+                     "Fokker-Planck solver is implicit (backward-euler, crank-nicolson, bdf2).");
   return scheme == TimeScheme::automatic ? TimeScheme::bdf2 : scheme;
 }
 

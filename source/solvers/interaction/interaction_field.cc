@@ -9,13 +9,20 @@
 
 namespace densityflow
 {
-
 template <int dim>
 InteractionField<dim>::InteractionField(const double               exponent,
                                         const InteractionSummation summation,
                                         const SlicingParameters   &slicing)
-    : r(exponent)
-    , method(resolve_summation(dim, exponent, summation, 0))
+    : InteractionField(RadialKernel::riesz(exponent), summation, slicing)
+{}
+
+template <int dim>
+InteractionField<dim>::InteractionField(const RadialKernel        &kernel,
+                                        const InteractionSummation summation,
+                                        const SlicingParameters   &slicing)
+    : kernel(kernel)
+    , r(kernel.riesz_exponent()) // NaN for the kernels other than Riesz
+    , method(resolve_summation(dim, r, summation, 0))
     , slicing(slicing)
 {
   if (method == InteractionSummation::sliced)
@@ -154,6 +161,8 @@ Tensor<1, dim> InteractionField<dim>::velocity(const Point<dim> &x) const
 template <int dim>
 Tensor<1, dim> InteractionField<dim>::velocity_direct(const Point<dim> &x) const
 {
+  if (kernel.type() != InteractionKernel::riesz)
+    return velocity_of_kernel(x);
   Tensor<1, dim> v;
   std::size_t    hit = points.size();
   for (std::size_t j = 0; j < points.size(); ++j)
@@ -174,8 +183,42 @@ Tensor<1, dim> InteractionField<dim>::velocity_direct(const Point<dim> &x) const
 }
 
 template <int dim>
+Tensor<1, dim> InteractionField<dim>::velocity_of_kernel(const Point<dim> &x) const
+{
+  Tensor<1, dim> v;
+  for (std::size_t j = 0; j < points.size(); ++j)
+    {
+      const Tensor<1, dim> d = x - points[j];
+      const double         n = d.norm();
+      if (n > 0)
+        v += (weights[j] * kernel.velocity_factor(n)) * d;
+    }
+  return v;
+}
+
+template <int dim>
+double InteractionField<dim>::energy_of_kernel() const
+{
+  // The diagonal counts W(0) w_i^2: the Gauss x Gauss rule of int int W dmu dmu, and what
+  // makes the Gaussian kernel's sum >= 0 for any weights.
+  const double diagonal = kernel.value(0);
+  double       sum      = 0;
+  for (std::size_t i = 0; i < points.size(); ++i)
+    {
+      double row = diagonal * weights[i];
+      for (std::size_t j = 0; j < points.size(); ++j)
+        if (j != i)
+          row += kernel.value(points[i].distance(points[j])) * weights[j];
+      sum += row * weights[i];
+    }
+  return 0.5 * sum;
+}
+
+template <int dim>
 double InteractionField<dim>::energy() const
 {
+  if (kernel.type() != InteractionKernel::riesz)
+    return energy_of_kernel();
   if (method == InteractionSummation::sorted)
     return -0.5 * pair_distance_sum_sorted(atoms);
   if (method == InteractionSummation::sliced)

@@ -18,7 +18,24 @@ namespace densityflow
 {
 namespace
 {
-/** The interaction solver's output fields; its velocity is b itself (eps = 0). */
+/** @p time with auto resolved for the interaction model: ssp-rk3 for eps = 0, else imex-ssp3. */
+TimeParameters interaction_time(const TimeParameters &time, const double eps)
+{
+  TimeParameters resolved = time;
+  if (resolved.scheme == TimeScheme::automatic)
+    resolved.scheme = eps > 0 ? TimeScheme::imex_ssp3 : TimeScheme::ssp_rk3;
+  return resolved;
+}
+
+/** -eps grad rho / rho where rho > 0 (the diffusion's part of the velocity), else 0. */
+template <int dim>
+Tensor<1, dim> diffusion_velocity(const double eps, const double rho, const Tensor<1, dim> &grad)
+{
+  return eps > 0 && rho > 0 ? Tensor<1, dim>(-eps * grad / rho) : Tensor<1, dim>();
+}
+
+/** The interaction solver's output fields; its velocity is b - eps grad log rho (b where rho <= 0).
+ */
 template <int dim>
 class InteractionPostprocessor : public TransportOutputFields<dim>
 {
@@ -26,11 +43,13 @@ public:
   /** @p known: b at some points (sorted lexicographically), looked up before solver's. */
   InteractionPostprocessor(const InteractionSolver<dim>                      &solver,
                            const double                                       time,
+                           const double                                       eps,
                            const Expression<dim>                             *exact,
                            std::vector<std::pair<Point<dim>, Tensor<1, dim>>> known = {})
       : TransportOutputFields<dim>(exact)
       , solver(solver)
       , time(time)
+      , eps(eps)
       , known(std::move(known))
   {}
 
@@ -46,18 +65,25 @@ public:
             });
         const Tensor<1, dim> b =
             at != known.end() && at->first == x ? at->second : solver.velocity(x);
-        this->fill(computed[q], x, time, inputs.solution_values[q], b, b);
+        const double rho = inputs.solution_values[q];
+        this->fill(computed[q],
+                   x,
+                   time,
+                   rho,
+                   b,
+                   eps > 0 ? b + diffusion_velocity(eps, rho, inputs.solution_gradients[q]) : b);
       }
   }
 
   UpdateFlags get_needed_update_flags() const override
   {
-    return update_values | update_quadrature_points;
+    return update_values | update_quadrature_points | (eps > 0 ? update_gradients : update_default);
   }
 
 private:
   const InteractionSolver<dim>                            &solver;
   const double                                             time;
+  const double                                             eps;
   const std::vector<std::pair<Point<dim>, Tensor<1, dim>>> known;
 };
 
@@ -80,24 +106,25 @@ InteractionSolver<dim>::InteractionSolver(const Mesh<dim>                &mesh,
                                           const DiscretizationParameters &discretization,
                                           const TimeParameters           &time,
                                           const LinearSolverParameters   &linear_solver)
-    : Base(mesh, physics, discretization, time, linear_solver)
+    : Base(
+          mesh, physics, discretization, interaction_time(time, physics.diffusion()), linear_solver)
     , parameters(interaction)
     , has_target(!interaction.target.empty() || !interaction.target_samples.empty())
     , current(
-          interaction.exponent,
+          RadialKernel(interaction),
           resolve_summation(dim,
-                            interaction.exponent,
+                            RadialKernel(interaction).riesz_exponent(),
                             interaction.summation,
                             mesh.triangulation().n_global_active_cells() * this->quadrature.size() +
                                 sample_count<dim>(interaction.target_samples)),
           interaction.slicing)
-    , stage(interaction.exponent, current.summation(), interaction.slicing)
+    , stage(RadialKernel(interaction), current.summation(), interaction.slicing)
 {
-  if (this->scheme != TimeScheme::ssp_rk3)
+  if (this->scheme != TimeScheme::ssp_rk3 && this->scheme != TimeScheme::imex_ssp3)
     throw InputError("Time/Scheme = " + to_string(this->scheme) +
-                     ": the interaction model steps with ssp-rk3 only (its velocity is "
-                     "recomputed from every stage's density); set Time/Scheme = ssp-rk3 or "
-                     "automatic.");
+                     ": the interaction model steps with ssp-rk3 (Diffusion = 0) or imex-ssp3 "
+                     "(its velocity is recomputed from every stage's density, explicitly); set "
+                     "Time/Scheme = auto, ssp-rk3 or imex-ssp3.");
   set_target(interaction.target);
   read_target_samples(interaction.target_samples, sample_points, sample_weights);
   // The cell rule needs the atoms to be the cells' Gauss points only.
@@ -336,8 +363,11 @@ template <int dim>
 DensityStatistics<dim> InteractionSolver<dim>::statistics(const Expression<dim> *exact) const
 {
   DensityStatistics<dim> result = Base::statistics(exact);
-  // The functional of the flow: int V rho (the base's, eps = 0) and the interaction.
+  // The functional of the flow: int V rho + eps int rho log rho (the base's; rho log rho
+  // counts 0 at Gauss points where rho_h <= 0) and the interaction.
   result.free_energy += current.energy();
+  // The base's KL to exp(-V/eps)/Z is not this flow's stationary state.
+  result.relative_entropy = DensityStatistics<dim>::undefined;
   if (has_target)
     result.extra = {mmd_squared()};
   return result;
@@ -358,6 +388,15 @@ void InteractionSolver<dim>::velocity_at(
     std::vector<double>                                     &rho,
     std::vector<Tensor<1, dim>>                             &velocity_values) const
 {
+  const double eps = physics.diffusion();
+  if (eps > 0)
+    {
+      // b - eps grad log rho, as the transport solver's (and the output's) velocity.
+      Base::velocity_at(cell, points, rho, velocity_values);
+      for (unsigned int q = 0; q < points.size(); ++q)
+        velocity_values[q] += velocity(points[q]) - physics.drift(points[q], current_time);
+      return;
+    }
   this->density_at(cell, points, rho);
   velocity_values.resize(points.size());
   for (unsigned int q = 0; q < points.size(); ++q)
@@ -391,17 +430,17 @@ void InteractionSolver<dim>::fill_output(DataOut<dim> &data_out, const Expressio
         return lexicographic_less<dim>(a.first, b.first);
       });
     }
-  this->attach_output(
-      data_out,
-      std::make_unique<InteractionPostprocessor<dim>>(*this, current_time, exact, std::move(known)),
-      subdivisions);
+  this->attach_output(data_out,
+                      std::make_unique<InteractionPostprocessor<dim>>(
+                          *this, current_time, physics.diffusion(), exact, std::move(known)),
+                      subdivisions);
 }
 
 template <int dim>
 std::string InteractionSolver<dim>::description() const
 {
   std::ostringstream out;
-  out << "interaction, W(z) = -|z|^" << parameters.exponent
+  out << "interaction, " << RadialKernel(parameters).description()
       << (has_target ? ", target nu (MMD flow)" : ", no target (aggregation)") << ", velocity "
       << to_string(current.summation());
   if (current.summation() == InteractionSummation::sliced)
@@ -413,8 +452,9 @@ std::string InteractionSolver<dim>::description() const
       << (sample_points.empty() ? ""
                                 : " (nu: " + std::to_string(sample_points.size()) + " samples)")
       << ", "
-      << "recomputed at every stage; discontinuous Galerkin Q" << fe.degree
-      << ", upwind flux, ssp-rk3 (CFL " << this->cfl
+      << "recomputed at every stage; discontinuous Galerkin Q" << fe.degree << ", upwind flux"
+      << (physics.diffusion() > 0 ? " + interior penalty" : "") << ", " << to_string(this->scheme)
+      << " (CFL " << this->cfl
       << (this->discretization.limiter && fe.degree > 0 ? ", Zhang-Shu limiter)" : ", no limiter)")
       << "; " << dof_handler.n_dofs() << " DoFs, "
       << dof_handler.get_triangulation().n_global_active_cells() * quadrature.size() +

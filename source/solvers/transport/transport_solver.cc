@@ -24,22 +24,30 @@ TimeScheme transport_scheme(const TimeScheme scheme, const double eps)
   if (scheme == TimeScheme::ssp_rk3 && eps > 0)
     throw InputError(
         "Time/Scheme = ssp-rk3 needs Physics/Diffusion = 0 (an explicit diffusion step would be "
-        "limited by h^2/eps); use backward-euler, crank-nicolson or bdf2.");
+        "limited by h^2/eps); use imex-ssp3, backward-euler, crank-nicolson or bdf2.");
   return scheme;
+}
+
+/** Whether @p scheme steps the advection explicitly (CFL-limited, with the limiter). */
+bool explicit_advection(const TimeScheme scheme)
+{
+  return scheme == TimeScheme::ssp_rk3 || scheme == TimeScheme::imex_ssp3;
 }
 
 /** The CFL number of explicit steps, once known to be one that keeps rho >= 0. */
 double checked_cfl(const double requested, const unsigned int degree, const TimeScheme scheme)
 {
   const double largest = largest_cfl_number(degree);
-  if (scheme != TimeScheme::ssp_rk3)
+  if (!explicit_advection(scheme))
     return requested > 0 ? requested : 0.9 * largest;
   if (requested > largest)
     {
       std::ostringstream message;
       message << "Time/CFL number = " << requested << " cannot be met: with Degree = " << degree
               << ", SSP-RK3 is stable and the limiter keeps rho >= 0 only for CFL <= " << largest
-              << " (dt max_K |b|_1 / h_K).";
+              << " (dt max_K |b|_1 / h_K)"
+              << (scheme == TimeScheme::imex_ssp3 ? "; imex-ssp3 advects by the same tableau."
+                                                  : ".");
       throw InputError(message.str());
     }
   return requested > 0 ? requested : 0.9 * largest;
@@ -109,10 +117,12 @@ TransportSolver<dim>::TransportSolver(const Mesh<dim>                &mesh,
             this->locally_relevant_dofs,
             mpi_communicator}
 {
-  const bool explicit_steps = scheme == TimeScheme::ssp_rk3;
+  const bool explicit_steps = explicit_advection(scheme);
   op      = std::make_unique<TransportOperator<dim>>(space, physics, explicit_steps);
   limiter = std::make_unique<ZhangShuLimiter<dim>>(space, discretization.limiter);
-  if (explicit_steps)
+  if (scheme == TimeScheme::imex_ssp3)
+    integrator = std::make_unique<IMEXIntegrator<dim>>(*op, *limiter, linear_solver_parameters);
+  else if (explicit_steps)
     integrator = std::make_unique<SSPRK3Integrator<dim>>(*op, *limiter);
   else
     integrator = std::make_unique<ImplicitIntegrator<dim>>(*op, scheme, linear_solver_parameters);
@@ -151,7 +161,7 @@ unsigned int TransportSolver<dim>::advance(const double dt)
 template <int dim>
 double TransportSolver<dim>::time_step() const
 {
-  if (scheme != TimeScheme::ssp_rk3)
+  if (!explicit_advection(scheme))
     return fixed_step;
   // Where b changes in time, the rate that limits the step is the largest over the
   // step, not the one at its start (which may be zero where b reverses): probe the
@@ -174,7 +184,7 @@ double TransportSolver<dim>::time_step() const
 template <int dim>
 bool TransportSolver<dim>::adjustable_time_step() const
 {
-  return scheme == TimeScheme::ssp_rk3;
+  return explicit_advection(scheme);
 }
 
 template <int dim>
@@ -255,11 +265,11 @@ std::string TransportSolver<dim>::description() const
   std::ostringstream out;
   out << "transport, discontinuous Galerkin Q" << fe.degree << ", upwind flux"
       << (physics.diffusion() > 0 ? " + interior penalty" : "") << ", " << to_string(scheme);
-  if (scheme == TimeScheme::ssp_rk3)
+  if (explicit_advection(scheme))
     out << " (CFL " << cfl
         << (discretization.limiter && fe.degree > 0 ? ", Zhang-Shu limiter)" : ", no limiter)");
   out << "; " << dof_handler.n_dofs() << " DoFs";
-  if (scheme != TimeScheme::ssp_rk3)
+  if (scheme != TimeScheme::ssp_rk3 && (scheme != TimeScheme::imex_ssp3 || physics.diffusion() > 0))
     out << "; " << integrator->description();
   out << (!physics.drift_depends_on_time() ? "; b constant in time: operator assembled once"
           : physics.drift_is_separable()   ? "; b = f(t) w(x): operator assembled once for w and -w"

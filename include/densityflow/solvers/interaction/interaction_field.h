@@ -1,6 +1,7 @@
 #pragma once
 
 #include <densityflow/distances/sorted_atoms.h>
+#include <densityflow/solvers/interaction/interaction_kernel.h>
 #include <densityflow/solvers/interaction/interaction_parameters.h>
 
 #include <deal.II/base/point.h>
@@ -15,9 +16,9 @@ using namespace dealii;
 
 /**
  * The interaction of a signed point measure mu = sum_j w_j delta_{y_j} (the quadrature
- * atoms of rho_h - nu) through the Riesz kernel W(z) = -|z|^r: the velocity
- * -grad(W * mu)(x) = r sum_j w_j |x - y_j|^{r - 2} (x - y_j) at any x (an atom at x itself
- * counts 0) and the energy 1/2 sum_ij W(y_i - y_j) w_i w_j.
+ * atoms of rho_h - nu) through the Riesz kernel W(z) = -|z|^r (or another RadialKernel,
+ * summed directly): the velocity -grad(W * mu)(x) = r sum_j w_j |x - y_j|^{r - 2} (x - y_j)
+ * at any x (an atom at x itself counts 0) and the energy 1/2 sum_ij W(y_i - y_j) w_i w_j.
  *
  * The atoms are kept in one order whatever the MPI layout they came from (sorted by
  * position, lexicographically in 2D/3D), so that sums over them, hence the velocity and the
@@ -48,6 +49,15 @@ public:
    * @param slicing   the directions of sliced summation
    */
   InteractionField(const double               exponent,
+                   const InteractionSummation summation,
+                   const SlicingParameters   &slicing = SlicingParameters());
+
+  /**
+   * Any kernel (interaction_kernel.h); summed directly unless it is Riesz with r = 1 (sorted
+   * in 1D, sliced in 2D/3D; InputError for those otherwise). Its energy counts W(0) w_i^2 on
+   * the diagonal.
+   */
+  InteractionField(const RadialKernel        &kernel,
                    const InteractionSummation summation,
                    const SlicingParameters   &slicing = SlicingParameters());
 
@@ -116,6 +126,8 @@ public:
   std::size_t n_atoms() const;
 
 private:
+  const RadialKernel kernel;
+  /** The Riesz exponent; NaN for the other kernels. */
   const double               r;
   const InteractionSummation method;
   /** The atoms in their fixed order. */
@@ -177,5 +189,9 @@ private:
    * minus what the atoms of K give, times 2 (sign sums count mu(< x) - mu(> x)).
    */
   double cell_correction(const std::size_t k) const;
+
+  /** velocity_direct() and energy() for a kernel other than Riesz. */
+  Tensor<1, dim> velocity_of_kernel(const Point<dim> &x) const;
+  double         energy_of_kernel() const;
 };
 } // namespace densityflow

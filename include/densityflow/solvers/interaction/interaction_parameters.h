@@ -13,7 +13,11 @@ using namespace dealii;
 enum class InteractionKernel
 {
   /** W(z) = -|z|^r, 0 < r < 2 (r = 1: the energy distance). */
-  riesz
+  riesz,
+  /** W(z) = exp(-|z|^2 / (2 s^2)), positive definite. */
+  gaussian,
+  /** W(z) = |z|^a / a - |z|^b / b, a > 0, 0 < b < a (or a only: no repulsive term). */
+  attractive_repulsive
 };
 
 /** How -grad(W * mu) is summed over the atoms of mu. */
@@ -47,9 +51,14 @@ struct SlicingParameters
  */
 struct InteractionParameters
 {
-  InteractionKernel    kernel    = InteractionKernel::riesz;
-  double               exponent  = 1.0;
-  InteractionSummation summation = InteractionSummation::automatic;
+  InteractionKernel kernel   = InteractionKernel::riesz;
+  double            exponent = 1.0;
+  /** s of the Gaussian kernel. */
+  double width = 1.0;
+  /** a and b of the attractive-repulsive kernel; b = 0: no repulsive term ("none"). */
+  double               attractive_exponent = 2.0;
+  double               repulsive_exponent  = 1.0;
+  InteractionSummation summation           = InteractionSummation::automatic;
   SlicingParameters    slicing;
   /** nu as an expression of x (y, z); empty: no target (or samples). */
   std::string target;
@@ -59,6 +68,8 @@ struct InteractionParameters
   static void declare_parameters(ParameterHandler &prm);
   /** @param base_directory the .prm's folder, where a relative Target/Samples starts */
   void parse_parameters(ParameterHandler &prm, const std::string &base_directory = ".");
+  /** InputError naming the Kernel parameter that is out of its kernel's range. */
+  void check_kernel() const;
 };
 
 /**

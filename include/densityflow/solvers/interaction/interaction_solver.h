@@ -14,13 +14,15 @@ using namespace dealii;
 
 /**
  * The Wasserstein gradient flow of E(rho) = int V rho + 1/2 int int W(x - y) d(rho - nu)(x)
- * d(rho - nu)(y) (Physics/Model = interaction, eps = 0):
+ * d(rho - nu)(y) + eps int rho log rho (Physics/Model = interaction, eps >= 0):
  *
- *     d/dt rho = div(rho grad(V + W * (rho - nu))),
+ *     d/dt rho = div(rho grad(V + W * (rho - nu))) + eps Laplace rho,
  *
- * with W the Riesz kernel -|z|^r and nu the target of the Interaction subsection (none: an
+ * with W the kernel of Interaction/Kernel (RadialKernel: Riesz -|z|^r, Gaussian,
+ * attractive-repulsive) and nu the target of the Interaction subsection (none: an
  * aggregation flow; with V = 0 the MMD flow of 1/2 MMD_W^2(rho, nu)). It is the transport
- * solver (DG, upwind flux, SSP-RK3 with the Zhang-Shu limiter) with a velocity that depends on
+ * solver (DG, upwind flux, SSP-RK3 with the Zhang-Shu limiter; for eps > 0 IMEX-SSP3 with
+ * the SIPG diffusion implicit) with a velocity that depends on
  * the density: b = -grad V - grad(W * mu_h), mu_h the quadrature measure of rho_h - nu (the
  * atoms (x_q, (rho_h(x_q) - nu(x_q)) JxW_q) of the solver's Gauss rule, gathered on every rank),
  * recomputed from each Runge-Kutta stage's density before the stage's operator is assembled
@@ -54,10 +56,13 @@ public:
   /** b(x) = -grad V(x) - grad(W * mu_h)(x) of the current density. */
   Tensor<1, dim> velocity(const Point<dim> &x) const;
 
-  /** E(rho_h) = int V rho_h + 1/2 sum_ij W(x_i - x_j) mu_i mu_j over the atoms of mu_h. */
+  /**
+   * E(rho_h) = int V rho_h + 1/2 sum_ij W(x_i - x_j) mu_i mu_j over the atoms of mu_h (without
+   * eps int rho log rho, which the free_energy column adds).
+   */
   double energy() const;
 
-  /** MMD_W^2(rho_h, nu) = sum_ij W(x_i - x_j) mu_i mu_j >= 0 (W = -|z|^r); NaN without a target. */
+  /** MMD_W^2(rho_h, nu) = sum_ij W(x_i - x_j) mu_i mu_j >= 0; NaN without a target. */
   double mmd_squared() const;
 
   /** The interaction of the current density's atoms (for tests). */

@@ -68,6 +68,42 @@ private:
 };
 
 /**
+ * IMEX-SSP3(4,3,3) (Pareschi and Russo, J. Sci. Comput. 25, 2005) for M u' = -A(u) u + s - D u:
+ * the advection (and inflow) explicit with the Shu-Osher SSP-RK3 tableau, A assembled from
+ * each stage's density where a stage velocity is set; the diffusion D implicit with an
+ * L-stable SDIRK (diagonal alpha = 0.2417) of the same weights; third order in time. Each
+ * stage solves (M + alpha dt D) U_i = M (u + dt sum_j a_ij F_j) - dt sum_j a~_ij D U_j by CG,
+ * and is limited (Zhang-Shu: the cell means are kept, so it changes nothing where they are
+ * >= 0 and the polynomial is, and it cannot lift a negative mean, which the min-density
+ * diagnostics then show). The step is u + dt sum_i b_i (F_i - M^{-1} D U_i), limited: its
+ * mass changes by the outflow only, whatever the solver's tolerance (1^T D = 0).
+ */
+template <int dim>
+class IMEXIntegrator : public TransportTimeIntegrator<dim>
+{
+public:
+  IMEXIntegrator(TransportOperator<dim>       &op,
+                 const ZhangShuLimiter<dim>   &limiter,
+                 const LinearSolverParameters &linear_solver);
+
+  void         start(PETScWrappers::MPI::Vector &u) override;
+  unsigned int step(PETScWrappers::MPI::Vector &u,
+                    const double                t,
+                    const double                dt,
+                    const bool                  bdf2,
+                    double                     &outflow_change) override;
+  std::string  description() const override;
+
+private:
+  TransportOperator<dim>          &op;
+  const ZhangShuLimiter<dim>      &limiter;
+  PETScWrappers::MPI::SparseMatrix system_matrix;
+  /** The alpha dt that system_matrix = M + alpha dt D was built for. */
+  double       system_step = -1;
+  LinearSolver linear_solver;
+};
+
+/**
  * The implicit schemes a M u + b (s A + D) u = rhs at t_{n+1}: backward Euler (1, dt),
  * Crank-Nicolson (1, dt/2), BDF2 (3/2, dt) after a backward-Euler start; GMRES with
  * the configured preconditioner (auto: ILU per rank).

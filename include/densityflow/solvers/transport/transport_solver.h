@@ -40,6 +40,8 @@ class TransportTimeIntegrator;
  *   positivity proof (Gauss-Lobatto x Gauss tensor points). For CFL <= the degree's
  *   bound, cell means stay >= 0, so rho >= 0 there, without loss of mass or order.
  *   The inverse mass matrix (block diagonal) is folded into the operator once.
+ * - imex-ssp3 (any eps): the advection as ssp-rk3 (same CFL step and limiter), the
+ *   diffusion implicit (IMEXIntegrator), third order.
  * - backward-euler, crank-nicolson, bdf2 (any eps): implicit, GMRES with ILU per rank.
  *
  * The operators (transport/transport_operator.h: advection, diffusion, inflow, mass),

@@ -1,4 +1,5 @@
 #include <densityflow/base/compensated_sum.h>
+#include <densityflow/solvers/transport/imex_tableau.h>
 #include <densityflow/solvers/transport/time_integrators.h>
 
 #include <vector>
@@ -51,23 +52,6 @@ std::string SSPRK3Integrator<dim>::description() const
   return "";
 }
 
-namespace
-{
-/** IMEX-SSP3(4,3,3): the SDIRK's diagonal alpha and its last row's beta, eta. */
-constexpr double imex_alpha = 0.24169426078821, imex_beta = 0.06042356519705,
-                 imex_eta = 0.12915286960590;
-/** The explicit tableau (Shu-Osher SSP-RK3 after a void first stage), row-major. */
-constexpr double imex_explicit[4][4] = {
-    {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 1, 0, 0}, {0, 0.25, 0.25, 0}};
-constexpr double imex_implicit[4][4] = {
-    {imex_alpha, 0, 0, 0},
-    {-imex_alpha, imex_alpha, 0, 0},
-    {0, 1 - imex_alpha, imex_alpha, 0},
-    {imex_beta, imex_eta, 0.5 - imex_beta - imex_eta - imex_alpha, imex_alpha}};
-constexpr double imex_weights[4]    = {0, 1.0 / 6, 1.0 / 6, 2.0 / 3};
-constexpr double imex_explicit_c[4] = {0, 0, 1, 0.5};
-} // namespace
-
 template <int dim>
 IMEXIntegrator<dim>::IMEXIntegrator(TransportOperator<dim>       &op,
                                     const ZhangShuLimiter<dim>   &limiter,
@@ -94,13 +78,13 @@ unsigned int IMEXIntegrator<dim>::step(PETScWrappers::MPI::Vector &u,
                                        double &outflow_change)
 {
   const PETScWrappers::MPI::SparseMatrix *D = op.diffusion_matrix();
-  if (D != nullptr && system_step != imex_alpha * dt)
+  if (D != nullptr && system_step != imex_ssp3_alpha * dt)
     {
       system_matrix.copy_from(*D);
-      system_matrix *= imex_alpha * dt;
+      system_matrix *= imex_ssp3_alpha * dt;
       system_matrix.add(1.0, op.mass_matrix());
       linear_solver.set_matrix(system_matrix);
-      system_step = imex_alpha * dt;
+      system_step = imex_ssp3_alpha * dt;
     }
   // F_i = M^{-1}(s - A(U_i) U_i) and K_i = D U_i of the stages; stage 0 has no explicit part.
   std::vector<PETScWrappers::MPI::Vector> F(4, u), K(D != nullptr ? 4 : 0, u);
@@ -111,29 +95,29 @@ unsigned int IMEXIntegrator<dim>::step(PETScWrappers::MPI::Vector &u,
     {
       stage = u;
       for (unsigned int j = 0; j < i; ++j)
-        if (imex_explicit[i][j] != 0)
-          stage.add(dt * imex_explicit[i][j], F[j]);
+        if (imex_ssp3.explicit_a[i][j] != 0)
+          stage.add(dt * imex_ssp3.explicit_a[i][j], F[j]);
       if (D != nullptr)
         {
           op.mass_matrix().vmult(rhs, stage);
           for (unsigned int j = 0; j < i; ++j)
-            rhs.add(-dt * imex_implicit[i][j], K[j]);
+            rhs.add(-dt * imex_ssp3.implicit_a[i][j], K[j]);
           iterations += linear_solver.solve(stage, rhs);
         }
       limiter.limit(stage);
       if (i > 0)
-        rates[i] = op.explicit_rate(stage, t + imex_explicit_c[i] * dt, F[i]);
+        rates[i] = op.explicit_rate(stage, t + imex_ssp3.explicit_c[i] * dt, F[i]);
       if (D != nullptr)
         D->vmult(K[i], stage);
     }
   // u += dt sum_i b_i (F_i - M^{-1} K_i); b_0 = 0.
   for (unsigned int i = 1; i < 4; ++i)
-    u.add(dt * imex_weights[i], F[i]);
+    u.add(dt * imex_ssp3.b[i], F[i]);
   if (D != nullptr)
     {
       rhs = 0;
       for (unsigned int i = 1; i < 4; ++i)
-        rhs.add(imex_weights[i], K[i]);
+        rhs.add(imex_ssp3.b[i], K[i]);
       op.inverse_mass_matrix().vmult(stage, rhs);
       u.add(-dt, stage);
     }

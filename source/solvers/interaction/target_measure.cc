@@ -93,14 +93,13 @@ template <int dim>
 TargetMeasure<dim>::TargetMeasure(const Mesh<dim>             &mesh,
                                   const Physics<dim>          &physics,
                                   const InteractionParameters &interaction)
-    : has_target(!interaction.target.empty() || !interaction.target_samples.empty())
 {
   if (!interaction.target_samples.empty())
     {
       read_target_samples(interaction.target_samples, atom_points, atom_weights);
       return;
     }
-  if (!has_target)
+  if (interaction.target.empty()) // no target: no atoms, no CDF
     return;
   const MPI_Comm communicator = mesh.communicator();
   density                     = std::make_unique<Density>(Density{
@@ -207,12 +206,6 @@ TargetMeasure<dim>::TargetMeasure(const Mesh<dim>             &mesh,
 
 template <int dim>
 TargetMeasure<dim>::~TargetMeasure() = default;
-
-template <int dim>
-bool TargetMeasure<dim>::empty() const
-{
-  return !has_target;
-}
 
 template <int dim>
 double TargetMeasure<dim>::cdf(const double x) const

@@ -47,9 +47,6 @@ public:
                 const InteractionParameters &interaction);
   ~TargetMeasure();
 
-  /** Whether a target is given. */
-  bool empty() const;
-
   /** Whether nu's part is 1 - 2 F_nu (cdf_velocity()) rather than atoms. */
   bool has_cdf() const;
 
@@ -64,7 +61,6 @@ private:
   /** F_nu(@p x) in 1D. */
   double cdf(const double x) const;
 
-  bool has_target = false;
   /** has_cdf(): the cells' left ends (sorted, with the last right end) and F_nu there. */
   std::vector<double> ends, cumulative;
   /** The nu expression for partial cells (has_cdf()). */

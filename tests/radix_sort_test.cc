@@ -1,6 +1,7 @@
-// The one-dimensional building blocks of the distances (sorted_atoms.h): the radix sort
-// against std::stable_sort on doubles of every kind (negative, -0.0 and +0.0, denormal,
-// infinite, repeated) and of every size around its switch from std::sort, and the
+// The one-dimensional building blocks of the distances (sorted_atoms.h): the sort (buckets
+// and radix) against std::stable_sort on doubles of every kind (negative, -0.0 and +0.0,
+// denormal, infinite, repeated) and of every size around its switch from std::sort, the
+// bucket search of unsorted points against binary search, and the
 // O(N log N) sums over sorted atoms against their O(N^2) definitions.
 #include <densityflow/distances/sorted_atoms.h>
 
@@ -143,6 +144,76 @@ TEST(RadixSort, SortsLikeStdSort)
       for (std::size_t i = 0; i < values.size(); ++i)
         ASSERT_EQ(atoms[i].first, values[i]) << "shift " << shift << ", i = " << i;
     }
+}
+
+// Finite data take the buckets (sort_atoms' first sweep) and, within crowded buckets, the
+// insertion sort, std::stable_sort or the radix sort: smooth, clustered (three narrow modes),
+// heavy-tailed (most atoms in the first buckets), rounded (ties across buckets' edges), and
+// one far outlier (nearly every atom in one bucket).
+TEST(RadixSort, BucketsKeepTheStableOrder)
+{
+  std::mt19937_64                  random(20);
+  std::normal_distribution<double> normal(0, 1);
+  SortWorkspace                    workspace;
+  for (const std::size_t n : {512ul, 3000ul, 100000ul})
+    for (unsigned int kind = 0; kind < 5; ++kind)
+      {
+        std::vector<Atom> atoms;
+        for (std::size_t i = 0; i < n; ++i)
+          {
+            const double g = normal(random);
+            const double x = kind == 0   ? g
+                             : kind == 1 ? 0.01 * g + double(i % 3)
+                             : kind == 2 ? std::exp(5 * g)
+                             : kind == 3 ? std::round(8 * g) / 8
+                                         : (i == 0 ? 1e12 : g);
+            atoms.emplace_back(i % 7 == 3 ? -0.0 * x : x, double(i)); // +-0 ties
+          }
+        const auto expected = expected_order(atoms);
+        sort_atoms(atoms, workspace);
+        ASSERT_TRUE(identical(atoms, expected)) << "n = " << n << ", kind " << kind;
+      }
+}
+
+// atom_bounds() (one unsorted point, searched in its bucket) against std::lower_bound and
+// std::upper_bound: at atoms (ties), between them, outside the range, at +-0 and at
+// infinities, for smooth, clustered and single-valued atoms.
+TEST(RadixSort, BucketBoundsMatchBinarySearch)
+{
+  std::mt19937_64                  random(21);
+  std::normal_distribution<double> normal(0, 1);
+  SortWorkspace                    workspace;
+  using limits = std::numeric_limits<double>;
+  for (unsigned int kind = 0; kind < 3; ++kind)
+    for (const std::size_t n : {0ul, 1ul, 40ul, 5000ul})
+      {
+        std::vector<Atom> atoms;
+        for (std::size_t i = 0; i < n; ++i)
+          atoms.emplace_back(kind == 0   ? normal(random)
+                             : kind == 1 ? std::round(4 * normal(random)) / 4 + double(i % 2)
+                                         : 2.0,
+                             1.0);
+        sort_atoms(atoms, workspace);
+        std::vector<std::uint32_t> first;
+        const AtomBuckets          buckets = index_sorted_atoms(atoms, first);
+        std::vector<double>        queries = {
+                   -0.0, 0.0, limits::infinity(), -limits::infinity(), 1e300, -1e300, 2.0};
+        for (unsigned int q = 0; q < 2000; ++q)
+          queries.push_back(q % 2 == 0 && n > 0 ? atoms[random() % n].first : 3 * normal(random));
+        for (const double x : queries)
+          {
+            const auto        less = [](const Atom &a, const double v) { return a.first < v; };
+            const auto        more = [](const double v, const Atom &a) { return v < a.first; };
+            const std::size_t below =
+                std::lower_bound(atoms.begin(), atoms.end(), x, less) - atoms.begin();
+            const std::size_t not_above =
+                std::upper_bound(atoms.begin(), atoms.end(), x, more) - atoms.begin();
+            const auto bounds = atom_bounds(atoms, buckets, first, x);
+            ASSERT_EQ(bounds.first, below) << "kind " << kind << ", n = " << n << ", x = " << x;
+            ASSERT_EQ(bounds.second, not_above)
+                << "kind " << kind << ", n = " << n << ", x = " << x;
+          }
+      }
 }
 
 namespace

@@ -6,30 +6,33 @@
 
 namespace densityflow
 {
-void sort_atoms(std::vector<Atom> &atoms, SortWorkspace &workspace)
+namespace
 {
-  const std::size_t n = atoms.size();
-  if (n < 512)
-    {
-      std::sort(atoms.begin(), atoms.end());
-      return;
-    }
+/** Order-preserving map of doubles to unsigned integers: negative numbers reversed below the
+ * positive ones, -0.0 just below +0.0. */
+std::uint64_t sort_key(const double x)
+{
+  std::uint64_t key;
+  std::memcpy(&key, &x, sizeof(key));
+  return (key >> 63) ? ~key : key | (1ULL << 63);
+}
+
+/** LSD radix sort of @p n atoms from @p atoms by sort_key(), stable. */
+void radix_sort(Atom *atoms, const std::size_t n, SortWorkspace &workspace)
+{
   constexpr unsigned int  bits = 11, radix = 1u << bits, passes = (64 + bits - 1) / bits;
   constexpr std::uint64_t mask           = radix - 1;
-  auto &[keys, other_keys, other, count] = workspace;
+  auto &[keys, other_keys, other, count] = workspace.radix;
   keys.resize(n), other_keys.resize(n), other.resize(n);
   count.assign(radix * passes, 0);
-  // Order-preserving map of doubles to unsigned integers: negative numbers reversed
-  // below the positive ones.
   for (std::size_t i = 0; i < n; ++i)
     {
-      std::uint64_t key;
-      std::memcpy(&key, &atoms[i].first, sizeof(key));
-      key     = (key >> 63) ? ~key : key | (1ULL << 63);
-      keys[i] = key;
+      const std::uint64_t key = sort_key(atoms[i].first);
+      keys[i]                 = key;
       for (unsigned int p = 0; p < passes; ++p)
         ++count[p * radix + ((key >> (p * bits)) & mask)];
     }
+  Atom *from = atoms, *to = other.data();
   for (unsigned int p = 0; p < passes; ++p)
     {
       std::size_t *c = &count[p * radix];
@@ -44,13 +47,106 @@ void sort_atoms(std::vector<Atom> &atoms, SortWorkspace &workspace)
         }
       for (std::size_t i = 0; i < n; ++i)
         {
-          const std::size_t to = c[(keys[i] >> (p * bits)) & mask]++;
-          other_keys[to]       = keys[i];
-          other[to]            = atoms[i];
+          const std::size_t at = c[(keys[i] >> (p * bits)) & mask]++;
+          other_keys[at]       = keys[i];
+          to[at]               = from[i];
         }
       keys.swap(other_keys);
-      atoms.swap(other);
+      std::swap(from, to);
     }
+  if (from != atoms)
+    std::copy(from, from + n, atoms);
+}
+
+/** A stable sort of the @p n atoms at @p atoms by sort_key(), whatever their number. */
+void sort_range(Atom *atoms, const std::size_t n, SortWorkspace &workspace)
+{
+  if (n <= 32)
+    // Insertion: buckets hold a few atoms.
+    for (std::size_t i = 1; i < n; ++i)
+      {
+        const Atom          a   = atoms[i];
+        const std::uint64_t key = sort_key(a.first);
+        std::size_t         j   = i;
+        for (; j > 0 && sort_key(atoms[j - 1].first) > key; --j)
+          atoms[j] = atoms[j - 1];
+        atoms[j] = a;
+      }
+  else if (n < 4096)
+    std::stable_sort(atoms, atoms + n, [](const Atom &a, const Atom &b) {
+      return sort_key(a.first) < sort_key(b.first);
+    });
+  else
+    radix_sort(atoms, n, workspace);
+}
+} // namespace
+
+AtomBuckets::AtomBuckets(const double lower, const double upper, const std::size_t n_buckets)
+    : lower(lower)
+    , scale(upper > lower ? double(n_buckets) / (upper - lower) : 0)
+    , last(n_buckets - 1)
+{}
+
+bool AtomBuckets::usable() const
+{
+  return std::isfinite(lower) && std::isfinite(scale) && scale > 0;
+}
+
+void sort_atoms(std::vector<Atom> &atoms, SortWorkspace &workspace)
+{
+  const std::size_t n = atoms.size();
+  if (n < 512)
+    {
+      std::sort(atoms.begin(), atoms.end());
+      return;
+    }
+  // Counting sort into n / 2 buckets of equal width, then a stable sort of each bucket:
+  // the bucket is monotone in the position, so this is the stable sort by sort_key(), the
+  // order of an LSD radix sort, in two sweeps instead of up to six.
+  double lower = atoms[0].first, upper = lower;
+  for (const Atom &a : atoms)
+    lower = std::min(lower, a.first), upper = std::max(upper, a.first);
+  const AtomBuckets buckets(lower, upper, n / 2);
+  if (!buckets.usable())
+    {
+      // Infinities, a range that overflows, or a single value.
+      radix_sort(atoms.data(), n, workspace);
+      return;
+    }
+  auto &[bucket, start, other] = workspace.buckets;
+  bucket.resize(n), other.resize(n);
+  start.assign(buckets.last + 2, 0);
+  for (std::size_t i = 0; i < n; ++i)
+    {
+      bucket[i] = static_cast<std::uint32_t>(buckets(atoms[i].first));
+      ++start[bucket[i] + 1];
+    }
+  for (std::size_t b = 0; b <= buckets.last; ++b)
+    start[b + 1] += start[b];
+  for (std::size_t i = 0; i < n; ++i)
+    other[start[bucket[i]]++] = atoms[i];
+  // start[b] is now the end of bucket b.
+  for (std::size_t b = 0, begin = 0; b <= buckets.last; begin = start[b++])
+    if (start[b] - begin > 1)
+      sort_range(&other[begin], start[b] - begin, workspace);
+  atoms.swap(other);
+}
+
+AtomBuckets index_sorted_atoms(const std::vector<Atom> &atoms, std::vector<std::uint32_t> &first)
+{
+  const std::size_t n = atoms.size();
+  AtomBuckets       buckets(n == 0 ? 0.0 : atoms.front().first,
+                      n == 0 ? 0.0 : atoms.back().first,
+                      std::max<std::size_t>(1, n / 2));
+  if (!buckets.usable())
+    buckets = AtomBuckets(0, 0, 1);
+  first.assign(buckets.last + 2, 0);
+  // first[b] = the number of atoms in the buckets before b.
+  for (const Atom &a : atoms)
+    ++first[buckets(a.first) + 1];
+  for (std::size_t b = 0; b <= buckets.last; ++b)
+    first[b + 1] += first[b];
+  return buckets;
 }
 
 void normalise_atoms(std::vector<Atom> &atoms)

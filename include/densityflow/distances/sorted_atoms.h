@@ -26,23 +26,95 @@ using Atom = std::pair<double, double>;
  */
 struct SortWorkspace
 {
-  std::vector<std::uint64_t> keys, other_keys;
-  std::vector<Atom>          other;
-  std::vector<std::size_t>   count;
+  struct Radix
+  {
+    std::vector<std::uint64_t> keys, other_keys;
+    std::vector<Atom>          other;
+    std::vector<std::size_t>   count;
+  } radix;
+  struct Buckets
+  {
+    std::vector<std::uint32_t> bucket, start;
+    std::vector<Atom>          other;
+  } buckets;
 };
 
 /**
  * Sorts @p atoms by position, in increasing order (positions must not be NaN;
  * infinities and denormals are fine).
  *
- * From 512 atoms on it is an LSD radix sort on the IEEE bit patterns (11-bit digits,
- * all digit counts in one sweep, passes whose digit is the same for every atom skipped).
- * It is stable (atoms of the same position keep their order) and puts -0.0 before +0.0.
+ * From 512 atoms on it is stable (atoms of the same position keep their order) and puts
+ * -0.0 before +0.0: the order of an LSD radix sort on the IEEE bit patterns. It gets there
+ * by a counting sort into N / 2 buckets of equal width (AtomBuckets) and a stable sort of
+ * each bucket (insertion for a few atoms, a radix sort with 11-bit digits for many), or
+ * by the radix sort alone where the range is not finite.
  * Below 512 atoms it is std::sort of the pairs: atoms of the same position, -0.0 and
  * +0.0 counting as the same, come in increasing weight.
- * Measured against std::sort: 3x faster at 5e3 atoms, 5x at 1e5, 2.5x at 1e6.
+ * Measured against std::sort: 3x faster at 5e3 atoms, 5x at 1e5, 2.5x at 1e6 for the
+ * radix sort alone; the buckets halve its time at 1e5 and 1e6 on smooth data.
  */
 void sort_atoms(std::vector<Atom> &atoms, SortWorkspace &workspace);
+
+/**
+ * Equal-width buckets of [lower, upper]: operator() maps a position to its bucket,
+ * monotone (x <= y gives bucket(x) <= bucket(y)) and clamped to [0, last], so that atoms
+ * in a lower bucket than x's lie left of x and those in a higher one right of it.
+ */
+struct AtomBuckets
+{
+  AtomBuckets(const double lower, const double upper, const std::size_t n_buckets);
+
+  /** A finite range of positive width. */
+  bool usable() const;
+
+  std::size_t operator()(const double x) const
+  {
+    const double s = (x - lower) * scale;
+    return !(s >= 0) ? 0 : s >= double(last) ? last : static_cast<std::size_t>(s);
+  }
+
+  double      lower, scale;
+  std::size_t last;
+};
+
+/**
+ * Buckets over sorted @p atoms for atom_bounds(): @p first[b] receives the index of the
+ * first atom of bucket b (first[last + 1] = N). O(N), no sort.
+ */
+AtomBuckets index_sorted_atoms(const std::vector<Atom> &atoms, std::vector<std::uint32_t> &first);
+
+/**
+ * For the sorted @p atoms indexed by index_sorted_atoms(): the number of atoms left of
+ * @p x and the number at or left of it (what merge_bounds() gives, for one unsorted
+ * point), by a search within x's bucket only, O(1) for smooth data.
+ */
+inline std::pair<std::size_t, std::size_t> atom_bounds(const std::vector<Atom>          &atoms,
+                                                       const AtomBuckets                &buckets,
+                                                       const std::vector<std::uint32_t> &first,
+                                                       const double                      x)
+{
+  const std::size_t bucket = buckets(x);
+  std::size_t       below = first[bucket], end = first[bucket + 1];
+  if (end - below > 16)
+    {
+      std::size_t count = end - below;
+      while (count > 0) // lower_bound
+        {
+          const std::size_t half = count / 2;
+          if (atoms[below + half].first < x)
+            below += half + 1, count -= half + 1;
+          else
+            count = half;
+        }
+    }
+  else
+    while (below < end && atoms[below].first < x)
+      ++below;
+  std::size_t not_above = below;
+  while (not_above < end && !(x < atoms[not_above].first))
+    ++not_above;
+  return {below, not_above};
+}
 
 /** Divides the weights by their sum (unit mass; weights may be negative). */
 void normalise_atoms(std::vector<Atom> &atoms);

@@ -67,7 +67,7 @@ void InteractionField<dim>::set_atoms(std::vector<Point<dim>> new_points,
           slice_prefix.clear();
           if (evaluation_points.empty())
             return;
-          if (points == cached_points || cache_orders())
+          if (orders_valid() || cache_orders())
             evaluate_cached();
           else
             slice(evaluation_points,

@@ -139,16 +139,27 @@ InteractionSolver<dim>::InteractionSolver(const Mesh<dim>                &mesh,
   if (current.summation() == InteractionSummation::sliced)
     {
       const std::vector<Point<dim>> points = stage_points();
+      stage.share_orders_with(current);
       current.set_evaluation_points(points);
       stage.set_evaluation_points(points);
     }
   stage_ghosted.reinit(locally_owned_dofs, this->locally_relevant_dofs, mpi_communicator);
   this->op->set_stage_velocity(
       [this](const PETScWrappers::MPI::Vector &u, const double t) {
-        gather_atoms(u, stage);
         stage_time = t;
+        // A step's first explicit stage is the current density, whose field advance() and
+        // set_initial_density() have just made: the same numbers, one evaluation less.
+        if (&u == &this->solution && t == current_time)
+          stage_field = &current;
+        else
+          {
+            gather_atoms(u, stage);
+            stage_field = &stage;
+          }
       },
-      [this](const Point<dim> &x) { return potential_drift(x, stage_time) + stage.velocity(x); });
+      [this](const Point<dim> &x) {
+        return potential_drift(x, stage_time) + stage_field->velocity(x);
+      });
 }
 
 template <int dim>

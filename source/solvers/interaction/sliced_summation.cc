@@ -39,41 +39,64 @@ void InteractionField<dim>::set_evaluation_points(const std::vector<Point<dim>> 
   evaluation_points.erase(std::unique(evaluation_points.begin(), evaluation_points.end()),
                           evaluation_points.end());
   evaluation_velocity.clear();
-  cached_points.clear();
   if (points.empty())
     return;
-  if (cache_orders())
+  if (orders_valid() || cache_orders())
     evaluate_cached();
   else
     slice(evaluation_points, evaluation_velocity, nullptr, nullptr, nullptr, nullptr, nullptr);
 }
 
 template <int dim>
+void InteractionField<dim>::share_orders_with(InteractionField &other)
+{
+  if (!other.orders)
+    other.orders = std::make_shared<SlicedOrders>();
+  orders = other.orders;
+}
+
+template <int dim>
+bool InteractionField<dim>::orders_valid() const
+{
+  return orders && !orders->atom_order.empty() && orders->points == points &&
+         orders->evaluation_points == evaluation_points;
+}
+
+template <int dim>
 bool InteractionField<dim>::cache_orders()
 {
   const std::size_t n = points.size(), m = evaluation_points.size(), P = theta.size();
-  atom_order.clear(), below.clear(), not_above.clear(), cached_points.clear();
+  if (!orders)
+    orders = std::make_shared<SlicedOrders>();
+  SlicedOrders &cache = *orders;
+  cache               = SlicedOrders();
   if (P * (n + 2 * m) > stored_orders || n >= (std::size_t(1) << 32))
     return false;
-  atom_order.resize(P), below.resize(P), not_above.resize(P);
-  std::vector<Atom> projected(n), queries(m);
-  SortWorkspace     workspace;
+  cache.atom_order.resize(P), cache.below.resize(P), cache.not_above.resize(P);
+  std::vector<Atom>          projected(n);
+  std::vector<std::uint32_t> first;
+  SortWorkspace              workspace;
   for (unsigned int p = 0; p < P; ++p)
     {
       // The order sort_atoms() gives the (position, weight) atoms of slice(): it is stable.
       for (std::size_t j = 0; j < n; ++j)
         projected[j] = {project(theta[p], points[j]), static_cast<double>(j)};
       sort_atoms(projected, workspace);
-      atom_order[p].resize(n);
+      cache.atom_order[p].resize(n);
       for (std::size_t k = 0; k < n; ++k)
-        atom_order[p][k] = static_cast<std::uint32_t>(projected[k].second);
+        cache.atom_order[p][k] = static_cast<std::uint32_t>(projected[k].second);
+      const AtomBuckets buckets = index_sorted_atoms(projected, first);
+      cache.below[p].resize(m), cache.not_above[p].resize(m);
       for (std::size_t i = 0; i < m; ++i)
-        queries[i] = {project(theta[p], evaluation_points[i]), static_cast<double>(i)};
-      sort_atoms(queries, workspace);
-      below[p].resize(m), not_above[p].resize(m);
-      merge_bounds(projected, queries, below[p], not_above[p]);
+        {
+          const auto [lower, upper] =
+              atom_bounds(projected, buckets, first, project(theta[p], evaluation_points[i]));
+          cache.below[p][i]     = static_cast<std::uint32_t>(lower);
+          cache.not_above[p][i] = static_cast<std::uint32_t>(upper);
+        }
     }
-  cached_points = points;
+  cache.points            = points;
+  cache.evaluation_points = evaluation_points;
   return true;
 }
 
@@ -83,7 +106,8 @@ void InteractionField<dim>::evaluate_cached()
   // The arithmetic of slice(), with the cached orders instead of the sorts.
   const std::size_t           n = points.size(), m = evaluation_points.size();
   const unsigned int          S = slicing.sets, K = theta.size() / S;
-  const double                c = slicing_constant(dim);
+  const double                c     = slicing_constant(dim);
+  const SlicedOrders         &cache = *orders;
   std::vector<double>         prefix(n + 1, 0);
   std::vector<Tensor<1, dim>> set_sum(m);
   evaluation_velocity.assign(m, Tensor<1, dim>());
@@ -92,11 +116,15 @@ void InteractionField<dim>::evaluate_cached()
       std::fill(set_sum.begin(), set_sum.end(), Tensor<1, dim>());
       for (unsigned int k = 0; k < K; ++k)
         {
-          const unsigned int p = s * K + k;
+          const unsigned int    p         = s * K + k;
+          const std::uint32_t  *order     = cache.atom_order[p].data();
+          const std::uint32_t  *below     = cache.below[p].data();
+          const std::uint32_t  *not_above = cache.not_above[p].data();
+          const Tensor<1, dim> &t         = theta[p];
           for (std::size_t j = 0; j < n; ++j)
-            prefix[j + 1] = prefix[j] + weights[atom_order[p][j]];
+            prefix[j + 1] = prefix[j] + weights[order[j]];
           for (std::size_t i = 0; i < m; ++i)
-            set_sum[i] += (prefix[below[p][i]] + prefix[not_above[p][i]] - prefix[n]) * theta[p];
+            set_sum[i] += (prefix[below[i]] + prefix[not_above[i]] - prefix[n]) * t;
         }
       for (std::size_t i = 0; i < m; ++i)
         {
@@ -119,10 +147,13 @@ void InteractionField<dim>::slice(const std::vector<Point<dim>>    &x,
   const unsigned int S = slicing.sets, K = theta.size() / S;
   const double       c    = slicing_constant(dim);
   const bool         kept = !slices.empty();
+  // Below 512 atoms sort_atoms() breaks ties by weight, not by index as the orders do.
+  const bool ordered = !kept && n >= 512 && orders_valid();
   if (keep_atoms != nullptr)
     keep_atoms->resize(theta.size()), keep_prefix->resize(theta.size());
-  std::vector<Atom>           projected(kept ? 0 : n), queries(m);
-  std::vector<double>         prefix, sums(m);
+  std::vector<Atom>           projected(kept ? 0 : n);
+  std::vector<double>         prefix;
+  std::vector<std::uint32_t>  first;
   SortWorkspace               workspace;
   std::vector<Tensor<1, dim>> set_sum(m);
   // Welford's running mean and sum of squared deviations over the sets.
@@ -139,9 +170,19 @@ void InteractionField<dim>::slice(const std::vector<Point<dim>>    &x,
           const Tensor<1, dim> &t = theta[p];
           if (!kept)
             {
-              for (std::size_t j = 0; j < n; ++j)
-                projected[j] = {project(t, points[j]), weights[j]};
-              sort_atoms(projected, workspace);
+              if (ordered)
+                // The order sort_atoms() would give: the orders were made by it (stable).
+                for (std::size_t k = 0; k < n; ++k)
+                  {
+                    const std::uint32_t j = orders->atom_order[p][k];
+                    projected[k]          = {project(t, points[j]), weights[j]};
+                  }
+              else
+                {
+                  for (std::size_t j = 0; j < n; ++j)
+                    projected[j] = {project(t, points[j]), weights[j]};
+                  sort_atoms(projected, workspace);
+                }
               prefix_sums(projected, prefix);
               if (keep_atoms != nullptr)
                 (*keep_atoms)[p] = projected, (*keep_prefix)[p] = prefix;
@@ -152,12 +193,13 @@ void InteractionField<dim>::slice(const std::vector<Point<dim>>    &x,
             pair_sum += pair_distance_sum_sorted(a);
           if (m == 0)
             continue;
+          // The arithmetic of sign_sums_merged(), without sorting the points.
+          const AtomBuckets buckets = index_sorted_atoms(a, first);
           for (std::size_t i = 0; i < m; ++i)
-            queries[i] = {project(t, x[i]), static_cast<double>(i)};
-          sort_atoms(queries, workspace);
-          sign_sums_merged(a, P, queries, sums);
-          for (std::size_t i = 0; i < m; ++i)
-            set_sum[i] += sums[i] * t;
+            {
+              const auto [below, not_above] = atom_bounds(a, buckets, first, project(t, x[i]));
+              set_sum[i] += (P[below] + P[not_above] - P.back()) * t;
+            }
         }
       for (std::size_t i = 0; i < m; ++i)
         {

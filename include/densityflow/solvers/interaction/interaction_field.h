@@ -8,6 +8,7 @@
 #include <deal.II/base/tensor.h>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace densityflow
@@ -82,6 +83,13 @@ public:
    * methods ignore it.
    */
   void set_evaluation_points(const std::vector<Point<dim>> &points);
+
+  /**
+   * Sliced: keeps the orders of set_evaluation_points() in one table with @p other (a
+   * solver's fields for the current density and for its stages, which have the same atom
+   * positions and evaluation points): half the memory, and they are sorted once.
+   */
+  void share_orders_with(InteractionField &other);
 
   /** -grad(W * mu)(@p x). */
   Tensor<1, dim> velocity(const Point<dim> &x) const;
@@ -159,12 +167,19 @@ private:
    * weights change: per direction, the order of the projected atoms and, for each
    * evaluation point, the number of atoms projected below and not above it. With them a
    * stage is a prefix sum and a lookup per direction, no sort. Kept while P (N + 2 M) <=
-   * stored_orders, for the atom positions cached_points.
+   * stored_orders, for the atom positions and evaluation points they were made for.
    */
-  std::vector<Point<dim>>                 cached_points;
-  std::vector<std::vector<std::uint32_t>> atom_order, below, not_above;
+  struct SlicedOrders
+  {
+    std::vector<Point<dim>>                 points, evaluation_points;
+    std::vector<std::vector<std::uint32_t>> atom_order, below, not_above;
+  };
+  /** Shared between fields by share_orders_with(). */
+  std::shared_ptr<SlicedOrders> orders;
 
-  /** Fills atom_order, below, not_above for the current points (false: over budget). */
+  /** Whether the orders are those of the current atoms (and evaluation points). */
+  bool orders_valid() const;
+  /** Fills the orders for the current points (false: over budget). */
   bool cache_orders();
   /** The velocity at the evaluation points from the cached orders. */
   void evaluate_cached();

@@ -99,8 +99,10 @@ private:
   std::vector<double>     target_weights;
   /** The current density's field, and the one of the stage being assembled. */
   InteractionField<dim> current, stage;
-  double                stage_time = 0;
-  double                rate       = 0;
+  /** The field of the stage being assembled: current's for the first stage of a step. */
+  const InteractionField<dim> *stage_field = &stage;
+  double                       stage_time  = 0;
+  double                       rate        = 0;
   /** A ghosted copy of a stage's density. */
   mutable PETScWrappers::MPI::Vector stage_ghosted;
 };

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <iomanip>
 #include <limits>
 #include <regex>
@@ -40,6 +41,23 @@ double parse_bound(const std::string &text, const std::string &entry)
     throw InputError("Mesh/Absorbing windows: '" + entry + "': '" + trimmed +
                      "' is not a number (write e.g. '" + window_example + "').");
   return value;
+}
+
+/** This rank's boundary faces whose centre is in piece p, for each of @p n pieces. */
+template <int dim>
+std::vector<unsigned int>
+count_boundary_faces(const Mesh<dim>                                             &mesh,
+                     const unsigned int                                           n,
+                     const std::function<bool(unsigned int, const Point<dim> &)> &in_piece)
+{
+  std::vector<unsigned int> faces(n, 0);
+  for (const auto &cell : mesh.triangulation().active_cell_iterators())
+    if (cell->is_locally_owned())
+      for (const auto f : cell->face_indices())
+        if (cell->face(f)->at_boundary())
+          for (unsigned int p = 0; p < n; ++p)
+            faces[p] += in_piece(p, cell->face(f)->center());
+  return faces;
 }
 
 /** One entry `wall: c in [lo, hi], c in [lo, hi]`. */
@@ -218,20 +236,13 @@ void AbsorbingWalls<dim>::add_windows(const AbsorbingWallParameters &parameters,
     return;
 
   // Each window must hold a face: else it absorbs nothing, whatever it says.
-  std::vector<unsigned int> faces(pieces.size(), 0);
-  for (const auto &cell : mesh.triangulation().active_cell_iterators())
-    if (cell->is_locally_owned())
-      for (const auto f : cell->face_indices())
-        if (cell->face(f)->at_boundary())
-          for (unsigned int p = n_walls; p < pieces.size(); ++p)
-            {
-              const Point<dim> centre = cell->face(f)->center();
-              const double     plane  = pieces[p].upper ? corners.second[pieces[p].direction]
-                                                        : corners.first[pieces[p].direction];
-              if (std::abs(centre[pieces[p].direction] - plane) <= tolerance &&
-                  in_window(pieces[p], centre))
-                ++faces[p];
-            }
+  std::vector<unsigned int> faces = count_boundary_faces<dim>(
+      mesh, pieces.size(), [&](const unsigned int p, const Point<dim> &x) {
+        const double plane = pieces[p].upper ? corners.second[pieces[p].direction]
+                                             : corners.first[pieces[p].direction];
+        return p >= n_walls && std::abs(x[pieces[p].direction] - plane) <= tolerance &&
+               in_window(pieces[p], x);
+      });
   Utilities::MPI::sum(faces, mesh.communicator(), faces);
   for (unsigned int p = n_walls; p < pieces.size(); ++p)
     if (faces[p] == 0)

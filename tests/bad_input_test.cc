@@ -113,7 +113,7 @@ TEST_F(BadInput, UnknownParameterNamesTheLine)
   // Far from every name: the names there are listed.
   expect_clean_failure(problem("unknown-far", {{"set Refinement = 3", "set Colour = 3"}}),
                        "No entry with name <Colour> was declared in subsection Mesh. The names "
-                       "there are: Absorbing walls, Center, File,");
+                       "there are: Absorbing walls, Absorbing windows, Center, File,");
 }
 
 TEST_F(BadInput, UnknownSubsectionGetsTheNearestName)
@@ -343,6 +343,57 @@ TEST_F(BadInput, AbsorbingWalls)
                 "  set Dynamics = probability-flow"}}),
       "Particles/Dynamics = probability-flow does not know absorbing walls (Mesh/Absorbing walls "
       "= x-max): use langevin.");
+}
+
+// Mesh/Absorbing windows: the entry named, with what is wrong with it (the box is
+// [-1, 1]^2 in 8 x 8 cells of 0.25).
+TEST_F(BadInput, AbsorbingWindows)
+{
+  const auto window = [](const std::string &name, const std::string &entry) {
+    return problem(
+        name, {{"set Refinement = 3", "set Refinement = 3\n  set Absorbing windows = " + entry}});
+  };
+  expect_clean_failure(window("window-syntax", "x-max: y in [0.4 0.6]"),
+                       "Mesh/Absorbing windows: 'x-max: y in [0.4 0.6]' is not '<wall>: <c> in "
+                       "[<lower>, <upper>]' (e.g. 'x-max: y in [0.4, 0.6]'; in 3D two such "
+                       "ranges, separated by a comma): '[0.4 0.6]' is not two numbers.");
+  expect_clean_failure(window("window-wall", "w-max: y in [0, 1]"),
+                       "Mesh/Absorbing windows: 'w-max: y in [0, 1]': 'w-max' is not a wall");
+  expect_clean_failure(window("window-3d-wall", "z-max: y in [0, 1]"),
+                       "Mesh/Absorbing windows: 'z-max: y in [0, 1]': z-max is not a wall of a "
+                       "2D box.");
+  expect_clean_failure(window("window-normal", "x-max: x in [0, 1]"),
+                       "Mesh/Absorbing windows: 'x-max: x in [0, 1]': x is not a coordinate "
+                       "along the wall x-max of a 2D box.");
+  expect_clean_failure(window("window-empty", "x-max: y in [1, 1]"),
+                       "Mesh/Absorbing windows: 'x-max: y in [1, 1]': the window is empty: y in "
+                       "[1, 1] needs lower < upper.");
+  expect_clean_failure(window("window-off-box", "x-max: y in [0.5, 3]"),
+                       "Mesh/Absorbing windows: 'x-max: y in [0.5, 3]': the window is not on the "
+                       "box: y in [0.5, 3] reaches beyond the wall's [-1, 1].");
+  expect_clean_failure(window("window-no-face", "x-max: y in [0.26, 0.36]"),
+                       "Mesh/Absorbing windows: 'x-max: y in [0.26, 0.36]' contains no face "
+                       "centre of the mesh (a face is absorbing where its centre is in the "
+                       "window): make it at least one cell wide.");
+  expect_clean_failure(window("window-overlap", "x-max: y in [0, 0.5]; x-max: y in [0.25, 1]"),
+                       "Mesh/Absorbing windows: 'x-max: y in [0.25, 1]': the window overlaps "
+                       "'x-max: y in [0, 0.5]'.");
+  expect_clean_failure(
+      problem("window-on-wall",
+              {{"set Refinement = 3",
+                "set Refinement = 3\n  set Absorbing walls = x-max\n  set Absorbing windows = "
+                "x-max: y in [0, 1]"}}),
+      "Mesh/Absorbing windows: 'x-max: y in [0, 1]': x-max is a whole absorbing wall already "
+      "(Mesh/Absorbing walls).");
+  expect_clean_failure(
+      problem("window-mala",
+              {{"set Refinement = 3",
+                "set Refinement = 3\n  set Absorbing windows = x-max: y in [0, 1]"},
+               {"set Degree = 1",
+                "set Degree = 1\nend\nsubsection Particles\n  set Number = 20\n"
+                "  set Dynamics = mala"}}),
+      "Particles/Dynamics = mala does not know absorbing walls (Mesh/Absorbing windows = x-max: y "
+      "in [0, 1]): use langevin.");
 }
 
 TEST_F(BadInput, ParticleStepLargerThanThePDEStep)

@@ -164,6 +164,28 @@ mutation factorised-mass-not-mirrored source/solvers/fokker_planck/weighted_cell
   "factorised mass: the upper triangle not mirrored from the lower one" \
   'fokker_planck_weights_test'
 
+# Added with absorbing windows and exit times (issue 9, requirement 4).
+mutation exit-time-at-step-end source/particles/dynamics/langevin.cc \
+  's/t + bridge_hitting_time(hit.a, hit.b, noise \* noise, dt, u\[1\], u\[2\], u\[3\])/t + dt/' \
+  "exit time: the end of the step instead of the Brownian bridge's hitting time" \
+  'exit_times_test:*LangevinMeanExitTime*'
+mutation bridge-mean-inverted source/mesh/absorbing_walls.cc \
+  's/const double mu = a \/ b, r/const double mu = b \/ a, r/' \
+  "bridge hitting time: inverse Gaussian mean b / a for a / b" \
+  'exit_times_test:*LangevinMeanExitTime*'
+mutation window-ignored-by-particles source/mesh/absorbing_walls.cc \
+  's/if (!in_window(piece, crossing))/if (false)/' \
+  "Langevin particles absorbed on the whole wall of a window" \
+  'exit_times_test:*EscapeThroughAWindow*'
+mutation window-ignored-by-density source/mesh/absorbing_walls.cc \
+  's/        in_window(piece, centre))/        true)/' \
+  "the density absorbed on the whole wall of a window" \
+  'exit_times_test:*EscapeThroughAWindow*'
+mutation survival-integral-left-rule source/solvers/fokker_planck/fokker_planck_solver.cc \
+  's/survival_integral += dt \* (mass_before + mass_after) \/ 2;/survival_integral += dt * mass_after;/' \
+  "survival_integral by the one-sided rule (first order) instead of the trapezoidal rule" \
+  'exit_times_test:*DensityMeanExitTime*'
+
 # Not here, since postprocess_test needs its CTest fixture runs: rho_cell_mean as rho_h at
 # one quadrature point instead of the cell's mean (finite_element_solver.cc) was checked by
 # hand: postprocess_test's CellMassesSumToTheSolversMassForEveryProblem fails (4e-3 to 3e-2).

@@ -326,6 +326,19 @@ TEST(CsvFiles, EveryColumnIsDescribed)
       expect_self_describing(directory + "/compare/compare.csv");
       expect_self_describing(directory + "/compare/diagnostics.csv");
     }
+  // Absorbing windows with Langevin particles: the exit-time columns and exit_times.csv.
+  const std::string exits = std::string(TEST_WORK_DIRECTORY) + "/csv-files-exits";
+  run_problem(ProblemParameters::from_file(
+                  std::string(PROBLEMS_DIRECTORY) + "/exit-time-2d.prm",
+                  {"Time/End time=0.5", "Particles/Number=200", "Output/Directory=" + exits}),
+              MPI_COMM_WORLD,
+              log);
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    {
+      expect_self_describing(exits + "/diagnostics.csv");
+      expect_self_describing(exits + "/exit_times.csv");
+    }
 }
 
 // The time columns hold the schedule's exact values: k / 10 after 10 k steps of 0.01,

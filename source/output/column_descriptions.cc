@@ -73,6 +73,27 @@ const std::vector<ColumnDescription> &column_table()
        "1/time",
        "Fokker-Planck model with Mesh/Absorbing walls: the mass absorbed in the last step over "
        "its length (the rate at which mass leaves, -d mass/dt)"},
+      {"survival_integral",
+       "time",
+       "Fokker-Planck model with Mesh/Absorbing walls or windows: int_0^t mass dt (trapezoidal "
+       "rule over the steps), the mean of min(exit time, t); the mean exit time as t -> inf"},
+      // Particle systems absorbed at walls: one set per system (named by its dynamics).
+      {"absorbed_fraction_*",
+       "1",
+       "particles absorbed at the walls since t = 0 over the particles sampled (the particles' "
+       "1 - mass)"},
+      {"mean_exit_time_se_*",
+       "time",
+       "standard error of mean_exit_time_* (sample standard deviation of the exit times / "
+       "sqrt(n)); empty below two exits"},
+      {"mean_exit_time_*",
+       "time",
+       "mean exit time of the particles absorbed so far (each placed within its step by the "
+       "Brownian bridge); empty before the first"},
+      {"survival_integral_*",
+       "time",
+       "mean over the particles sampled of min(exit time, t): int_0^t of the surviving "
+       "fraction, to compare with survival_integral"},
       // particles-vs-pde.csv and compare.csv (time as above)
       {"ensemble",
        "",
@@ -149,6 +170,17 @@ const std::vector<ColumnDescription> &column_table()
       {"vy", "length/time", "particle velocity, y"},
       {"vz", "length/time", "particle velocity, z"},
       {"log_density", "log(1/length^dim)", "flow map: the carried log-density; NaN for others"},
+      // exit_times.csv (system and id as above)
+      {"dynamics", "", "the particle system's dynamics (Particles/Dynamics)"},
+      {"exit_time",
+       "time",
+       "when the particle was absorbed: within its step, sampled from the Brownian bridge "
+       "between its two positions"},
+      {"wall", "", "the wall it left through (x-min, ..., z-max)"},
+      {"window",
+       "1",
+       "the entry of Mesh/Absorbing windows it left through (from 1); 0: a whole wall of "
+       "Mesh/Absorbing walls"},
   };
   return table;
 }

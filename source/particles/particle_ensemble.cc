@@ -1,3 +1,5 @@
+#include <densityflow/base/mpi_gather.h>
+#include <densityflow/mesh/absorbing_walls.h>
 #include <densityflow/mesh/point_locator.h>
 #include <densityflow/particles/dynamics/interface.h>
 #include <densityflow/particles/particle_ensemble.h>
@@ -5,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace densityflow
@@ -31,7 +34,11 @@ ParticleEnsemble<dim>::ParticleEnsemble(const ParticleDynamics       dynamics,
     , random(parameters.seed + 1000003ULL * system)
     , model(create_particle_dynamics(dynamics, mesh, physics, random, interaction, walls))
     , particles(model->state_size())
-{}
+{
+  if (walls != nullptr)
+    for (unsigned int k = 0; k < walls->n_pieces(); ++k)
+      pieces.emplace_back(walls->wall_name(k), walls->window_number(k));
+}
 
 template <int dim>
 ParticleEnsemble<dim>::~ParticleEnsemble() = default;
@@ -70,7 +77,9 @@ void ParticleEnsemble<dim>::sample(const Expression<dim> &rho0)
                         model->carries_log_density() ? std::log(s.values[k] / s.mass)
                                                      : std::numeric_limits<double>::quiet_NaN(),
                         s.cells[k]);
-  n_global     = Utilities::MPI::sum<std::uint64_t>(particles.size(), mpi_communicator);
+  n_global = Utilities::MPI::sum<std::uint64_t>(particles.size(), mpi_communicator);
+  sampled  = n_global;
+  all_exits.clear();
   current_time = 0;
   step_count   = 0;
   lost         = 0;
@@ -148,6 +157,9 @@ void ParticleEnsemble<dim>::step(const double dt, const DensitySolver<dim> *solv
     located = false;
     locate();
   };
+  std::vector<ParticleExit> step_exits;
+  if (!pieces.empty())
+    context.exits = &step_exits;
   model->step(particles, context);
   current_time += dt;
   ++step_count;
@@ -159,6 +171,35 @@ void ParticleEnsemble<dim>::step(const double dt, const DensitySolver<dim> *solv
     remove_outflow();
   else if (undo)
     undo_outside_moves(before);
+  if (!pieces.empty())
+    gather_exits(step_exits);
+}
+
+template <int dim>
+void ParticleEnsemble<dim>::gather_exits(const std::vector<ParticleExit> &step_exits)
+{
+  // Three doubles per exit: the id's bits (copied, not converted), the time, the piece.
+  std::vector<double> records;
+  for (const ParticleExit &exit : step_exits)
+    {
+      double id;
+      std::memcpy(&id, &exit.id, sizeof(id));
+      records.insert(records.end(), {id, exit.time, static_cast<double>(exit.piece)});
+    }
+  const std::vector<double> all = all_gather_concatenated(records, mpi_communicator);
+  std::vector<ParticleExit> received(all.size() / 3);
+  for (std::size_t k = 0; k < received.size(); ++k)
+    {
+      std::memcpy(&received[k].id, &all[3 * k], sizeof(double));
+      received[k].time  = all[3 * k + 1];
+      received[k].piece = static_cast<unsigned int>(all[3 * k + 2]);
+    }
+  // This step's exits all come after the earlier steps', so sorting them keeps the whole
+  // list in order, whatever the ranks.
+  std::sort(received.begin(), received.end(), [](const ParticleExit &a, const ParticleExit &b) {
+    return a.time < b.time || (a.time == b.time && a.id < b.id);
+  });
+  all_exits.insert(all_exits.end(), received.begin(), received.end());
 }
 
 template <int dim>
@@ -247,6 +288,31 @@ template <int dim>
 std::uint64_t ParticleEnsemble<dim>::n_lost() const
 {
   return lost;
+}
+
+template <int dim>
+std::uint64_t ParticleEnsemble<dim>::n_sampled() const
+{
+  return sampled;
+}
+
+template <int dim>
+bool ParticleEnsemble<dim>::absorbing() const
+{
+  return !pieces.empty();
+}
+
+template <int dim>
+const std::vector<ParticleExit> &ParticleEnsemble<dim>::exits() const
+{
+  return all_exits;
+}
+
+template <int dim>
+const std::pair<std::string, unsigned int> &
+ParticleEnsemble<dim>::exit_piece(const unsigned int k) const
+{
+  return pieces.at(k);
 }
 
 template <int dim>

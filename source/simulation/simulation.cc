@@ -1,4 +1,5 @@
 #include <densityflow/base/exceptions.h>
+#include <densityflow/output/exit_times.h>
 #include <densityflow/simulation/simulation.h>
 #include <densityflow/solvers/solver_factory.h>
 
@@ -118,9 +119,12 @@ void Simulation<dim>::set_up()
           parameters.output_directory(), parameters.output.keep_previous, mpi_communicator);
       run_directory->write_file("parameters.prm", parameters.effective_parameters);
     }
-  const std::string csv = run_directory ? run_directory->path() + "/diagnostics.csv" : "";
-  diagnostics_          = std::make_unique<Diagnostics>(
-      dim, csv, mpi_communicator, regions->names(), density_solver->extra_columns());
+  const std::string        csv = run_directory ? run_directory->path() + "/diagnostics.csv" : "";
+  std::vector<std::string> extra_columns = density_solver->extra_columns();
+  for (const std::string &column : ExitTimes<dim>(particles->systems()).columns())
+    extra_columns.push_back(column);
+  diagnostics_ =
+      std::make_unique<Diagnostics>(dim, csv, mpi_communicator, regions->names(), extra_columns);
   if (run_directory)
     density_output = std::make_unique<DensityOutput<dim>>(run_directory->path(), mpi_communicator);
   if (!particles->empty())
@@ -232,7 +236,17 @@ DensityStatistics<dim> Simulation<dim>::write_density_output(const unsigned int 
   TimerOutput::Scope           scope(timer, "output");
   const DensityStatistics<dim> s = density_solver->statistics(exact_solution.get());
   region_masses                  = regions->masses(*density_solver);
-  diagnostics_->add(schedule->time(), step, s, iterations_since_output, wall, region_masses);
+  const ExitTimes<dim> exit_times(particles->systems());
+  if (exit_times.empty())
+    diagnostics_->add(schedule->time(), step, s, iterations_since_output, wall, region_masses);
+  else
+    {
+      // The particles' exit columns follow the solver's own.
+      DensityStatistics<dim>    row    = s;
+      const std::vector<double> values = exit_times.values();
+      row.extra.insert(row.extra.end(), values.begin(), values.end());
+      diagnostics_->add(schedule->time(), step, row, iterations_since_output, wall, region_masses);
+    }
   if (density_output)
     density_output->write(*density_solver, exact_solution.get());
   if (grid_output)
@@ -335,6 +349,9 @@ void Simulation<dim>::report()
       if (pcout.is_active())
         print_distance_table(pcout.get_stream(), snapshot_distances, dim, regions->names());
     }
+  const ExitTimes<dim> exit_times(particles->systems());
+  if (run_directory && !exit_times.empty())
+    exit_times.write(run_directory->path() + "/exit_times.csv", mpi_communicator);
   if (run_directory)
     {
       run_directory->mark_completed();
@@ -346,6 +363,8 @@ void Simulation<dim>::report()
         pcout << ", " << path << "/particles-vs-pde.csv";
       if (snapshot_distance_csv)
         pcout << ", " << path << "/compare.csv";
+      if (!exit_times.empty())
+        pcout << ", " << path << "/exit_times.csv";
       if (grid_output)
         pcout << ", " << path << "/grid.json (NumPy grid)";
       pcout << std::endl;

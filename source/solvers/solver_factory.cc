@@ -21,7 +21,7 @@ create_density_solver(const Mesh<dim>                &mesh,
                       const AbsorbingWalls<dim>      &walls)
 {
   if (!walls.empty() && physics.model() != Model::fokker_planck)
-    throw InputError("Mesh/Absorbing walls = " + walls.description() +
+    throw InputError(walls.description() +
                      ": absorbing walls are for Physics/Model = fokker-planck only.");
   switch (physics.model())
     {

@@ -3,6 +3,7 @@
 #include <densityflow/base/expression.h>
 #include <densityflow/base/random.h>
 #include <densityflow/mesh/mesh.h>
+#include <densityflow/particles/dynamics/interface.h>
 #include <densityflow/particles/particle_parameters.h>
 #include <densityflow/particles/particle_store.h>
 #include <densityflow/physics/physics.h>
@@ -13,6 +14,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace densityflow
@@ -121,6 +124,17 @@ public:
   std::uint64_t n_particles() const;
   /** Particles that have left the domain (outflow) since sampling. */
   std::uint64_t n_lost() const;
+  /** Particles sampled (n_particles() before any has left). */
+  std::uint64_t n_sampled() const;
+  /** Whether particles are absorbed at walls (Mesh/Absorbing walls, windows). */
+  bool absorbing() const;
+  /**
+   * The particles absorbed so far, with their exit times, the same on every rank and on
+   * any number of ranks: sorted by exit time, then id.
+   */
+  const std::vector<ParticleExit> &exits() const;
+  /** The wall (x-max) and window number (0: the whole wall) of ParticleExit::piece @p k. */
+  const std::pair<std::string, unsigned int> &exit_piece(const unsigned int k) const;
   /** MALA: accepted over proposed moves so far (NaN for other dynamics). Collective. */
   double acceptance_rate() const;
 
@@ -132,6 +146,8 @@ private:
   void step(const double dt, const DensitySolver<dim> *solver);
   /** Removes and counts the particles that have left the domain. */
   void remove_outflow();
+  /** Appends every rank's @p step_exits, by time and id, to all_exits. Collective. */
+  void gather_exits(const std::vector<ParticleExit> &step_exits);
   /** Puts the particles that a step took out of the domain back where they were. */
   void undo_outside_moves(const ParticleStore<dim> &before);
 
@@ -149,5 +165,10 @@ private:
   std::uint64_t step_count   = 0;
   std::uint64_t n_global     = 0;
   std::uint64_t lost         = 0;
+  std::uint64_t sampled      = 0;
+
+  /** (wall, window number) of each absorbing piece; empty: no absorbing walls. */
+  std::vector<std::pair<std::string, unsigned int>> pieces;
+  std::vector<ParticleExit>                         all_exits;
 };
 } // namespace densityflow

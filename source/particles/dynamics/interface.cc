@@ -32,8 +32,8 @@ create_particle_dynamics(const ParticleDynamics       dynamics,
   const bool absorbing = walls != nullptr && !walls->empty();
   if (absorbing && dynamics != ParticleDynamics::langevin)
     throw InputError("Particles/Dynamics = " + to_string(dynamics) +
-                     " does not know absorbing walls (Mesh/Absorbing walls = " +
-                     walls->description() + "): use langevin.");
+                     " does not know absorbing walls (" + walls->description() +
+                     "): use langevin.");
   if (physics.model() == Model::path)
     {
       if (dynamics != ParticleDynamics::flow_map)

@@ -54,8 +54,15 @@ void LangevinDynamics<dim>::step(ParticleStore<dim> &particles, const ParticleSt
         {
           double u[4];
           random.uniforms(particles.ids()[k], step.number, 1, u);
-          if (u[0] < walls->hitting_probability(x0, x[k], noise * noise))
+          const WallHit hit = walls->hit(x0, x[k], noise * noise);
+          if (u[0] < hit.probability)
             {
+              // The other three numbers of the draw place the exit within the step.
+              if (step.exits != nullptr)
+                step.exits->push_back(
+                    {particles.ids()[k],
+                     t + bridge_hitting_time(hit.a, hit.b, noise * noise, dt, u[1], u[2], u[3]),
+                     static_cast<unsigned int>(hit.piece)});
               x[k] = walls->outside_point();
               continue;
             }

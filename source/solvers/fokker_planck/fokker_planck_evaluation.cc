@@ -286,7 +286,7 @@ DensityStatistics<dim> FokkerPlanckSolver<dim>::statistics(const Expression<dim>
   // F(rho) = eps KL(rho | pi) - eps log(Z_true) mass, with Z_true = e^{-shift/eps} Z_h.
   result.free_energy = eps * result.relative_entropy + result.mass * (shift - eps * log_Z);
   if (absorbing)
-    result.extra = {absorbed_mass, absorbed_flux};
+    result.extra = {absorbed_mass, absorbed_flux, survival_integral};
   return result;
 }
 
@@ -294,7 +294,7 @@ template <int dim>
 std::vector<std::string> FokkerPlanckSolver<dim>::extra_columns() const
 {
   if (absorbing)
-    return {"absorbed_mass", "absorbed_flux"};
+    return {"absorbed_mass", "absorbed_flux", "survival_integral"};
   return {};
 }
 

@@ -286,7 +286,8 @@ double FokkerPlanckSolver<dim>::set_initial_density(const Expression<dim> &rho0)
       // the domain for good, where the walls of the exact flow take the layer at once.
       apply_absorbing_walls(solution);
       apply_mass(solution, mass_solution);
-      absorbed_mass = 1 - current_mass();
+      absorbed_mass     = 1 - current_mass();
+      survival_integral = 0;
     }
 
   old_solution      = solution;
@@ -347,6 +348,7 @@ unsigned int FokkerPlanckSolver<dim>::advance(const double dt)
       const double mass_after = current_mass();
       absorbed_flux           = (mass_before - mass_after) / dt;
       absorbed_mass += mass_before - mass_after;
+      survival_integral += dt * (mass_before + mass_after) / 2;
     }
   else
     {

@@ -31,6 +31,16 @@ class ParticleStore;
 template <int dim>
 class Physics;
 
+/** A particle absorbed at a wall (Mesh/Absorbing walls, Mesh/Absorbing windows). */
+struct ParticleExit
+{
+  std::uint64_t id = 0;
+  /** The exit time: within the step, from the Brownian bridge (bridge_hitting_time()). */
+  double time = 0;
+  /** The absorbing piece it left through (AbsorbingWalls::wall_name(), window_number()). */
+  unsigned int piece = 0;
+};
+
 /** What one step of a particle system is given. */
 template <int dim>
 struct ParticleStep
@@ -47,6 +57,8 @@ struct ParticleStep
    * their state, may change ranks and order. For the dynamics that need cells.
    */
   std::function<void()> relocate;
+  /** Where the dynamics that absorb particles at walls append them (null: not recorded). */
+  std::vector<ParticleExit> *exits = nullptr;
 };
 
 /**

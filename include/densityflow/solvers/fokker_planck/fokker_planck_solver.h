@@ -69,8 +69,8 @@ class FokkerPlanckSolver : public FiniteElementSolver<dim>
 public:
   /**
    * @param walls where rho = 0 (none: every wall is no-flux and the mass is kept to
-   * round-off; else mass leaves through them and the CSV gains absorbed_mass and
-   * absorbed_flux).
+   * round-off; else mass leaves through them and the CSV gains absorbed_mass,
+   * absorbed_flux and survival_integral).
    */
   FokkerPlanckSolver(const Mesh<dim>                &mesh,
                      const Physics<dim>             &physics,
@@ -86,7 +86,7 @@ public:
   unsigned int             advance(const double dt) override;
   double                   time_step() const override;
   DensityStatistics<dim>   statistics(const Expression<dim> *exact) const override;
-  /** absorbed_mass and absorbed_flux with absorbing walls; none otherwise. */
+  /** absorbed_mass, absorbed_flux and survival_integral with absorbing walls; else none. */
   std::vector<std::string> extra_columns() const override;
   void                     density_at(const typename Triangulation<dim>::active_cell_iterator &cell,
                                       const std::vector<Point<dim>>                           &points,
@@ -198,11 +198,11 @@ private:
   PETScWrappers::MPI::Vector mass_solution, old_mass_solution;
   PETScWrappers::MPI::Vector stiffness_solution;
 
-  /** Absorbing walls: whether any, their nodes (this rank's), the mass absorbed so far and
-   * the rate of the last step (mass lost / dt). */
+  /** Absorbing walls: whether any, their nodes (this rank's), the mass absorbed so far,
+   * the rate of the last step (mass lost / dt) and int_0^t mass dt (trapezoidal rule). */
   bool                  absorbing = false;
   std::vector<PetscInt> absorbing_nodes;
-  double                absorbed_mass = 0, absorbed_flux = 0;
+  double                absorbed_mass = 0, absorbed_flux = 0, survival_integral = 0;
 
   /** FEValues at DataOut's patch points, made at the first output. */
   mutable std::unique_ptr<FEValues<dim>> patch_values;

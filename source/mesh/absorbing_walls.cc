@@ -60,6 +60,10 @@ AbsorbingWalls<dim>::AbsorbingWalls(const AbsorbingWallParameters &parameters,
       const std::pair<unsigned int, bool> wall(k / 2, k % 2 == 1);
       if (std::find(walls.begin(), walls.end(), wall) != walls.end())
         throw InputError("Mesh/Absorbing walls: '" + name + "' is given twice.");
+      if (mesh.periodic_directions()[wall.first])
+        throw InputError("Mesh/Absorbing walls: '" + name +
+                         "' is a wall of a periodic direction (Mesh/Periodic): it has no wall "
+                         "there to absorb at.");
       walls.push_back(wall);
     }
   double diameter = 0;

@@ -396,6 +396,40 @@ TEST_F(BadInput, AbsorbingWindows)
       "in [0, 1]): use langevin.");
 }
 
+TEST_F(BadInput, PeriodicMesh)
+{
+  const std::string periodic = "set Refinement = 3\n  set Periodic = ";
+  expect_clean_failure(problem("periodic-count", {{"set Refinement = 3", periodic + "true"}}),
+                       "Mesh/Periodic = true has 1 value(s); a 2D box needs 2");
+  expect_clean_failure(problem("periodic-word", {{"set Refinement = 3", periodic + "true, yes"}}),
+                       "Mesh/Periodic = true, yes: 'yes' is neither true nor false.");
+  expect_clean_failure(problem("periodic-ball",
+                               {{"set Shape = box", "set Shape = ball"},
+                                {"set Refinement = 3", periodic + "true, false"}}),
+                       "periodic directions are those of a box; this mesh is not a box.");
+  expect_clean_failure(
+      problem("periodic-absorbing",
+              {{"set Refinement = 3", periodic + "false, true\n  set Absorbing walls = y-max"}}),
+      "Mesh/Absorbing walls: 'y-max' is a wall of a periodic direction (Mesh/Periodic)");
+  expect_clean_failure(problem("periodic-window",
+                               {{"set Refinement = 3",
+                                 periodic + "true, false\n  set Absorbing windows = x-max: y in "
+                                            "[0, 0.5]"}}),
+                       "Mesh/Absorbing windows: 'x-max: y in [0, 0.5]': x-max is a wall of a "
+                       "periodic direction (Mesh/Periodic)");
+  // x^2 + y^2 on [-1, 1]^2 is even: periodic in x. x + y^2 is not.
+  expect_clean_failure(
+      problem("periodic-potential",
+              {{"set Refinement = 3", periodic + "true, false"},
+               {"set Potential = x^2 + y^2", "set Potential = x + y^2"}}),
+      "Physics/Potential is not periodic in the periodic directions (Mesh/Periodic)");
+  expect_clean_failure(
+      problem("periodic-transport",
+              {{"set Refinement = 3", periodic + "true, true"},
+               {"set Diffusion = 0.5", "set Model = transport\n  set Diffusion = 0.5"}}),
+      "Mesh/Periodic: periodic directions are for Physics/Model = fokker-planck only");
+}
+
 TEST_F(BadInput, ParticleStepLargerThanThePDEStep)
 {
   // 1.5 PDE steps: refused.

@@ -186,6 +186,28 @@ mutation survival-integral-left-rule source/solvers/fokker_planck/fokker_planck_
   "survival_integral by the one-sided rule (first order) instead of the trapezoidal rule" \
   'exit_times_test:*DensityMeanExitTime*'
 
+# Periodic directions (Mesh/Periodic), each checked by hand when periodic_test was written.
+mutation periodicity-dropped source/solvers/fokker_planck/fokker_planck_periodicity.cc \
+  's/^  periodic = mesh.is_periodic();/  periodic = false;/' \
+  "Fokker-Planck solver without its periodicity (no-flux walls instead)" \
+  'periodic_test:*HeatModeDecays*' 'periodic_test:*CrossTheWall*'
+mutation periodic-guess-not-zeroed source/solvers/fokker_planck/fokker_planck_solver.cc \
+  's/        new_solution(j) = 0;/        (void)j;/' \
+  "periodic: the initial guess keeps y on the copied nodes (the condensed system's solution is 0 there)" \
+  'periodic_test:*StationaryStateIsExact*'
+mutation particles-not-wrapped include/densityflow/particles/dynamics/interface.h \
+  's/    if (periodic\[d\] \&\& (p\[d\] < corners.first\[d\] || p\[d\] >= corners.second\[d\]))/    if (false)/' \
+  "particles never wrapped into the periodic box" \
+  'periodic_test:*ParticlesStayUniform*' 'periodic_test:*CrossTheWall*'
+mutation langevin-reflects-periodic source/particles/dynamics/langevin.cc \
+  's/        fold_into_box(mesh.bounding_box(), mesh.periodic_directions(), x\[k\]);/        reflect_into_box(mesh.bounding_box(), x[k]);/' \
+  "Langevin reflected at periodic walls instead of wrapped" \
+  'periodic_test:*CrossTheWall*'
+mutation mala-wrapped-ratio source/particles/dynamics/mala.cc \
+  's/      ++proposed;/      ++proposed; wrap_into_box(mesh.bounding_box(), mesh.periodic_directions(), y);/' \
+  "MALA's Metropolis ratio with the wrapped proposal, not the unwrapped pair of images" \
+  'periodic_test:*MalaKeepsPi*'
+
 # Not here, since postprocess_test needs its CTest fixture runs: rho_cell_mean as rho_h at
 # one quadrature point instead of the cell's mean (finite_element_solver.cc) was checked by
 # hand: postprocess_test's CellMassesSumToTheSolversMassForEveryProblem fails (4e-3 to 3e-2).

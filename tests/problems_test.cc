@@ -93,7 +93,8 @@ INSTANTIATE_TEST_SUITE_P(Problems,
                                            "learned-velocity-2d",
                                            "posterior-2d",
                                            "posterior-path-2d",
-                                           "exit-time-2d"),
+                                           "exit-time-2d",
+                                           "dihedral-2d"),
                          [](const auto &info) {
                            std::string name = info.param;
                            std::replace(name.begin(), name.end(), '-', '_');

@@ -166,6 +166,10 @@ AbsorbingWalls<dim>::AbsorbingWalls(const AbsorbingWallParameters &parameters,
       for (const Piece &piece : pieces)
         if (2 * piece.direction + piece.upper == k)
           throw InputError("Mesh/Absorbing walls: '" + name + "' is given twice.");
+      if (mesh.periodic_directions()[k / 2])
+        throw InputError("Mesh/Absorbing walls: '" + name +
+                         "' is a wall of a periodic direction (Mesh/Periodic): it has no wall "
+                         "there to absorb at.");
       Piece piece{k / 2, k % 2 == 1, 0, {}, name};
       for (unsigned int d = 0; d < dim; ++d)
         piece.range[d] = {corners.first[d], corners.second[d]};
@@ -194,6 +198,10 @@ void AbsorbingWalls<dim>::add_windows(const AbsorbingWallParameters &parameters,
       if (k >= 2 * dim)
         throw InputError(prefix + entry.wall + " is not a wall of a " + std::to_string(dim) +
                          "D box.");
+      if (mesh.periodic_directions()[k / 2])
+        throw InputError(prefix + entry.wall +
+                         " is a wall of a periodic direction (Mesh/Periodic): it has no wall "
+                         "there to absorb at.");
       Piece piece{k / 2, k % 2 == 1, w + 1, {}, entry.text};
       for (unsigned int d = 0; d < dim; ++d)
         piece.range[d] = {corners.first[d], corners.second[d]};

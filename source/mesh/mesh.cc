@@ -9,6 +9,8 @@
 #include <deal.II/grid/grid_in.h>
 #include <deal.II/grid/grid_tools.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -55,6 +57,14 @@ void MeshParameters::declare_parameters(ParameterHandler &prm)
                     "3",
                     Patterns::Integer(0, 20),
                     "Number of global refinements of the coarse mesh.");
+  prm.declare_entry("Periodic",
+                    "",
+                    Patterns::Anything(),
+                    "Periodic directions of a box: one true or false per coordinate direction "
+                    "(\"true, false\": x periodic, y not). The walls x_d = lower_d and "
+                    "x_d = upper_d of a periodic direction are one (Fokker-Planck model; V must "
+                    "be periodic there); particles leaving through one come back through the "
+                    "other. Empty: none.");
   prm.leave_subsection();
 }
 
@@ -81,6 +91,7 @@ void MeshParameters::parse_parameters(ParameterHandler &prm, const std::string &
   inner_radius = prm.get_double("Inner radius");
   file         = prm.get("File");
   refinement   = prm.get_integer("Refinement");
+  periodic     = prm.get("Periodic");
   prm.leave_subsection();
 
   resolved_file.clear();
@@ -130,6 +141,7 @@ Mesh<dim>::Mesh(const MeshParameters &parameters,
     , tria(make_triangulation<dim>(communicator))
 {
   create_coarse_mesh(parameters);
+  set_up_periodicity(parameters.periodic);
   tria->refine_global(parameters.refinement);
 
   // The bounding box of all vertices; every rank holds the whole coarse mesh, so the
@@ -270,6 +282,73 @@ void Mesh<dim>::create_coarse_mesh(const MeshParameters &parameters)
     }
 
   shape_description = description.str();
+}
+
+template <int dim>
+void Mesh<dim>::set_up_periodicity(const std::string &text)
+{
+  periodic.assign(dim, false);
+  if (Utilities::trim(text).empty())
+    return;
+  const std::vector<std::string> flags = Utilities::split_string_list(text);
+  if (flags.size() != dim)
+    throw InputError("Mesh/Periodic = " + text + " has " + std::to_string(flags.size()) +
+                     " value(s); a " + std::to_string(dim) + "D box needs " + std::to_string(dim) +
+                     " (true or false per direction).");
+  for (unsigned int d = 0; d < dim; ++d)
+    {
+      if (flags[d] != "true" && flags[d] != "false")
+        throw InputError("Mesh/Periodic = " + text + ": '" + flags[d] +
+                         "' is neither true nor false.");
+      periodic[d] = flags[d] == "true";
+    }
+  if (!is_periodic())
+    return;
+  if (!box)
+    throw InputError("Mesh/Periodic = " + text +
+                     ": periodic directions are those of a box; this mesh is not a box.");
+
+  // The walls of the coarse box get the ids 2d (x_d = lower_d) and 2d + 1 (upper_d); the
+  // pairs are given to the triangulation before refinement, so that p4est keeps the two
+  // sides' refinement matched and the cells across a periodic wall are neighbours.
+  const BoundingBox<dim> coarse_box = GridTools::compute_bounding_box(*tria);
+  const auto            &corners    = coarse_box.get_boundary_points();
+  double                 diameter   = 0;
+  for (unsigned int d = 0; d < dim; ++d)
+    diameter = std::max(diameter, coarse_box.side_length(d));
+  for (const auto &cell : tria->cell_iterators_on_level(0))
+    for (const unsigned int f : cell->face_indices())
+      if (cell->face(f)->at_boundary())
+        for (unsigned int d = 0; d < dim; ++d)
+          {
+            const double x = cell->face(f)->center()[d];
+            if (std::abs(x - corners.first[d]) <= 1e-10 * diameter)
+              cell->face(f)->set_boundary_id(2 * d);
+            else if (std::abs(x - corners.second[d]) <= 1e-10 * diameter)
+              cell->face(f)->set_boundary_id(2 * d + 1);
+          }
+  std::vector<GridTools::PeriodicFacePair<typename Triangulation<dim>::cell_iterator>> pairs;
+  for (unsigned int d = 0; d < dim; ++d)
+    if (periodic[d])
+      GridTools::collect_periodic_faces(
+          static_cast<const Triangulation<dim> &>(*tria), 2 * d, 2 * d + 1, d, pairs);
+  tria->add_periodicity(pairs);
+  shape_description += ", periodic in";
+  for (unsigned int d = 0; d < dim; ++d)
+    if (periodic[d])
+      shape_description += std::string(" ") + "xyz"[d];
+}
+
+template <int dim>
+const std::vector<bool> &Mesh<dim>::periodic_directions() const
+{
+  return periodic;
+}
+
+template <int dim>
+bool Mesh<dim>::is_periodic() const
+{
+  return std::find(periodic.begin(), periodic.end(), true) != periodic.end();
 }
 
 template <int dim>

@@ -167,6 +167,9 @@ void ParticleEnsemble<dim>::step(const double dt, const DensitySolver<dim> *solv
 
   if (model->needs_cells())
     return;
+  if (mesh.is_periodic()) // the dynamics that do not wrap themselves (flow map)
+    for (Point<dim> &p : particles.positions())
+      wrap_into_box(mesh.bounding_box(), mesh.periodic_directions(), p);
   if (outflow)
     remove_outflow();
   else if (undo)
@@ -211,7 +214,9 @@ void ParticleEnsemble<dim>::remove_outflow()
       return;
     }
   const std::vector<Point<dim>> &x = particles.positions();
-  particles.keep_if([&](const std::size_t k) { return inside_box(mesh.bounding_box(), x[k]); });
+  particles.keep_if([&](const std::size_t k) {
+    return inside_box(mesh.bounding_box(), x[k], mesh.periodic_directions());
+  });
   const std::uint64_t now = Utilities::MPI::sum<std::uint64_t>(particles.size(), mpi_communicator);
   lost += n_global - now;
   n_global = now;

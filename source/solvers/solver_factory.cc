@@ -1,5 +1,6 @@
 #include <densityflow/base/exceptions.h>
 #include <densityflow/mesh/absorbing_walls.h>
+#include <densityflow/mesh/mesh.h>
 #include <densityflow/physics/physics.h>
 #include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
 #include <densityflow/solvers/interaction/interaction_solver.h>
@@ -23,6 +24,10 @@ create_density_solver(const Mesh<dim>                &mesh,
   if (!walls.empty() && physics.model() != Model::fokker_planck)
     throw InputError(walls.description() +
                      ": absorbing walls are for Physics/Model = fokker-planck only.");
+  if (mesh.is_periodic() && physics.model() != Model::fokker_planck)
+    throw InputError("Mesh/Periodic: periodic directions are for Physics/Model = fokker-planck "
+                     "only (the discontinuous Galerkin solvers of the transport, path and "
+                     "interaction models have no periodic faces yet).");
   switch (physics.model())
     {
       case Model::transport:

@@ -44,6 +44,8 @@ struct MeshParameters
   std::string file;
   std::string resolved_file;
   unsigned    refinement = 0;
+  /** `Periodic` as written: empty, or one true/false per direction (checked by Mesh). */
+  std::string periodic;
 
   static void declare_parameters(ParameterHandler &prm);
   /** @param base_directory the folder relative to which `File` is resolved. */
@@ -79,6 +81,16 @@ public:
   /** Whether the domain is an axis-parallel box (then walls are planes x_i = const). */
   bool is_box() const;
 
+  /**
+   * Whether direction d of the box is periodic (`Mesh/Periodic`): its walls x_d = lower_d
+   * (boundary id 2d) and x_d = upper_d (2d + 1) are one, the triangulation knows the pairs.
+   * dim values, all false without periodicity.
+   */
+  const std::vector<bool> &periodic_directions() const;
+
+  /** Whether any direction is periodic. */
+  bool is_periodic() const;
+
   /** The domain's bounding box (over all ranks). */
   const BoundingBox<dim> &bounding_box() const;
 
@@ -89,6 +101,8 @@ public:
 
 private:
   void create_coarse_mesh(const MeshParameters &parameters);
+  /** Parses `Mesh/Periodic` and pairs the opposite walls of the coarse box. */
+  void set_up_periodicity(const std::string &periodic);
 
   MPI_Comm                                          mpi_communicator;
   std::unique_ptr<parallel::TriangulationBase<dim>> tria;
@@ -96,6 +110,7 @@ private:
   mutable std::unique_ptr<PointLocator<dim>>        locator;
   bool                                              box    = false;
   bool                                              curved = false;
+  std::vector<bool>                                 periodic;
   std::string                                       shape_description;
   BoundingBox<dim>                                  domain_box;
 };

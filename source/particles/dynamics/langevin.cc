@@ -36,12 +36,13 @@ ParticleDynamics LangevinDynamics<dim>::kind() const
 template <int dim>
 void LangevinDynamics<dim>::step(ParticleStore<dim> &particles, const ParticleStep<dim> &step)
 {
-  const double             t       = step.time;
-  const double             dt      = step.dt;
-  const double             eps     = physics.diffusion();
-  const bool               reflect = physics.model() == Model::fokker_planck && mesh.is_box();
-  const double             noise   = std::sqrt(2 * eps * dt);
-  std::vector<Point<dim>> &x       = particles.positions();
+  const double             t        = step.time;
+  const double             dt       = step.dt;
+  const double             eps      = physics.diffusion();
+  const bool               reflect  = physics.model() == Model::fokker_planck && mesh.is_box();
+  const double             noise    = std::sqrt(2 * eps * dt);
+  const bool               periodic = mesh.is_periodic();
+  std::vector<Point<dim>> &x        = particles.positions();
   double                   z[4];
   for (std::size_t k = 0; k < x.size(); ++k)
     {
@@ -67,8 +68,12 @@ void LangevinDynamics<dim>::step(ParticleStore<dim> &particles, const ParticleSt
               continue;
             }
         }
-      if (reflect)
+      if (reflect && periodic)
+        fold_into_box(mesh.bounding_box(), mesh.periodic_directions(), x[k]);
+      else if (reflect)
         reflect_into_box(mesh.bounding_box(), x[k]);
+      else if (periodic)
+        wrap_into_box(mesh.bounding_box(), mesh.periodic_directions(), x[k]);
     }
 }
 

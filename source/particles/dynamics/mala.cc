@@ -46,7 +46,10 @@ void MalaDynamics<dim>::step(ParticleStore<dim> &particles, const ParticleStep<d
       for (unsigned int d = 0; d < dim; ++d)
         y[d] += dt * bx[d] + noise * z[d];
       ++proposed;
-      if (mesh.is_box() && !inside_box(mesh.bounding_box(), y))
+      // On a periodic direction the unwrapped y is compared with x: the reverse move of
+      // x -> y + n L is y -> x - n L, so the single Gaussians of this pair of images give
+      // detailed balance on the torus (with V and b periodic), and y is wrapped when taken.
+      if (mesh.is_box() && !inside_box(mesh.bounding_box(), y, mesh.periodic_directions()))
         continue; // pi = 0 outside
       const Tensor<1, dim> by       = physics.drift(y, t);
       const Tensor<1, dim> forward  = y - x[k] - dt * bx;
@@ -57,6 +60,7 @@ void MalaDynamics<dim>::step(ParticleStore<dim> &particles, const ParticleStep<d
       if (std::log(u[0]) <= log_ratio)
         {
           x[k] = y;
+          wrap_into_box(mesh.bounding_box(), mesh.periodic_directions(), x[k]);
           ++accepted;
         }
     }

@@ -88,7 +88,9 @@ unsigned int ProbabilityFlowDynamics<dim>::state_size() const
 template <int dim>
 void ProbabilityFlowDynamics<dim>::reflect(Point<dim> &p) const
 {
-  if (mesh.is_box())
+  if (mesh.is_periodic())
+    fold_into_box(mesh.bounding_box(), mesh.periodic_directions(), p);
+  else if (mesh.is_box())
     reflect_into_box(mesh.bounding_box(), p);
 }
 

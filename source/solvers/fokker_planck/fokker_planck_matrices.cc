@@ -143,9 +143,11 @@ void FokkerPlanckSolver<dim>::update_potential(const double t)
     return;
 
   PETScWrappers::MPI::Vector owned_potential(locally_owned_dofs, mpi_communicator);
-  const double               minimum   = evaluate_potential(t, owned_potential);
-  const double               old_shift = shift;
-  shift                                = Utilities::MPI::min(minimum, mpi_communicator);
+  const double               minimum = evaluate_potential(t, owned_potential);
+  if (periodic)
+    make_potential_periodic(owned_potential, t);
+  const double old_shift = shift;
+  shift                  = Utilities::MPI::min(minimum, mpi_communicator);
   for (const auto j : locally_owned_dofs)
     root_pi(j) = std::exp(-(owned_potential(j) - shift) / (2 * physics.diffusion()));
   root_pi.compress(VectorOperation::insert);

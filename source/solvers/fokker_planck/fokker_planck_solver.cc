@@ -128,6 +128,7 @@ FokkerPlanckSolver<dim>::FokkerPlanckSolver(const Mesh<dim>                &mesh
   // the scaling of the unknowns; a solve must meet the tolerance in both.
   linear_solver.set_residual_weights(root_pi);
   find_absorbing_nodes(walls);
+  set_up_periodicity();
   timing.sparsity = seconds_since(start);
 
   start = std::chrono::steady_clock::now();
@@ -228,7 +229,13 @@ void FokkerPlanckSolver<dim>::set_system_matrix(const double a, const double b)
   // serves; it is rebuilt when the iteration count has doubled since the last setup.
   const bool reuse = physics.potential().depends_on_time() && a == system_a && b == system_b &&
                      iterations_after_setup > 0;
-  linear_solver.set_matrix(system_matrix, reuse);
+  if (periodic)
+    {
+      condense_matrix(system_matrix, condensed_system_matrix);
+      linear_solver.set_matrix(condensed_system_matrix, reuse);
+    }
+  else
+    linear_solver.set_matrix(system_matrix, reuse);
   if (!reuse)
     iterations_after_setup = 0;
   system_a             = a;
@@ -258,11 +265,23 @@ double FokkerPlanckSolver<dim>::set_initial_density(const Expression<dim> &rho0)
                    "start from a density that decays like sqrt(pi).",
                mpi_communicator);
 
+  PETScWrappers::MPI::Vector lumped(lumped_mass);
+  if (periodic)
+    {
+      // The projection onto the periodic functions: loads and lumped masses of the nodes
+      // on the upper walls go to their images (0 / 0 is avoided below, distribute() fills
+      // them).
+      condense(rhs);
+      condense(lumped);
+      for (const PetscInt j : periodic_nodes)
+        lumped(j) = 1;
+      lumped.compress(VectorOperation::insert);
+    }
   if (discretization.mass_lumping)
     {
       solution = rhs;
       for (const auto j : locally_owned_dofs)
-        solution(j) = rhs(j) / lumped_mass(j);
+        solution(j) = rhs(j) / lumped(j);
       solution.compress(VectorOperation::insert);
     }
   else
@@ -270,11 +289,16 @@ double FokkerPlanckSolver<dim>::set_initial_density(const Expression<dim> &rho0)
       LinearSolverParameters projection_parameters;
       projection_parameters.preconditioner = Preconditioner::jacobi;
       projection_parameters.tolerance      = 1e-13;
-      LinearSolver projection(projection_parameters, mpi_communicator);
-      projection.set_matrix(mass_matrix);
+      LinearSolver                     projection(projection_parameters, mpi_communicator);
+      PETScWrappers::MPI::SparseMatrix condensed_mass;
+      if (periodic)
+        condense_matrix(mass_matrix, condensed_mass);
+      projection.set_matrix(periodic ? condensed_mass : mass_matrix);
       solution = 0;
       projection.solve(solution, rhs);
     }
+  if (periodic)
+    distribute(solution);
   apply_mass(solution, mass_solution);
   const double scaling = 1.0 / compensated_dot(root_pi, mass_solution);
   solution *= scaling;
@@ -328,9 +352,25 @@ unsigned int FokkerPlanckSolver<dim>::advance(const double dt)
   PETScWrappers::MPI::Vector new_solution(solution);
   if (step_number > 0)
     new_solution.sadd(2.0, -1.0, old_solution); // extrapolated initial guess
+  // Periodic: the system is condensed, rhs stays the full M y^n for the mass below.
+  PETScWrappers::MPI::Vector condensed_rhs;
+  if (periodic)
+    {
+      condensed_rhs.reinit(rhs);
+      condensed_rhs = rhs;
+      condense(condensed_rhs);
+      // The condensed system's solution is 0 on the copied nodes: so is the guess, which
+      // then solves it at once where y^n does (the stationary state).
+      for (const PetscInt j : periodic_nodes)
+        new_solution(j) = 0;
+      new_solution.compress(VectorOperation::insert);
+    }
+  PETScWrappers::MPI::Vector &system_rhs = periodic ? condensed_rhs : rhs;
   if (absorbing)
-    apply_absorbing_walls(rhs);
-  const unsigned int iterations = linear_solver.solve(new_solution, rhs);
+    apply_absorbing_walls(system_rhs);
+  const unsigned int iterations = linear_solver.solve(new_solution, system_rhs);
+  if (periodic)
+    distribute(new_solution);
   if (iterations_after_setup == 0)
     iterations_after_setup = iterations;
   else if (iterations > 2 * iterations_after_setup)

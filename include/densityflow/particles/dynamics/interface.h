@@ -161,4 +161,59 @@ inline void reflect_into_box(const BoundingBox<dim> &box, Point<dim> &p)
       p[d] = lower + (s <= width ? s : 2 * width - s);
     }
 }
+
+/**
+ * Wraps @p p into [lower, upper) of @p box in the @p periodic directions (the torus'
+ * coordinates); the other coordinates, and coordinates already inside, stay as they are.
+ */
+template <int dim>
+inline void
+wrap_into_box(const BoundingBox<dim> &box, const std::vector<bool> &periodic, Point<dim> &p)
+{
+  const auto &corners = box.get_boundary_points();
+  for (unsigned int d = 0; d < dim; ++d)
+    if (periodic[d] && (p[d] < corners.first[d] || p[d] >= corners.second[d]))
+      {
+        const double lower = corners.first[d], width = corners.second[d] - lower;
+        double       s = std::fmod(p[d] - lower, width);
+        if (s < 0)
+          s += width;
+        p[d] = lower + s;
+        if (p[d] >= corners.second[d]) // s + width rounded up to width
+          p[d] = lower;
+      }
+}
+
+/**
+ * reflect_into_box() in the directions that are not @p periodic (the same arithmetic), and
+ * wrap_into_box() in those that are.
+ */
+template <int dim>
+inline void
+fold_into_box(const BoundingBox<dim> &box, const std::vector<bool> &periodic, Point<dim> &p)
+{
+  const auto &corners = box.get_boundary_points();
+  for (unsigned int d = 0; d < dim; ++d)
+    if (!periodic[d])
+      {
+        const double lower = corners.first[d], upper = corners.second[d], width = upper - lower;
+        double       s = std::fmod(p[d] - lower, 2 * width);
+        if (s < 0)
+          s += 2 * width;
+        p[d] = lower + (s <= width ? s : 2 * width - s);
+      }
+  wrap_into_box(box, periodic, p);
+}
+
+/** Whether @p p is in @p box (its boundary included) in the directions that are not @p periodic. */
+template <int dim>
+inline bool
+inside_box(const BoundingBox<dim> &box, const Point<dim> &p, const std::vector<bool> &periodic)
+{
+  const auto &corners = box.get_boundary_points();
+  for (unsigned int d = 0; d < dim; ++d)
+    if (!periodic[d] && (p[d] < corners.first[d] || p[d] > corners.second[d]))
+      return false;
+  return true;
+}
 } // namespace densityflow

@@ -166,6 +166,23 @@ private:
   /** The mass root_pi^T M y of the current solution. */
   double current_mass() const;
 
+  /**
+   * Periodic meshes (Mesh/Periodic): the map Q with y = Q y_masters (a node on an upper
+   * periodic wall takes its image's value) from deal.II's periodicity constraints, and
+   * this rank's constrained nodes.
+   */
+  void set_up_periodicity();
+  /** V <- Q V at the nodes; InputError (RunError for t > 0) where V is not periodic. */
+  void make_potential_periodic(PETScWrappers::MPI::Vector &owned_potential, const double t) const;
+  /** Tested vectors (loads, M y): v <- Q^T v, the constrained nodes' rows added to their images'.
+   */
+  void condense(PETScWrappers::MPI::Vector &v) const;
+  /** Values: y <- Q y. */
+  void distribute(PETScWrappers::MPI::Vector &y) const;
+  /** @p result = Q^T A Q with 1 on the constrained nodes' diagonal (SPD where A is). */
+  void condense_matrix(const PETScWrappers::MPI::SparseMatrix &A,
+                       PETScWrappers::MPI::SparseMatrix       &result) const;
+
   /** Positive off-diagonal entries of K: 0 means the Q1 positivity guarantee holds. */
   types::global_dof_index n_positive_off_diagonals() const;
 
@@ -203,6 +220,12 @@ private:
   bool                  absorbing = false;
   std::vector<PetscInt> absorbing_nodes;
   double                absorbed_mass = 0, absorbed_flux = 0, survival_integral = 0;
+
+  /** Periodic meshes: Q, the owned constrained nodes, Q^T (a M + b K) Q. */
+  bool                             periodic = false;
+  PETScWrappers::MPI::SparseMatrix periodicity;
+  std::vector<PetscInt>            periodic_nodes;
+  PETScWrappers::MPI::SparseMatrix condensed_system_matrix;
 
   /** FEValues at DataOut's patch points, made at the first output. */
   mutable std::unique_ptr<FEValues<dim>> patch_values;

@@ -1,0 +1,155 @@
+#include <densityflow/base/exceptions.h>
+#include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
+#include <densityflow/solvers/petsc_check.h>
+
+#include <deal.II/dofs/dof_tools.h>
+#include <deal.II/lac/affine_constraints.h>
+#include <deal.II/lac/dynamic_sparsity_pattern.h>
+
+#include <petscmat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+// Periodic directions of the Fokker-Planck solver. The scheme's matrices M and K stay those
+// of the whole box (no-flux); the periodic problem is their Galerkin restriction to the
+// periodic functions, y = Q y_masters, where Q copies each node on an upper periodic wall
+// from its image on the lower one (deal.II's periodicity constraints, which are identities
+// for the matching faces of a box). The system is Q^T (a M + b K) Q, tested vectors are
+// condensed by Q^T, solutions distributed by Q. With V periodic, root_pi = Q root_pi, so
+// root_pi^T K = 0 still gives the exact stationary state and the mass identity
+// root_pi^T M y^{n+1} = root_pi^T rhs / a that the solver's mass scaling relies on.
+
+namespace densityflow
+{
+template <int dim>
+void FokkerPlanckSolver<dim>::set_up_periodicity()
+{
+  periodic = mesh.is_periodic();
+  if (!periodic)
+    return;
+  AffineConstraints<double> constraints(locally_relevant_dofs);
+  for (unsigned int d = 0; d < dim; ++d)
+    if (mesh.periodic_directions()[d])
+      DoFTools::make_periodicity_constraints(dof_handler, 2 * d, 2 * d + 1, d, constraints);
+  constraints.close();
+
+  DynamicSparsityPattern pattern(dof_handler.n_dofs(), dof_handler.n_dofs(), locally_owned_dofs);
+  std::vector<std::pair<PetscInt, PetscInt>> entries;
+  for (const auto j : locally_owned_dofs)
+    {
+      types::global_dof_index image = j;
+      if (constraints.is_constrained(j))
+        {
+          const auto *line = constraints.get_constraint_entries(j);
+          AssertThrow(line != nullptr && line->size() == 1 &&
+                          std::abs((*line)[0].second - 1) < 1e-12 &&
+                          constraints.get_inhomogeneity(j) == 0,
+                      ExcMessage("A periodicity constraint of a box is not an identity."));
+          image = (*line)[0].first;
+          periodic_nodes.push_back(static_cast<PetscInt>(j));
+        }
+      pattern.add(j, image);
+      entries.emplace_back(static_cast<PetscInt>(j), static_cast<PetscInt>(image));
+    }
+  periodicity.reinit(locally_owned_dofs, locally_owned_dofs, pattern, mpi_communicator);
+  for (const auto &[row, column] : entries)
+    periodicity.set(row, column, 1.0);
+  periodicity.compress(VectorOperation::insert);
+}
+
+template <int dim>
+void FokkerPlanckSolver<dim>::make_potential_periodic(PETScWrappers::MPI::Vector &owned_potential,
+                                                      const double                t) const
+{
+  PETScWrappers::MPI::Vector image(owned_potential);
+  periodicity.vmult(image, owned_potential);
+  const PETScWrappers::MPI::Vector &V = owned_potential, &V_image = image;
+  double difference = 0, lowest = std::numeric_limits<double>::infinity(),
+         highest = -std::numeric_limits<double>::infinity(), at_node = 0, at_image = 0;
+  for (const auto j : locally_owned_dofs)
+    {
+      lowest  = std::min<double>(lowest, V(j));
+      highest = std::max<double>(highest, V(j));
+    }
+  for (const PetscInt j : periodic_nodes)
+    if (std::abs(V(j) - V_image(j)) > difference)
+      {
+        difference = std::abs(V(j) - V_image(j));
+        at_node    = V(j);
+        at_image   = V_image(j);
+      }
+  const double range = Utilities::MPI::max(highest, mpi_communicator) -
+                       Utilities::MPI::min(lowest, mpi_communicator);
+  const double largest = Utilities::MPI::max(difference, mpi_communicator);
+  // A periodic expression differs between the two walls by the round-off of evaluating it
+  // at coordinates that differ by the period: far below this.
+  const bool         failed = largest > 1e-8 * range;
+  std::ostringstream message;
+  if (failed)
+    message << "Physics/Potential is not periodic in the periodic directions (Mesh/Periodic): "
+            << "at t = " << t << " V differs by " << largest
+            << " between nodes on opposite walls (V's range over the mesh is " << range
+            << "; the tolerance is 1e-8 of it)"
+            << (difference == largest
+                    ? ", e.g. " + std::to_string(at_node) + " and " + std::to_string(at_image)
+                    : std::string())
+            << ". Periodic directions need V(x + period) = V(x).";
+  throw_if_any(failed, message.str(), mpi_communicator, t > 0);
+  // The nodes of the upper walls take their images' V exactly, so that root_pi is
+  // periodic to the last bit and u = const stays the discrete stationary state.
+  owned_potential = image;
+}
+
+template <int dim>
+void FokkerPlanckSolver<dim>::condense(PETScWrappers::MPI::Vector &v) const
+{
+  PETScWrappers::MPI::Vector condensed(v);
+  periodicity.Tvmult(condensed, v);
+  v = condensed;
+}
+
+template <int dim>
+void FokkerPlanckSolver<dim>::distribute(PETScWrappers::MPI::Vector &y) const
+{
+  PETScWrappers::MPI::Vector distributed(y);
+  periodicity.vmult(distributed, y);
+  y = distributed;
+}
+
+template <int dim>
+void FokkerPlanckSolver<dim>::condense_matrix(const PETScWrappers::MPI::SparseMatrix &A,
+                                              PETScWrappers::MPI::SparseMatrix       &result) const
+{
+  result.reinit(A); // the communicator
+  DENSITYFLOW_PETSC(MatDestroy(&result.petsc_matrix()));
+  DENSITYFLOW_PETSC(MatPtAP(static_cast<Mat>(A),
+                            static_cast<Mat>(periodicity),
+                            MAT_INITIAL_MATRIX,
+                            PETSC_DEFAULT,
+                            &result.petsc_matrix()));
+  // The constrained rows of Q^T A Q are empty: 1 on their diagonal (their right-hand side
+  // is 0 after condense(), and distribute() overwrites them) keeps the system SPD.
+  Mat C = result.petsc_matrix();
+  DENSITYFLOW_PETSC(MatSetOption(C, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_FALSE));
+  for (const PetscInt j : periodic_nodes)
+    DENSITYFLOW_PETSC(MatSetValue(C, j, j, 1.0, INSERT_VALUES));
+  DENSITYFLOW_PETSC(MatAssemblyBegin(C, MAT_FINAL_ASSEMBLY));
+  DENSITYFLOW_PETSC(MatAssemblyEnd(C, MAT_FINAL_ASSEMBLY));
+}
+
+#define DENSITYFLOW_INSTANTIATE(dim)                                                               \
+  template void FokkerPlanckSolver<dim>::set_up_periodicity();                                     \
+  template void FokkerPlanckSolver<dim>::make_potential_periodic(PETScWrappers::MPI::Vector &,     \
+                                                                 const double) const;              \
+  template void FokkerPlanckSolver<dim>::condense(PETScWrappers::MPI::Vector &) const;             \
+  template void FokkerPlanckSolver<dim>::distribute(PETScWrappers::MPI::Vector &) const;           \
+  template void FokkerPlanckSolver<dim>::condense_matrix(                                          \
+      const PETScWrappers::MPI::SparseMatrix &, PETScWrappers::MPI::SparseMatrix &) const;
+DENSITYFLOW_INSTANTIATE(1)
+DENSITYFLOW_INSTANTIATE(2)
+DENSITYFLOW_INSTANTIATE(3)
+#undef DENSITYFLOW_INSTANTIATE
+} // namespace densityflow

@@ -165,3 +165,58 @@ TEST(InteractingParticles, SameOnAnyNumberOfRanks2D)
       EXPECT_GT(largest_move, 0.05) << summation;
     }
 }
+
+// eps > 0: the McKean-Vlasov particles dX_i = -grad(W * mu_N)(X_i) dt + sqrt(2 eps) dW_i with
+// W = |z|^2 / 2 (attraction, no repulsion): the drift is -(X_i - m_N) exactly, m_N the
+// particles' mean, so the centred variance S^2 = mean (X_i - m_N)^2 contracts by SSP-RK3's
+// R = 1 - dt + dt^2/2 - dt^3/6 per step and the noise adds 2 eps dt (1 - 1/N) (its own mean
+// removed): E S_n^2 = R^{2n} S_0^2 + 2 eps dt (1 - 1/N) (1 - R^{2n}) / (1 - R^2), within
+// Monte-Carlo error sqrt(2/N) S^2 (the ensemble is nearly Gaussian); the mean takes a random
+// walk of variance 2 eps T / N. The ensemble is the same on any number of ranks. (The mesh
+// is coarse so that the steps are dt, not the CFL step of rho_h's velocity: that one
+// depends on rho_h, which CG solves give to round-off only.)
+TEST(InteractingParticles, McKeanVlasovNoiseMatchesTheVarianceRecursion)
+{
+  const double       eps = 0.25, dt = 0.05, T = 1;
+  const unsigned int n = 1000;
+  std::ostringstream prm;
+  prm << "set Dimension = 1\n"
+      << "subsection Mesh\n  set Lower corner = -6\n  set Upper corner = 6\n"
+      << "  set Refinement = 3\nend\n" // coarse: the CFL step stays above dt
+      << "subsection Physics\n  set Model = interaction\n  set Diffusion = " << eps << "\nend\n"
+      << "subsection Interaction\n  subsection Kernel\n    set Type = attractive-repulsive\n"
+      << "    set Attractive exponent = 2\n    set Repulsive exponent = none\n  end\nend\n"
+      << "subsection Initial density\n  set Expression = exp(-(x - 0.5)^2 / 2)\nend\n"
+      << "subsection Time\n  set End time = " << T << "\n  set Time step = " << dt << "\nend\n"
+      << "subsection Particles\n  set Number = " << n
+      << "\n  set Dynamics = interacting\n  set Seed = 9\nend\n";
+  const auto [initial, final] = run_particles<1>(prm.str());
+  ASSERT_EQ(final.size(), n) << "a particle left the domain";
+  const auto moments = [](const std::map<std::uint64_t, Point<1>> &x) {
+    double mean = 0, square = 0;
+    for (const auto &[id, p] : x)
+      mean += p[0] / x.size();
+    for (const auto &[id, p] : x)
+      square += (p[0] - mean) * (p[0] - mean) / x.size();
+    return std::make_pair(mean, square);
+  };
+  const auto [m0, s0]      = moments(initial);
+  const auto [m1, s1]      = moments(final);
+  const double       R     = 1 - dt + dt * dt / 2 - dt * dt * dt / 6;
+  const unsigned int steps = std::lround(T / dt);
+  const double       decay = std::pow(R, 2.0 * steps);
+  const double expected    = decay * s0 + 2 * eps * dt * (1 - 1.0 / n) * (1 - decay) / (1 - R * R);
+  const double error       = std::sqrt(2.0 / n) * expected;
+  std::cout << "  centred variance " << s0 << " -> " << s1 << ", recursion " << expected << " ("
+            << (s1 - expected) / error << " standard errors; mean-field limit eps + (S0^2 - eps) "
+            << "e^{-2T} = " << eps + (s0 - eps) * std::exp(-2 * T) << "); mean " << m0 << " -> "
+            << m1 << std::endl;
+  EXPECT_LT(std::abs(s1 - expected), 4 * error);
+  EXPECT_LT(std::abs(m1 - m0), 4 * std::sqrt(2 * eps * T / n));
+  // The noise is there: without it S^2 would be decay * S0^2, many standard errors below.
+  EXPECT_GT(s1 - decay * s0, 10 * error);
+
+  const auto [initial_self, alone] = run_particles<1>(prm.str(), MPI_COMM_SELF);
+  for (const auto &[id, x] : final)
+    EXPECT_EQ(x, alone.at(id)) << "particle " << id;
+}

@@ -208,6 +208,12 @@ mutation mala-wrapped-ratio source/particles/dynamics/mala.cc \
   "MALA's Metropolis ratio with the wrapped proposal, not the unwrapped pair of images" \
   'periodic_test:*MalaKeepsPi*'
 
+# Interacting particles with noise (issue 10, eps > 0).
+mutation interacting-noise-halved source/particles/dynamics/interacting.cc \
+  's/      const double noise = std::sqrt(2 \* eps \* dt);/      const double noise = std::sqrt(eps * dt);/' \
+  "interacting particles: noise of variance eps dt instead of 2 eps dt" \
+  'interacting_particles_test:*McKeanVlasov*'
+
 # Not here, since postprocess_test needs its CTest fixture runs: rho_cell_mean as rho_h at
 # one quadrature point instead of the cell's mean (finite_element_solver.cc) was checked by
 # hand: postprocess_test's CellMassesSumToTheSolversMassForEveryProblem fails (4e-3 to 3e-2).

@@ -301,12 +301,14 @@ TEST(Periodic, OneAndTwoRanksAgree)
   for (std::size_t c = 0; c < two.columns.size(); ++c)
     if (two.columns[c] != "wall_seconds" && two.columns[c] != "linear_iterations")
       for (std::size_t r = 0; r < two.rows.size(); ++r)
-        if (std::isnan(two.rows[r][c]))
-          EXPECT_TRUE(std::isnan(one.rows[r][c])) << two.columns[c] << " row " << r;
-        else
-          EXPECT_NEAR(
-              one.rows[r][c], two.rows[r][c], 1e-9 * std::max(1.0, std::abs(two.rows[r][c])))
-              << two.columns[c] << " row " << r;
+        {
+          if (std::isnan(two.rows[r][c]))
+            EXPECT_TRUE(std::isnan(one.rows[r][c])) << two.columns[c] << " row " << r;
+          else
+            EXPECT_NEAR(
+                one.rows[r][c], two.rows[r][c], 1e-9 * std::max(1.0, std::abs(two.rows[r][c])))
+                << two.columns[c] << " row " << r;
+        }
   ASSERT_EQ(on_one.size(), on_two.size());
   for (std::size_t s = 0; s < on_two.size(); ++s)
     {

@@ -9,22 +9,21 @@
 #include <densityflow/solvers/interaction/interaction_parameters.h>
 #include <densityflow/solvers/interaction/target_measure.h>
 
+#include <cmath>
+
 namespace densityflow
 {
 template <int dim>
 InteractingDynamics<dim>::InteractingDynamics(const Mesh<dim>             &mesh,
                                               const Physics<dim>          &physics,
-                                              const InteractionParameters &interaction)
+                                              const InteractionParameters &interaction,
+                                              const ParticleRandom        &random)
     : physics(physics)
     , communicator(mesh.communicator())
+    , random(random)
     , interaction(std::make_unique<InteractionParameters>(interaction))
     , target(std::make_unique<TargetMeasure<dim>>(mesh, physics, interaction))
-{
-  if (physics.diffusion() > 0)
-    throw InputError("Particles/Dynamics = interacting: with Physics/Diffusion > 0 the particles "
-                     "would need noise, which they do not have yet; set Particles/Number = 0 "
-                     "or Diffusion = 0.");
-}
+{}
 
 template <int dim>
 InteractingDynamics<dim>::~InteractingDynamics() = default;
@@ -103,6 +102,20 @@ void InteractingDynamics<dim>::step(ParticleStore<dim> &particles, const Particl
   v = velocities_at(x2, t + dt / 2);
   for (std::size_t k = 0; k < x.size(); ++k)
     x[k] = Point<dim>(x0[k] / 3 + 2.0 / 3 * (x2[k] + dt * v[k]));
+  // eps > 0: the drift's SSP-RK3 step, then the noise of the step (Lie splitting: weak
+  // order 1, as Euler-Maruyama), from the particle's own stream, as Langevin's.
+  const double eps = physics.diffusion();
+  if (eps > 0)
+    {
+      const double noise = std::sqrt(2 * eps * dt);
+      double       z[4];
+      for (std::size_t k = 0; k < x.size(); ++k)
+        {
+          random.normals(particles.ids()[k], step.number, 0, z, dim);
+          for (unsigned int d = 0; d < dim; ++d)
+            x[k][d] += noise * z[d];
+        }
+    }
 }
 
 template <int dim>

@@ -49,7 +49,7 @@ create_particle_dynamics(const ParticleDynamics       dynamics,
                          " does not follow an interaction flow (Physics/Model = interaction): "
                          "use interacting.");
       AssertThrow(interaction != nullptr, ExcInternalError());
-      return std::make_unique<InteractingDynamics<dim>>(mesh, physics, *interaction);
+      return std::make_unique<InteractingDynamics<dim>>(mesh, physics, *interaction, random);
     }
   switch (dynamics)
     {

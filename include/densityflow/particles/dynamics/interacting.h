@@ -1,5 +1,6 @@
 #pragma once
 
+#include <densityflow/base/random.h>
 #include <densityflow/particles/dynamics/interface.h>
 
 #include <memory>
@@ -35,7 +36,8 @@ class InteractingDynamics : public ParticleDynamicsModel<dim>
 public:
   InteractingDynamics(const Mesh<dim>             &mesh,
                       const Physics<dim>          &physics,
-                      const InteractionParameters &interaction);
+                      const InteractionParameters &interaction,
+                      const ParticleRandom        &random);
   ~InteractingDynamics() override;
 
   ParticleDynamics kind() const override;
@@ -52,6 +54,8 @@ private:
 
   const Physics<dim> &physics;
   const MPI_Comm      communicator;
+  /** The noise sqrt(2 eps dt) N(0, I) of eps > 0, from each particle's counter-based stream. */
+  const ParticleRandom random;
   /** The kernel, the target and how sums are taken (a copy). */
   const std::unique_ptr<const InteractionParameters> interaction;
   /** Made at the first evaluation, when the number of atoms is known. */

@@ -244,26 +244,6 @@ void sign_sums_merged(const std::vector<Atom>   &atoms,
     }
 }
 
-void merge_bounds(const std::vector<Atom>    &atoms,
-                  const std::vector<Atom>    &queries,
-                  std::vector<std::uint32_t> &below,
-                  std::vector<std::uint32_t> &not_above)
-{
-  std::size_t lower = 0, upper = 0;
-  for (const Atom &query : queries)
-    {
-      const double x = query.first;
-      while (lower < atoms.size() && atoms[lower].first < x)
-        ++lower;
-      upper = std::max(upper, lower);
-      while (upper < atoms.size() && !(x < atoms[upper].first))
-        ++upper;
-      const auto index = static_cast<std::size_t>(query.second);
-      below[index]     = static_cast<std::uint32_t>(lower);
-      not_above[index] = static_cast<std::uint32_t>(upper);
-    }
-}
-
 double
 wasserstein_sorted(const std::vector<Atom> &a, const std::vector<Atom> &b, const unsigned int p)
 {

@@ -85,7 +85,7 @@ AtomBuckets index_sorted_atoms(const std::vector<Atom> &atoms, std::vector<std::
 
 /**
  * For the sorted @p atoms indexed by index_sorted_atoms(): the number of atoms left of
- * @p x and the number at or left of it (what merge_bounds() gives, for one unsorted
+ * @p x and the number at or left of it (the merge of sign_sums_merged(), for one unsorted
  * point), by a search within x's bucket only, O(1) for smooth data.
  */
 inline std::pair<std::size_t, std::size_t> atom_bounds(const std::vector<Atom>          &atoms,
@@ -160,17 +160,6 @@ void sign_sums_merged(const std::vector<Atom>   &atoms,
                       const std::vector<Atom>   &queries,
                       std::vector<double>       &sums,
                       std::vector<std::size_t>  *first_at = nullptr);
-
-/**
- * The merge of sign_sums_merged() without the weights: for the sorted @p queries
- * (position, index), @p below[index] = the number of atoms left of the position and
- * @p not_above[index] = the number at or left of it (both resized by the caller), so that
- * the sign sum for any weights in this order is prefix[below] + prefix[not_above] - total.
- */
-void merge_bounds(const std::vector<Atom>    &atoms,
-                  const std::vector<Atom>    &queries,
-                  std::vector<std::uint32_t> &below,
-                  std::vector<std::uint32_t> &not_above);
 
 /**
  * W_p^p (p = 1 or 2) between two sorted atom measures of unit mass with weights >= 0,

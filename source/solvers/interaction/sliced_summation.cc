@@ -172,10 +172,10 @@ void InteractionField<dim>::slice(const std::vector<Point<dim>>    &x,
             {
               if (ordered)
                 // The order sort_atoms() would give: the orders were made by it (stable).
-                for (std::size_t k = 0; k < n; ++k)
+                for (std::size_t q = 0; q < n; ++q)
                   {
-                    const std::uint32_t j = orders->atom_order[p][k];
-                    projected[k]          = {project(t, points[j]), weights[j]};
+                    const std::uint32_t j = orders->atom_order[p][q];
+                    projected[q]          = {project(t, points[j]), weights[j]};
                   }
               else
                 {

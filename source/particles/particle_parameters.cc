@@ -58,7 +58,7 @@ void ParticleParameters::declare_parameters(ParameterHandler &prm)
       "towards pi; b = -grad V only), probability-flow (dX/dt = -grad V - eps grad "
       "log rho_h from the Fokker-Planck solution, Heun), interacting (Model = interaction: "
       "dX_i/dt = -grad V - grad W * (mu_N - nu) with mu_N the particles' empirical measure, "
-      "SSP-RK3).");
+      "SSP-RK3; with Diffusion eps > 0 then the step's noise sqrt(2 eps dt) N(0, I)).");
   prm.declare_entry("Time step",
                     "0",
                     Patterns::Double(0),

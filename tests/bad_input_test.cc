@@ -424,10 +424,18 @@ TEST_F(BadInput, PeriodicMesh)
                {"set Potential = x^2 + y^2", "set Potential = x + y^2"}}),
       "Physics/Potential is not periodic in the periodic directions (Mesh/Periodic)");
   expect_clean_failure(
+      problem("periodic-path",
+              {{"set Refinement = 3", periodic + "true, true"},
+               {"set Diffusion = 0.5", "set Model = path\n  set Diffusion = 0.5"}}),
+      "Mesh/Periodic: periodic directions are for Physics/Model = fokker-planck and transport "
+      "only");
+  // The transport velocity -grad V = -2 (x, y) is odd: not periodic on [-1, 1]^2.
+  expect_clean_failure(
       problem("periodic-transport",
               {{"set Refinement = 3", periodic + "true, true"},
                {"set Diffusion = 0.5", "set Model = transport\n  set Diffusion = 0.5"}}),
-      "Mesh/Periodic: periodic directions are for Physics/Model = fokker-planck only");
+      "The transport velocity b (Physics/Velocity, Physics/Potential) is not periodic in the "
+      "periodic directions (Mesh/Periodic): at t = 0 it differs by 4");
 }
 
 TEST_F(BadInput, ParticleStepLargerThanThePDEStep)

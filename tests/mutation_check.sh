@@ -207,6 +207,18 @@ mutation mala-wrapped-ratio source/particles/dynamics/mala.cc \
   's/      ++proposed;/      ++proposed; wrap_into_box(mesh.bounding_box(), mesh.periodic_directions(), y);/' \
   "MALA's Metropolis ratio with the wrapped proposal, not the unwrapped pair of images" \
   'periodic_test:*MalaKeepsPi*'
+mutation dg-periodic-faces-are-walls include/densityflow/solvers/transport/dg_discretization.h \
+  's/  return cell->at_boundary(f) \&\& !cell->has_periodic_neighbor(f);/  return cell->at_boundary(f);/' \
+  "transport: periodic faces treated as walls (outflow) by advection, inflow and diffusion" \
+  'periodic_transport_test:*ThroughTheWall*' 'periodic_transport_test:*DiffusesAcross*'
+mutation sipg-periodic-faces-dropped source/solvers/transport/diffusion_operator.cc \
+  's/            if (at_wall(cell, f))/            if (cell->at_boundary(f))/' \
+  "transport: SIPG diffusion without its periodic faces (no-flux walls there)" \
+  'periodic_transport_test:*DiffusesAcross*'
+mutation periodic-velocity-unchecked source/solvers/transport/transport_operator.cc \
+  's/  if (jump > 1e-8 \* scale)/  if (false)/' \
+  "transport: a velocity that is not periodic is accepted" \
+  'periodic_transport_test:*NotPeriodicIsRefused*'
 
 # Interacting particles with noise (issue 10, eps > 0).
 mutation interacting-noise-halved source/particles/dynamics/interacting.cc \

@@ -62,8 +62,9 @@ void MeshParameters::declare_parameters(ParameterHandler &prm)
                     Patterns::Anything(),
                     "Periodic directions of a box: one true or false per coordinate direction "
                     "(\"true, false\": x periodic, y not). The walls x_d = lower_d and "
-                    "x_d = upper_d of a periodic direction are one (Fokker-Planck model; V must "
-                    "be periodic there); particles leaving through one come back through the "
+                    "x_d = upper_d of a periodic direction are one (Fokker-Planck and transport "
+                    "models; V and the velocity must be periodic there); particles leaving through "
+                    "one come back through the "
                     "other. Empty: none.");
   prm.leave_subsection();
 }

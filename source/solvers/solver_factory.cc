@@ -10,6 +10,29 @@
 
 namespace densityflow
 {
+namespace
+{
+/**
+ * InputError where a cell is its own periodic neighbour (one cell across a periodic
+ * direction): the DG solvers assemble a face between two cells.
+ */
+template <int dim>
+void check_periodic_neighbours(const Mesh<dim> &mesh)
+{
+  bool alone = false;
+  for (const auto &cell : mesh.triangulation().active_cell_iterators())
+    if (cell->is_locally_owned())
+      for (const unsigned int f : cell->face_indices())
+        if (cell->has_periodic_neighbor(f) && cell->periodic_neighbor(f)->id() == cell->id())
+          alone = true;
+  throw_if_any(alone,
+               "Mesh/Periodic: a periodic direction has a single cell across; the transport "
+               "model's discontinuous Galerkin faces need at least two (raise Mesh/Refinement).",
+               mesh.triangulation().get_communicator(),
+               false);
+}
+} // namespace
+
 template <int dim>
 std::unique_ptr<DensitySolver<dim>>
 create_density_solver(const Mesh<dim>                &mesh,
@@ -24,10 +47,13 @@ create_density_solver(const Mesh<dim>                &mesh,
   if (!walls.empty() && physics.model() != Model::fokker_planck)
     throw InputError(walls.description() +
                      ": absorbing walls are for Physics/Model = fokker-planck only.");
-  if (mesh.is_periodic() && physics.model() != Model::fokker_planck)
+  if (mesh.is_periodic() && physics.model() != Model::fokker_planck &&
+      physics.model() != Model::transport)
     throw InputError("Mesh/Periodic: periodic directions are for Physics/Model = fokker-planck "
-                     "only (the discontinuous Galerkin solvers of the transport, path and "
-                     "interaction models have no periodic faces yet).");
+                     "and transport only (the path model's Neumann problem and the interaction "
+                     "model's kernel sums are those of the box, not of the torus).");
+  if (mesh.is_periodic() && physics.model() == Model::transport)
+    check_periodic_neighbours(mesh);
   switch (physics.model())
     {
       case Model::transport:

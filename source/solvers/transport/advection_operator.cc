@@ -166,6 +166,25 @@ FullMatrix<double> interior_face_matrix(const FEInterfaceValues<dim> &fe_interfa
         face_matrix(i, j) = 0;
   return face_matrix;
 }
+/**
+ * Across a periodic face (fe_interface reinitialised on it): the largest |b(x) - b(x')|
+ * over the quadrature points x and their images x' on the opposite wall into @p jump, the
+ * largest |b| there into @p scale.
+ */
+template <int dim>
+void add_periodic_jump(const FEInterfaceValues<dim>                    &fe_interface,
+                       const typename AdvectionOperator<dim>::Velocity &b,
+                       double                                          &jump,
+                       double                                          &scale)
+{
+  for (unsigned int q = 0; q < fe_interface.n_quadrature_points; ++q)
+    {
+      const Tensor<1, dim> here  = b(fe_interface.get_fe_face_values(0).quadrature_point(q));
+      const Tensor<1, dim> there = b(fe_interface.get_fe_face_values(1).quadrature_point(q));
+      jump                       = std::max(jump, (here - there).norm());
+      scale                      = std::max({scale, here.norm(), there.norm()});
+    }
+}
 } // namespace
 
 template <int dim>
@@ -196,7 +215,7 @@ void AdvectionOperator<dim>::assemble(const DGDiscretization<dim>            &sp
   const unsigned int                   n = space.dof_handler.get_fe().n_dofs_per_cell();
   FullMatrix<double>                   cell_matrix(n);
   std::vector<types::global_dof_index> dofs(n);
-  double                               local_rate = 0;
+  double                               local_rate = 0, jump = 0, scale = 0;
   for (const auto &cell : space.dof_handler.active_cell_iterators())
     if (cell->is_locally_owned())
       {
@@ -207,19 +226,22 @@ void AdvectionOperator<dim>::assemble(const DGDiscretization<dim>            &sp
             add_cell_term<dim>(scratch.fe_values, b, cell->minimum_vertex_distance(), cell_matrix));
         // Face matrices go into A before the cell's own, in face order.
         for (const unsigned int f : cell->face_indices())
-          if (cell->at_boundary(f))
+          if (at_wall(cell, f))
             {
               scratch.fe_face.reinit(cell, f);
               add_boundary_term<dim>(scratch.fe_face, b, cell_matrix);
             }
-          else if (assembles_face(cell, cell->neighbor(f)))
+          else if (const auto [neighbor, neighbor_face] = across_face(cell, f);
+                   assembles_face(cell, neighbor))
             {
               scratch.fe_interface.reinit(cell,
                                           f,
                                           numbers::invalid_unsigned_int,
-                                          cell->neighbor(f),
-                                          cell->neighbor_of_neighbor(f),
+                                          neighbor,
+                                          neighbor_face,
                                           numbers::invalid_unsigned_int);
+              if (cell->at_boundary(f))
+                add_periodic_jump<dim>(scratch.fe_interface, b, jump, scale);
               matrix.add(scratch.fe_interface.get_interface_dof_indices(),
                          interior_face_matrix<dim>(scratch.fe_interface, b));
             }
@@ -228,6 +250,11 @@ void AdvectionOperator<dim>::assemble(const DGDiscretization<dim>            &sp
       }
   matrix.compress(VectorOperation::add);
   rate = Utilities::MPI::max(local_rate, space.communicator);
+  if (space.dof_handler.get_triangulation().get_periodic_face_map().empty())
+    periodic_jump = {0, 0};
+  else
+    periodic_jump = {Utilities::MPI::max(jump, space.communicator),
+                     Utilities::MPI::max(scale, space.communicator)};
 
   // 1^T A: interior faces cancel, what is left is the outflow through the boundary.
   matrix.Tvmult(outflow_weights, ones);

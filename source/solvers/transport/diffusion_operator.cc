@@ -72,19 +72,19 @@ DiffusionOperator<dim>::DiffusionOperator(const DGDiscretization<dim> &space, co
 
         for (const unsigned int f : cell->face_indices())
           {
-            if (cell->at_boundary(f))
+            if (at_wall(cell, f))
               continue;
-            const auto neighbor = cell->neighbor(f);
+            const auto [neighbor, neighbor_face] = across_face(cell, f);
             if (!assembles_face(cell, neighbor))
               continue;
             fe_interface.reinit(cell,
                                 f,
                                 numbers::invalid_unsigned_int,
                                 neighbor,
-                                cell->neighbor_of_neighbor(f),
+                                neighbor_face,
                                 numbers::invalid_unsigned_int);
-            const double extent  = std::min(cell_extent(cell, f),
-                                           cell_extent(neighbor, cell->neighbor_of_neighbor(f)));
+            const double extent =
+                std::min(cell_extent(cell, f), cell_extent(neighbor, neighbor_face));
             const double penalty = std::max(1.0, 2.0 * p * (p + 1)) / extent;
             matrix.add(fe_interface.get_interface_dof_indices(),
                        face_term(fe_interface, eps, penalty));

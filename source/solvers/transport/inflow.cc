@@ -29,7 +29,7 @@ void assemble_inflow(const DGDiscretization<dim> &space,
       {
         cell_source = 0;
         for (const unsigned int f : cell->face_indices())
-          if (cell->at_boundary(f))
+          if (at_wall(cell, f))
             {
               fe_face.reinit(cell, f);
               for (unsigned int q = 0; q < fe_face.n_quadrature_points; ++q)

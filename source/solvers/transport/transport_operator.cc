@@ -1,4 +1,5 @@
 #include <densityflow/base/compensated_sum.h>
+#include <densityflow/base/exceptions.h>
 #include <densityflow/physics/physics.h>
 #include <densityflow/solvers/petsc_check.h>
 #include <densityflow/solvers/transport/inflow.h>
@@ -13,6 +14,7 @@
 #include <petscmat.h>
 
 #include <cmath>
+#include <sstream>
 
 namespace densityflow
 {
@@ -57,14 +59,16 @@ TransportOperator<dim>::TransportOperator(const DGDiscretization<dim> &space,
   if (!physics.drift_depends_on_time())
     {
       forward = std::make_unique<AdvectionOperator<dim>>();
-      assemble_advection([&](const Point<dim> &x) { return physics.drift(x, 0.0); }, *forward);
+      assemble_advection([&](const Point<dim> &x) { return physics.drift(x, 0.0); }, 0.0, *forward);
     }
   else if (physics.drift_is_separable())
     {
       forward  = std::make_unique<AdvectionOperator<dim>>();
       backward = std::make_unique<AdvectionOperator<dim>>();
-      assemble_advection([&](const Point<dim> &x) { return physics.velocity(x, 0.0); }, *forward);
-      assemble_advection([&](const Point<dim> &x) { return -physics.velocity(x, 0.0); }, *backward);
+      assemble_advection(
+          [&](const Point<dim> &x) { return physics.velocity(x, 0.0); }, 0.0, *forward);
+      assemble_advection(
+          [&](const Point<dim> &x) { return -physics.velocity(x, 0.0); }, 0.0, *backward);
     }
 }
 
@@ -98,11 +102,27 @@ void TransportOperator<dim>::assemble_mass()
 
 template <int dim>
 void TransportOperator<dim>::assemble_advection(const typename AdvectionOperator<dim>::Velocity &b,
+                                                const double                                     t,
                                                 AdvectionOperator<dim> &advection) const
 {
   // Only an operator assembled once drops the stored zeros of its explicit form.
   const bool once = !physics.drift_depends_on_time() || physics.drift_is_separable();
   advection.assemble(discretization, b, ones, explicit_steps ? &inverse_mass : nullptr, once);
+  // A periodic expression differs between the walls by the round-off of evaluating it at
+  // coordinates a period apart: far below this. The values are all ranks', so every rank
+  // throws the same.
+  const auto [jump, scale] = advection.periodic_jump;
+  if (jump > 1e-8 * scale)
+    {
+      std::ostringstream message;
+      message << "The transport velocity b (Physics/Velocity, Physics/Potential) is not periodic "
+              << "in the periodic directions (Mesh/Periodic): at t = " << t << " it differs by "
+              << jump << " between points on opposite walls (largest |b| there " << scale
+              << "; the tolerance is 1e-8 of it). Periodic directions need b(x + period) = b(x).";
+      if (t > 0)
+        throw RunError(message.str());
+      throw InputError(message.str());
+    }
 }
 
 template <int dim>
@@ -120,7 +140,7 @@ AdvectionAtTime TransportOperator<dim>::advection_at(const double t)
     forward = std::make_unique<AdvectionOperator<dim>>();
   if (assembled_time != t)
     {
-      assemble_advection([&](const Point<dim> &x) { return physics.drift(x, t); }, *forward);
+      assemble_advection([&](const Point<dim> &x) { return physics.drift(x, t); }, t, *forward);
       assembled_time = t;
     }
   return {&forward->matrix, forward->explicit_matrix, &forward->outflow_weights, 1.0};

@@ -8,6 +8,7 @@
 #include <deal.II/lac/petsc_vector.h>
 
 #include <functional>
+#include <utility>
 
 namespace densityflow
 {
@@ -48,6 +49,13 @@ public:
   PETScWrappers::MPI::Vector outflow_weights;
   /** max_K |b|_1 / h_K at the quadrature points. */
   double rate = 0;
+  /**
+   * On periodic walls (Mesh/Periodic): the largest |b(x) - b(x')| between the quadrature
+   * points x of their faces and the images x' on the opposite wall, and the largest |b|
+   * there (all ranks'). Both 0 without periodic walls. A b that is not periodic makes
+   * the upwind flux take one side's value: the caller refuses it.
+   */
+  std::pair<double, double> periodic_jump{0, 0};
 
 private:
   /** M^{-1} A once, so that an explicit stage is one matrix-vector product. */

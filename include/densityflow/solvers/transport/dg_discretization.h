@@ -6,6 +6,8 @@
 #include <deal.II/dofs/dof_handler.h>
 #include <deal.II/fe/mapping.h>
 
+#include <utility>
+
 namespace dealii
 {
 namespace PETScWrappers
@@ -53,6 +55,29 @@ double cell_extent(const Cell &cell, const unsigned int f)
     return cell->measure();
   else
     return cell->measure() / cell->face(f)->measure();
+}
+
+/**
+ * Whether face @p f of @p cell is a wall of the domain: on the boundary and not on a
+ * periodic wall (Mesh/Periodic), across which the cell has its periodic image's cell as
+ * a neighbour and the face is interior to the torus.
+ */
+template <typename Cell>
+bool at_wall(const Cell &cell, const unsigned int f)
+{
+  return cell->at_boundary(f) && !cell->has_periodic_neighbor(f);
+}
+
+/**
+ * The cell across the face @p f of @p cell that is not at_wall(), and the number of the
+ * face there: the neighbour, or on a periodic wall the periodic image's cell.
+ */
+template <typename Cell>
+auto across_face(const Cell &cell, const unsigned int f)
+{
+  if (cell->at_boundary(f))
+    return std::make_pair(cell->periodic_neighbor(f), cell->periodic_neighbor_face_no(f));
+  return std::make_pair(cell->neighbor(f), cell->neighbor_of_neighbor(f));
 }
 
 /**

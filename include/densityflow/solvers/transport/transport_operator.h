@@ -89,6 +89,7 @@ public:
 private:
   void assemble_mass();
   void assemble_advection(const typename AdvectionOperator<dim>::Velocity &b,
+                          const double                                     t,
                           AdvectionOperator<dim>                          &advection) const;
 
   const DGDiscretization<dim>             discretization;

@@ -5,6 +5,7 @@
 // sliced W2), and the same with P = 1 (so the slicing's share shows).
 //
 //   distances_benchmark            (1 rank)
+//   distances_benchmark DIM REFINEMENT N   one case, e.g. 2 8 10000
 #include <densityflow/base/random.h>
 #include <densityflow/distances/distances.h>
 #include <densityflow/mesh/point_locator.h>
@@ -103,6 +104,16 @@ int main(int argc, char **argv)
                 "distances_P100",
                 "distances_P1",
                 "(s)w2");
+  if (argc == 4) // distances_benchmark DIM REFINEMENT N: one case (for profiles)
+    {
+      const unsigned int dim = std::stoul(argv[1]), refinement = std::stoul(argv[2]);
+      const std::size_t  n = std::stoul(argv[3]);
+      if (dim == 1)
+        run<1>(refinement, n, comm);
+      else
+        run<2>(refinement, n, comm);
+      return 0;
+    }
   for (const unsigned int refinement : {7u, 8u})
     for (const std::size_t n : {10000ul, 100000ul, 1000000ul})
       run<2>(refinement, n, comm);

@@ -194,11 +194,20 @@ TEST(Checkpoint, RestartIsTheSameRunBitForBit)
   EXPECT_EQ(line, "completed");
 
   // A run killed after its checkpoint at t = 0.2 has written the rows to 0.4: they are
-  // cut, and written again once each.
+  // cut, and written again once each. It was killed while writing the next checkpoint,
+  // between the two renames: checkpoint/ is gone, checkpoint.old/ is the complete one at
+  // t = 0.2 and checkpoint.new/ is incomplete (no metadata.txt).
   if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
     fs::remove_all(split + "/checkpoint");
-  copy_folder(work + "/checkpoint-at-0.2", split + "/checkpoint");
+  copy_folder(work + "/checkpoint-at-0.2", split + "/checkpoint.old");
+  copy_folder(work + "/checkpoint-at-0.2", split + "/checkpoint.new");
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    fs::remove(split + "/checkpoint.new/metadata.txt");
+  MPI_Barrier(MPI_COMM_WORLD);
   run(0.4, split, MPI_COMM_WORLD, true);
+  EXPECT_TRUE(fs::exists(split + "/checkpoint/metadata.txt"));
+  EXPECT_FALSE(fs::exists(split + "/checkpoint.old"));
+  EXPECT_FALSE(fs::exists(split + "/checkpoint.new"));
   for (const char *file : {"/diagnostics.csv", "/particles-vs-pde.csv"})
     expect_same_csv(work + "/reference" + file, split + file, 0);
   for (const char *file : {"/density.pvd", "/particles.pvd"})

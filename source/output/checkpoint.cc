@@ -192,6 +192,27 @@ namespace
 {
 using CellKey = std::array<unsigned int, 4>;
 
+/**
+ * The CellId of @p cell as four numbers: the coarse cell, the level and the child indices
+ * packed dim bits per level (CellId::to_binary() went through a string stream, seconds at
+ * 1e6 cells). Past 64 bits of child indices (levels > 64 / dim), to_binary() itself.
+ */
+template <int dim, typename Cell>
+CellKey cell_key(const Cell &cell)
+{
+  const CellId  id       = cell->id();
+  const auto    children = id.get_child_indices();
+  std::uint64_t packed   = 0;
+  if (children.size() * dim > 64)
+    return id.template to_binary<dim>();
+  for (const std::uint8_t c : children)
+    packed = (packed << dim) | c;
+  return {static_cast<unsigned int>(id.get_coarse_cell_id()),
+          static_cast<unsigned int>(children.size()),
+          static_cast<unsigned int>(packed & 0xffffffffULL),
+          static_cast<unsigned int>(packed >> 32)};
+}
+
 struct CellKeyHash
 {
   std::size_t operator()(const CellKey &k) const { return checksum(k.data(), sizeof(CellKey)); }
@@ -217,7 +238,7 @@ std::vector<double> cell_records(const DoFHandler<dim, dim>                     
   for (const auto &cell : dof_handler.active_cell_iterators())
     if (cell->is_locally_owned())
       {
-        for (const unsigned int k : cell->id().template to_binary<dim>())
+        for (const unsigned int k : cell_key<dim>(cell))
           records.push_back(k);
         for (const PETScWrappers::MPI::Vector &v : ghosted)
           {
@@ -237,7 +258,7 @@ std::size_t restore_cell_records(const DoFHandler<dim, dim>                     
   std::unordered_map<CellKey, Cell, CellKeyHash> owned;
   for (const auto &cell : dof_handler.active_cell_iterators())
     if (cell->is_locally_owned())
-      owned.emplace(cell->id().template to_binary<dim>(), cell);
+      owned.emplace(cell_key<dim>(cell), cell);
 
   const unsigned int                   n      = dof_handler.get_fe().n_dofs_per_cell();
   const std::size_t                    length = 4 + vectors.size() * n;

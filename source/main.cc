@@ -16,6 +16,9 @@ namespace
 const char *usage = R"(usage:
   densityflow PROBLEM.prm [--set "Section/Name=value"]...
       Solve the problem; output goes to Output/Directory (default output/PROBLEM/).
+  densityflow PROBLEM.prm --restart DIR [--set ...]
+      Continue the run in DIR from its checkpoint (DIR/checkpoint, written with
+      Checkpoint/Interval > 0); Time/End time may be extended. Output continues in DIR.
   densityflow compare PROBLEM.prm --particles FILE... [--time T] [--particles FILE... [--time T]]... [--set ...]
       Solve the problem once and compare point ensembles written by any code (CSV with
       a header x[,y[,z]][,weight][,time] and a '# time = ...' line or a time column; or
@@ -48,6 +51,7 @@ int main(int argc, char **argv)
       std::string               problem_file;
       std::vector<std::string>  overrides;
       std::vector<EnsembleFile> ensembles;
+      std::string               restart;
       // The files of the last --particles, which a --time after them belongs to.
       std::size_t group_begin = 0;
       bool        have_group  = false;
@@ -76,6 +80,13 @@ int main(int argc, char **argv)
             }
           else if (a.rfind("--set=", 0) == 0)
             overrides.push_back(a.substr(6));
+          else if (!compare && a == "--restart")
+            {
+              if (i + 1 == arguments.size() || !restart.empty())
+                throw InputError("--restart needs one folder: the Output/Directory of the run "
+                                 "to continue.");
+              restart = arguments[++i];
+            }
           else if (compare && a == "--particles")
             {
               group_begin = ensembles.size();
@@ -140,7 +151,8 @@ int main(int argc, char **argv)
                           std::cout);
           return 0;
         }
-      run_problem(ProblemParameters::from_file(problem_file, overrides), communicator, std::cout);
+      run_problem(
+          ProblemParameters::from_file(problem_file, overrides), communicator, std::cout, restart);
       return 0;
     }
   catch (const InputError &e)

@@ -708,3 +708,54 @@ TEST_F(BadInput, InteractionSlicedAndSamples)
                            " --set \"Interaction/Target/Samples=two-systems.csv\"",
                        "holds 2 ensembles");
 }
+
+TEST_F(BadInput, RestartFromABadCheckpoint)
+{
+  namespace fs          = std::filesystem;
+  const std::string prm = problem("checkpoint", {});
+  ASSERT_EQ(run_densityflow(prm + " --set \"Checkpoint/Interval=2\"").exit_code, 0);
+  const std::string folder = work + "/out-checkpoint";
+  const auto        status = [&] {
+    std::ifstream in(folder + "/status");
+    std::string   line;
+    std::getline(in, line);
+    return line;
+  };
+
+  expect_clean_failure(problem("checkpoint-none", {}) + " --restart out-checkpoint-none",
+                       "--restart out-checkpoint-none: no complete checkpoint in "
+                       "out-checkpoint-none/checkpoint");
+  expect_clean_failure(prm + " --restart out-checkpoint --set \"Mesh/Refinement=4\"",
+                       "was written for other parameters (only Time/End time, "
+                       "Checkpoint/Interval and Output/Directory may change):\n"
+                       "  Mesh/Refinement = 3 there, 4 here");
+  expect_clean_failure(prm + " --restart out-checkpoint --set \"Time/End time=0.055\"",
+                       "was written with the step 0.01");
+
+  // Another deal.II: the version in the metadata is faked.
+  const std::string metadata = folder + "/checkpoint/metadata.txt";
+  std::stringstream text;
+  text << std::ifstream(metadata).rdbuf();
+  const std::string original = text.str();
+  std::ofstream(metadata) << std::regex_replace(
+      original, std::regex("deal.II = [0-9.]+"), "deal.II = 9.3.0");
+  expect_clean_failure(prm + " --restart out-checkpoint",
+                       "the checkpoint was written by deal.II 9.3.0 and this is deal.II ");
+  std::ofstream(metadata) << original;
+
+  // A file cut short (a disk that filled up) and one with a changed byte.
+  const std::string density = folder + "/checkpoint/density_1.bin";
+  const auto        size    = fs::file_size(density);
+  fs::resize_file(density, size - 8);
+  expect_clean_failure(prm + " --restart out-checkpoint", "density_1.bin is truncated or corrupt");
+  fs::resize_file(density, size);
+  expect_clean_failure(prm + " --restart out-checkpoint",
+                       "density_1.bin is corrupt (its checksum does not match)");
+  // Refused restarts leave the run as it was.
+  EXPECT_EQ(status(), "completed");
+
+  expect_clean_failure(problem("checkpoint-transport", {}) +
+                           " --set \"Physics/Model=transport\" --set \"Checkpoint/Interval=2\"",
+                       "Checkpoint/Interval > 0 is implemented for Physics/Model = fokker-planck "
+                       "only (not transport).");
+}

@@ -150,4 +150,16 @@ void TimeSchedule::output_written()
   else
     outputs = current >= final_time - tolerance ? 2 : 1;
 }
+std::vector<double> TimeSchedule::position() const
+{
+  return {current, double(steps_taken), double(outputs), double(particles)};
+}
+
+void TimeSchedule::restore_position(const std::vector<double> &position)
+{
+  current     = position.at(0);
+  steps_taken = static_cast<unsigned int>(position.at(1));
+  outputs     = static_cast<unsigned long>(position.at(2));
+  particles   = static_cast<unsigned long>(position.at(3));
+}
 } // namespace densityflow

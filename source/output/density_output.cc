@@ -32,6 +32,24 @@ void DensityOutput<dim>::write(const DensitySolver<dim> &solver, const Expressio
     }
 }
 
+template <int dim>
+const std::vector<std::pair<double, std::string>> &DensityOutput<dim>::series() const
+{
+  return records;
+}
+
+template <int dim>
+void DensityOutput<dim>::restore_series(const std::vector<std::pair<double, std::string>> &series)
+{
+  // The .pvd of a run killed after the checkpoint lists later outputs: written again.
+  records = series;
+  if (Utilities::MPI::this_mpi_process(mpi_communicator) == 0)
+    {
+      std::ofstream pvd(directory + "/density.pvd");
+      DataOutBase::write_pvd_record(pvd, records);
+    }
+}
+
 template class DensityOutput<1>;
 template class DensityOutput<2>;
 template class DensityOutput<3>;

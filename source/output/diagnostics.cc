@@ -17,7 +17,8 @@ Diagnostics::Diagnostics(const unsigned int              dim,
                          const std::string              &csv_file,
                          const MPI_Comm                  communicator,
                          const std::vector<std::string> &regions,
-                         const std::vector<std::string> &extra)
+                         const std::vector<std::string> &extra,
+                         const bool                      append)
 {
   column_names = {
       "time", "step", "mass", "min_density", "negative_mass", "free_energy", "relative_entropy"};
@@ -37,7 +38,9 @@ Diagnostics::Diagnostics(const unsigned int              dim,
   if (!csv_file.empty() && Utilities::MPI::this_mpi_process(communicator) == 0)
     {
       write_column_descriptions(csv_file, descriptions);
-      file = std::make_unique<std::ofstream>(csv_file);
+      file = std::make_unique<std::ofstream>(csv_file, append ? std::ios::app : std::ios::out);
+      if (append)
+        return;
       for (std::size_t c = 0; c < column_names.size(); ++c)
         *file << (c > 0 ? "," : "") << column_names[c];
       *file << '\n' << std::flush;

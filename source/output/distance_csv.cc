@@ -7,7 +7,8 @@ namespace densityflow
 DistanceCsv::DistanceCsv(const std::string              &path,
                          const unsigned int              dim,
                          const std::vector<std::string> &regions,
-                         const MPI_Comm                  communicator)
+                         const MPI_Comm                  communicator,
+                         const bool                      append)
     : dim(dim)
 {
   const auto        columns      = distance_columns(dim, regions);
@@ -15,7 +16,9 @@ DistanceCsv::DistanceCsv(const std::string              &path,
   if (dealii::Utilities::MPI::this_mpi_process(communicator) != 0)
     return;
   write_column_descriptions(path, descriptions);
-  file = std::make_unique<std::ofstream>(path);
+  file = std::make_unique<std::ofstream>(path, append ? std::ios::app : std::ios::out);
+  if (append)
+    return;
   for (std::size_t c = 0; c < columns.size(); ++c)
     *file << (c ? "," : "") << columns[c];
   *file << std::endl;

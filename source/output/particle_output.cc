@@ -153,6 +153,24 @@ void ParticleOutput<dim>::write(
     }
 }
 
+template <int dim>
+const std::vector<std::pair<double, std::string>> &ParticleOutput<dim>::series() const
+{
+  return records;
+}
+
+template <int dim>
+void ParticleOutput<dim>::restore_series(const std::vector<std::pair<double, std::string>> &series)
+{
+  // The .pvd of a run killed after the checkpoint lists later outputs: written again.
+  records = series;
+  if (Utilities::MPI::this_mpi_process(mpi_communicator) == 0)
+    {
+      std::ofstream pvd(directory + "/particles.pvd");
+      DataOutBase::write_pvd_record(pvd, records);
+    }
+}
+
 template class ParticleOutput<1>;
 template class ParticleOutput<2>;
 template class ParticleOutput<3>;

@@ -58,7 +58,8 @@ bool holds_completed_run(const fs::path &folder)
 
 RunDirectory::RunDirectory(const std::string &path,
                            const bool         keep_previous,
-                           const MPI_Comm     communicator)
+                           const MPI_Comm     communicator,
+                           const bool         resume)
     : directory(path)
     , keep_previous(keep_previous)
     , mpi_communicator(communicator)
@@ -70,7 +71,9 @@ RunDirectory::RunDirectory(const std::string &path,
       try
         {
           fs::create_directories(directory);
-          if (holds_completed_run(directory))
+          if (resume)
+            ; // a restart continues the files of the run it restarts
+          else if (holds_completed_run(directory))
             {
               move_output(directory, fs::path(directory) / "previous");
               moved_previous = true;

@@ -75,9 +75,10 @@ void compare_in(const ProblemParameters         &parameters,
       snapshots.push_back(std::move(s));
   // The problem's own particles have no part in comparing other codes' ensembles, and
   // the output has a folder of its own: a plain run's files in Output/Directory stay.
-  ProblemParameters without_particles = parameters;
-  without_particles.particles.number  = 0;
-  without_particles.output.directory  = parameters.output_directory() + "/compare";
+  ProblemParameters without_particles   = parameters;
+  without_particles.particles.number    = 0;
+  without_particles.output.directory    = parameters.output_directory() + "/compare";
+  without_particles.checkpoint.interval = 0; // a comparison is not continued
   Simulation<dim> simulation(without_particles, communicator, log);
   simulation.compare_ensembles(std::move(snapshots));
   simulation.run();

@@ -145,6 +145,28 @@ void ParticleSystems<dim>::print_progress(ConditionalOStream &log) const
 }
 
 template <int dim>
+std::vector<double> ParticleSystems<dim>::pending() const
+{
+  std::vector<double> values;
+  for (std::size_t k = 0; k < ensembles.size(); ++k)
+    values.insert(values.end(), {double(pending_steps[k]), pending_time[k]});
+  return values;
+}
+
+template <int dim>
+void ParticleSystems<dim>::restore_pending(const std::vector<double> &values)
+{
+  if (values.size() != 2 * ensembles.size())
+    throw InputError("--restart: the checkpoint has " + std::to_string(values.size() / 2) +
+                     " particle systems, this run " + std::to_string(ensembles.size()) + ".");
+  for (std::size_t k = 0; k < ensembles.size(); ++k)
+    {
+      pending_steps[k] = static_cast<unsigned int>(values[2 * k]);
+      pending_time[k]  = values[2 * k + 1];
+    }
+}
+
+template <int dim>
 const std::vector<std::unique_ptr<ParticleEnsemble<dim>>> &ParticleSystems<dim>::systems() const
 {
   return ensembles;

@@ -308,6 +308,7 @@ void ProblemParameters::declare_parameters(ParameterHandler &prm)
   ParticleParameters::declare_parameters(prm);
   DistanceParameters::declare_parameters(prm);
   RegionParameters::declare_parameters(prm);
+  CheckpointParameters::declare_parameters(prm);
 }
 
 void ProblemParameters::parse_parameters(ParameterHandler &prm)
@@ -339,6 +340,7 @@ void ProblemParameters::parse_parameters(ParameterHandler &prm)
   particles.parse_parameters(prm);
   distances.parse_parameters(prm);
   regions.parse_parameters(prm);
+  checkpoint.parse_parameters(prm);
   // Flow-map particles of a path carry log-density by -div v_h, the Laplacian of phi_h,
   // which is zero for Q1 (not div v): refuse rather than carry a wrong density.
   const bool flow_map =

@@ -23,9 +23,12 @@ double section_seconds(const TimerOutput &timer, const std::string &section)
 template <int dim>
 Simulation<dim>::Simulation(const ProblemParameters &parameters,
                             const MPI_Comm           communicator,
-                            std::ostream            &log)
+                            std::ostream            &log,
+                            const std::string       &restart)
     : parameters(parameters)
     , mpi_communicator(communicator)
+    , restart_directory(restart)
+    , output_path(restart.empty() ? parameters.output_directory() : restart)
     , pcout(log, Utilities::MPI::this_mpi_process(communicator) == 0)
     , timer(pcout, TimerOutput::never, TimerOutput::wall_times)
 {
@@ -113,18 +116,29 @@ void Simulation<dim>::set_up()
         grid_output.reset();
     }
 
+  const bool  resume = !restart_directory.empty();
+  std::string checkpoint;
+  if (resume || parameters.checkpoint.interval > 0)
+    check_checkpoint_support();
+  if (resume)
+    check_restart(checkpoint);
+
   if (parameters.output.write_files)
     {
       run_directory = std::make_unique<RunDirectory>(
-          parameters.output_directory(), parameters.output.keep_previous, mpi_communicator);
+          output_path, parameters.output.keep_previous, mpi_communicator, resume);
       run_directory->write_file("parameters.prm", parameters.effective_parameters);
+      if (resume)
+        truncate_output(checkpoint);
+      else if (parameters.checkpoint.interval > 0)
+        CheckpointFolder(output_path).remove(mpi_communicator); // an earlier run's
     }
   const std::string        csv = run_directory ? run_directory->path() + "/diagnostics.csv" : "";
   std::vector<std::string> extra_columns = density_solver->extra_columns();
   for (const std::string &column : ExitTimes<dim>(particles->systems()).columns())
     extra_columns.push_back(column);
-  diagnostics_ =
-      std::make_unique<Diagnostics>(dim, csv, mpi_communicator, regions->names(), extra_columns);
+  diagnostics_ = std::make_unique<Diagnostics>(
+      dim, csv, mpi_communicator, regions->names(), extra_columns, resume);
   if (run_directory)
     density_output = std::make_unique<DensityOutput<dim>>(run_directory->path(), mpi_communicator);
   if (!particles->empty())
@@ -139,11 +153,14 @@ void Simulation<dim>::set_up()
               std::make_unique<DistanceCsv>(run_directory->path() + "/particles-vs-pde.csv",
                                             dim,
                                             regions->names(),
-                                            mpi_communicator);
+                                            mpi_communicator,
+                                            resume);
           particle_output = std::make_unique<ParticleOutput<dim>>(
               run_directory->path(), parameters.particles.write_csv, mpi_communicator);
         }
     }
+  if (resume)
+    restore_checkpoint(checkpoint);
 }
 
 template <int dim>
@@ -170,9 +187,13 @@ void Simulation<dim>::run()
       const auto every_ensemble_compared = [this] {
         return !snapshots.empty() && next_snapshot == snapshots.size();
       };
-      write_output(0);
-      compare_due_snapshots();
-      bool written = true;
+      if (!restarted) // a restart continues after the checkpoint's outputs
+        {
+          write_output(0);
+          compare_due_snapshots();
+        }
+      bool               written = true;
+      const unsigned int every   = parameters.checkpoint.interval;
       while (!schedule->at_end() && !every_ensemble_compared())
         {
           const double dt = schedule->step(density_solver->time_step());
@@ -181,7 +202,11 @@ void Simulation<dim>::run()
           written = schedule->output_due();
           if (written)
             write_output(schedule->step_number());
+          if (every > 0 && schedule->step_number() % every == 0 && !schedule->at_end())
+            write_checkpoint();
         }
+      if (every > 0)
+        write_checkpoint(); // the end, before the run is marked completed
       if (!schedule->at_end())
         {
           if (!written)
@@ -415,18 +440,19 @@ const Mesh<dim> &Simulation<dim>::mesh() const
 
 void run_problem(const ProblemParameters &parameters,
                  const MPI_Comm           communicator,
-                 std::ostream            &log)
+                 std::ostream            &log,
+                 const std::string       &restart)
 {
   switch (parameters.dimension)
     {
       case 1:
-        Simulation<1>(parameters, communicator, log).run();
+        Simulation<1>(parameters, communicator, log, restart).run();
         break;
       case 2:
-        Simulation<2>(parameters, communicator, log).run();
+        Simulation<2>(parameters, communicator, log, restart).run();
         break;
       case 3:
-        Simulation<3>(parameters, communicator, log).run();
+        Simulation<3>(parameters, communicator, log, restart).run();
         break;
       default:
         throw InputError("Dimension = " + std::to_string(parameters.dimension) +

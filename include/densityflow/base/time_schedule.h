@@ -80,6 +80,14 @@ public:
   std::pair<unsigned int, double> first_particle_output_off_stride(const double       step,
                                                                    const unsigned int stride) const;
 
+  /**
+   * For a checkpoint: the time, the steps taken and the outputs and particle outputs
+   * written so far.
+   */
+  std::vector<double> position() const;
+  /** Continues from a position() (the stops and the run's parameters are the constructor's). */
+  void restore_position(const std::vector<double> &position);
+
 private:
   /** The grid point n T / N of fixed steps. */
   double grid_point(const unsigned long n) const;

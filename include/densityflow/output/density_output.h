@@ -24,6 +24,11 @@ public:
   /** Writes the solver's current density; @p exact may be null. */
   void write(const DensitySolver<dim> &solver, const Expression<dim> *exact);
 
+  /** The series so far: (time, .pvtu file) per output (for a checkpoint). */
+  const std::vector<std::pair<double, std::string>> &series() const;
+  /** Continues the series @p series (a restart): the .pvd is written again with it. */
+  void restore_series(const std::vector<std::pair<double, std::string>> &series);
+
 private:
   std::string                                 directory;
   MPI_Comm                                    mpi_communicator;

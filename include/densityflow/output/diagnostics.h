@@ -29,12 +29,14 @@ public:
    * @param regions  names of Diagnostics/Regions: a column mass_<name> each, at the end
    * @param extra    the solver's own columns (DensitySolver::extra_columns()), after
    *                 wall_seconds, filled from DensityStatistics::extra
+   * @param append   continue the rows already in @p csv_file (a restart), with no header
    */
   Diagnostics(const unsigned int              dim,
               const std::string              &csv_file,
               const MPI_Comm                  communicator,
               const std::vector<std::string> &regions = {},
-              const std::vector<std::string> &extra   = {});
+              const std::vector<std::string> &extra   = {},
+              const bool                      append  = false);
 
   /** @param region_masses int_R rho_h for each region, in the order of the constructor */
   template <int dim>

@@ -20,11 +20,15 @@ struct EnsembleDistances;
 class DistanceCsv
 {
 public:
-  /** @param regions the names of Diagnostics/Regions (their columns follow the rest) */
+  /**
+   * @param regions the names of Diagnostics/Regions (their columns follow the rest)
+   * @param append  continue the rows already in @p path (a restart), with no header
+   */
   DistanceCsv(const std::string              &path,
               const unsigned int              dim,
               const std::vector<std::string> &regions,
-              const MPI_Comm                  communicator);
+              const MPI_Comm                  communicator,
+              const bool                      append = false);
   ~DistanceCsv();
 
   /** Appends @p distances as a row (rank 0). */

@@ -37,6 +37,11 @@ public:
   void write(const std::vector<std::unique_ptr<ParticleEnsemble<dim>>> &ensembles,
              const DensitySolver<dim>                                  &solver);
 
+  /** The series so far: (time, .pvtu file) per output (for a checkpoint). */
+  const std::vector<std::pair<double, std::string>> &series() const;
+  /** Continues the series @p series (a restart): the .pvd is written again with it. */
+  void restore_series(const std::vector<std::pair<double, std::string>> &series);
+
 private:
   std::string                                 directory;
   bool                                        csv;

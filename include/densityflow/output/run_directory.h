@@ -25,8 +25,14 @@ using namespace dealii;
 class RunDirectory
 {
 public:
-  /** Creates @p path (rank 0) and clears an earlier run's files as above. */
-  RunDirectory(const std::string &path, const bool keep_previous, const MPI_Comm communicator);
+  /**
+   * Creates @p path (rank 0) and clears an earlier run's files as above; with @p resume
+   * (--restart), the run continues the files there, which stay.
+   */
+  RunDirectory(const std::string &path,
+               const bool         keep_previous,
+               const MPI_Comm     communicator,
+               const bool         resume = false);
 
   const std::string &path() const;
 

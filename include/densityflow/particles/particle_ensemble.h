@@ -141,6 +141,22 @@ public:
   /** Mean and covariance over all ranks. Collective. */
   ParticleMoments<dim> moments() const;
 
+  /**
+   * For a checkpoint: the system's clock (time, step count: the position of its random
+   * streams), counters and exits, and this rank's particles (positions, ids, carried
+   * log-densities, the dynamics' state), in their order.
+   */
+  std::vector<double> checkpoint_record() const;
+
+  /**
+   * Restores checkpoint_record() from the records of every rank that wrote one
+   * (@p records[r]: rank r's). On as many ranks as wrote them, each rank takes its own
+   * back in the same order (bit for bit the same run); on another number, the particles
+   * are shared out by id and located again. MALA's acceptance counts start again.
+   * InputError on a malformed record. Collective.
+   */
+  void restore(const std::vector<std::vector<double>> &records);
+
 private:
   /** One step of size @p dt from the ensemble's time, and the walls after it. */
   void step(const double dt, const DensitySolver<dim> *solver);

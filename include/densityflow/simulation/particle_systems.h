@@ -60,6 +60,11 @@ public:
   /** One progress line per system (N, mean, particles lost, MALA acceptance). Collective. */
   void print_progress(ConditionalOStream &log) const;
 
+  /** For a checkpoint: per system, the PDE steps it has yet to follow and their time. */
+  std::vector<double> pending() const;
+  /** Restores pending(). */
+  void restore_pending(const std::vector<double> &pending);
+
   const std::vector<std::unique_ptr<ParticleEnsemble<dim>>> &systems() const;
   std::vector<std::unique_ptr<ParticleEnsemble<dim>>>       &systems();
 

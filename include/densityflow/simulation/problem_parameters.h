@@ -5,6 +5,7 @@
 #include <densityflow/distances/distances.h>
 #include <densityflow/mesh/absorbing_walls.h>
 #include <densityflow/mesh/mesh.h>
+#include <densityflow/output/checkpoint.h>
 #include <densityflow/output/output_parameters.h>
 #include <densityflow/output/regions.h>
 #include <densityflow/particles/particle_ensemble.h>
@@ -61,6 +62,8 @@ struct ProblemParameters
   DistanceParameters    distances;
   /** Diagnostics/Regions. */
   RegionParameters regions;
+  /** Checkpoint/Interval. */
+  CheckpointParameters checkpoint;
 
   /** The complete parameter file of this run, with every value in effect. */
   std::string effective_parameters;

@@ -21,6 +21,7 @@
 #include <deal.II/base/timer.h>
 
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -44,9 +45,14 @@ class Simulation
 public:
   /**
    * Sets everything up; InputError for bad input. @p log receives the progress
-   * lines (from rank 0 only).
+   * lines (from rank 0 only). @p restart: the folder of a run to continue from its
+   * checkpoint (--restart; see write_checkpoint()), which the run then writes to;
+   * empty: a new run.
    */
-  Simulation(const ProblemParameters &parameters, const MPI_Comm communicator, std::ostream &log);
+  Simulation(const ProblemParameters &parameters,
+             const MPI_Comm           communicator,
+             std::ostream            &log,
+             const std::string       &restart = "");
   ~Simulation();
 
   /** Runs to the end time. */
@@ -93,31 +99,62 @@ private:
   /** Marks the run folder failed with @p error's message (a completed run is put back). */
   void mark_failed(const std::exception &error) const;
 
-  const ProblemParameters                 parameters;
-  MPI_Comm                                mpi_communicator;
-  ConditionalOStream                      pcout;
-  Timer                                   wall_clock;
-  TimerOutput                             timer;
-  std::unique_ptr<RunDirectory>           run_directory;
-  std::unique_ptr<Mesh<dim>>              mesh_;
-  std::unique_ptr<Physics<dim>>           physics;
-  std::unique_ptr<Expression<dim>>        initial_density;
-  std::unique_ptr<Expression<dim>>        exact_solution;
-  std::unique_ptr<DensitySolver<dim>>     density_solver;
-  std::unique_ptr<TimeSchedule>           schedule;
-  std::unique_ptr<ParticleSystems<dim>>   particles;
-  std::unique_ptr<Diagnostics>            diagnostics_;
-  std::unique_ptr<DensityOutput<dim>>     density_output;
-  std::unique_ptr<GridOutput<dim>>        grid_output;
-  std::unique_ptr<Regions<dim>>           regions;
-  std::unique_ptr<ParticleOutput<dim>>    particle_output;
-  std::unique_ptr<DensityComparison<dim>> comparison;
-  std::unique_ptr<DistanceCsv>            particle_distance_csv;
-  std::vector<EnsembleDistances>          particle_distances;
-  std::vector<EnsembleSnapshot<dim>>      snapshots;
-  std::size_t                             next_snapshot = 0;
-  std::vector<EnsembleDistances>          snapshot_distances;
-  std::unique_ptr<DistanceCsv>            snapshot_distance_csv;
+  /**
+   * InputError where checkpoints are asked for (Checkpoint/Interval, --restart) but this
+   * run cannot write them: another model than Fokker-Planck, Output/Grid, no files.
+   */
+  void check_checkpoint_support() const;
+  /**
+   * --restart: the complete checkpoint of restart_directory, checked against this run
+   * (format, deal.II version, dimension, parameters, time step, the CSV files' lengths)
+   * and its binary files read (restart_arrays), before the folder is touched. InputError
+   * naming what does not fit.
+   */
+  void check_restart(std::string &folder);
+  /** Cuts the CSV files back to their length at the checkpoint (rank 0; collective). */
+  void truncate_output(const std::string &folder) const;
+  /** Reads the state of the checkpoint in @p folder after set-up. Collective. */
+  void restore_checkpoint(const std::string &folder);
+  /**
+   * Writes the whole state into <output>/checkpoint/ (atomically: CheckpointFolder):
+   * metadata.txt, parameters.prm, state.txt (clocks, counters, output series, CSV
+   * lengths), density_<rank>.bin (the solver's vectors by cell) and
+   * particles_<system>_<rank>.bin. Collective.
+   */
+  void write_checkpoint();
+
+  const ProblemParameters parameters;
+  MPI_Comm                mpi_communicator;
+  /** --restart's folder (empty: a new run), and the folder this run writes to. */
+  const std::string restart_directory;
+  const std::string output_path;
+  /** Whether the state was read from a checkpoint (the first output is not written again). */
+  bool restarted = false;
+  /** --restart: the arrays of the checkpoint's binary files by prefix, one per rank. */
+  std::map<std::string, std::vector<std::vector<double>>> restart_arrays;
+  ConditionalOStream                                      pcout;
+  Timer                                                   wall_clock;
+  TimerOutput                                             timer;
+  std::unique_ptr<RunDirectory>                           run_directory;
+  std::unique_ptr<Mesh<dim>>                              mesh_;
+  std::unique_ptr<Physics<dim>>                           physics;
+  std::unique_ptr<Expression<dim>>                        initial_density;
+  std::unique_ptr<Expression<dim>>                        exact_solution;
+  std::unique_ptr<DensitySolver<dim>>                     density_solver;
+  std::unique_ptr<TimeSchedule>                           schedule;
+  std::unique_ptr<ParticleSystems<dim>>                   particles;
+  std::unique_ptr<Diagnostics>                            diagnostics_;
+  std::unique_ptr<DensityOutput<dim>>                     density_output;
+  std::unique_ptr<GridOutput<dim>>                        grid_output;
+  std::unique_ptr<Regions<dim>>                           regions;
+  std::unique_ptr<ParticleOutput<dim>>                    particle_output;
+  std::unique_ptr<DensityComparison<dim>>                 comparison;
+  std::unique_ptr<DistanceCsv>                            particle_distance_csv;
+  std::vector<EnsembleDistances>                          particle_distances;
+  std::vector<EnsembleSnapshot<dim>>                      snapshots;
+  std::size_t                                             next_snapshot = 0;
+  std::vector<EnsembleDistances>                          snapshot_distances;
+  std::unique_ptr<DistanceCsv>                            snapshot_distance_csv;
   /** int_R rho_h of Diagnostics/Regions at the last output. */
   std::vector<double> region_masses;
   /** Linear-solver iterations since the last output, and in all. */
@@ -144,8 +181,12 @@ void compare_problem(const ProblemParameters         &parameters,
                      const MPI_Comm                   communicator,
                      std::ostream                    &log);
 
-/** Runs @p parameters in their dimension (the `Dimension` parameter). */
+/**
+ * Runs @p parameters in their dimension (the `Dimension` parameter); @p restart: the
+ * folder of a run to continue from its checkpoint (--restart), empty for a new run.
+ */
 void run_problem(const ProblemParameters &parameters,
                  const MPI_Comm           communicator,
-                 std::ostream            &log);
+                 std::ostream            &log,
+                 const std::string       &restart = "");
 } // namespace densityflow

@@ -4,6 +4,7 @@
 #include <densityflow/mesh/absorbing_walls.h>
 #include <densityflow/mesh/mesh.h>
 #include <densityflow/physics/physics.h>
+#include <densityflow/solvers/checkpointable_solver.h>
 #include <densityflow/solvers/discretization.h>
 #include <densityflow/solvers/finite_element_solver.h>
 #include <densityflow/solvers/linear_solver.h>
@@ -64,7 +65,7 @@ struct FokkerPlanckSetupTiming
 };
 
 template <int dim>
-class FokkerPlanckSolver : public FiniteElementSolver<dim>
+class FokkerPlanckSolver : public FiniteElementSolver<dim>, public CheckpointableSolver
 {
 public:
   /**
@@ -96,6 +97,11 @@ public:
                    std::vector<double>                                     &rho,
                    std::vector<Tensor<1, dim>> &velocity) const override;
   void fill_output(DataOut<dim> &data_out, const Expression<dim> *exact) const override;
+
+  /** y^n, y^{n-1}, M y^n, M y^{n-1}, K y^n, the clock and the absorbed mass. */
+  void save_state(CheckpointValues &values, std::vector<double> &records) const override;
+  void load_state(const CheckpointValues                 &values,
+                  const std::vector<std::vector<double>> &records) override;
 
   /**
    * rho_h and the probability-flow velocity v = -(grad V + eps grad log rho_h) at

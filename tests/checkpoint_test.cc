@@ -1,0 +1,245 @@
+// Checkpoint and restart (Checkpoint/Interval, --restart): a run of N steps and a run of
+// k steps continued from its checkpoint for N - k steps are the same run, bit for bit
+// (diagnostics.csv, particles-vs-pde.csv, the density vector), with BDF2 and with
+// Langevin (noise) and probability-flow particles; a run killed after its checkpoint
+// (later rows written) continues without duplicate rows; a restart on another number of
+// ranks gives the same numbers to 1e-9, the tolerance of 1 against 2 ranks
+// (parallel_consistency_test).
+#include <densityflow/simulation/problem_parameters.h>
+#include <densityflow/simulation/simulation.h>
+#include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
+
+#include <deal.II/base/mpi.h>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+using namespace densityflow;
+namespace fs = std::filesystem;
+
+namespace
+{
+/** The work folder of this rank count (the 1- and 2-rank runs may run at once). */
+std::string work_folder()
+{
+  return std::string(TEST_WORK_DIRECTORY) + "/np" +
+         std::to_string(Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD));
+}
+
+/**
+ * OU in 2D with BDF2 (20 steps of 0.02), 300 Langevin and 300 probability-flow
+ * particles, output every 0.1.
+ */
+std::string
+problem_text(const double end_time, const std::string &directory, const bool checkpoints)
+{
+  std::ostringstream prm;
+  prm << "set Dimension = 2\n"
+         "subsection Mesh\n  set Shape = box\n  set Lower corner = -3, -3\n"
+         "  set Upper corner = 3, 3\n  set Refinement = 4\nend\n"
+         "subsection Physics\n  set Potential = x^2 + 0.5 * y^2 + 0.3 * x * y\n"
+         "  set Diffusion = 0.5\nend\n"
+         "subsection Initial density\n  set Expression = exp(-((x - 1)^2 + y^2) / 0.5)\nend\n"
+         "subsection Time\n  set End time = "
+      << end_time
+      << "\n  set Time step = 0.02\n  set Scheme = bdf2\nend\n"
+         "subsection Output\n  set Directory = "
+      << directory
+      << "\n  set Interval = 0.1\nend\n"
+         "subsection Particles\n  set Number = 300\n"
+         "  set Dynamics = langevin, probability-flow\n  set Seed = 7\nend\n"
+         "subsection Distances\n  set Floor samples = 2\n  set Projections = 20\nend\n"
+         "subsection Checkpoint\n  set Interval = "
+      << (checkpoints ? 5 : 0) << "\nend\n";
+  return prm.str();
+}
+
+/**
+ * Runs the problem to @p end_time in @p directory, with a checkpoint every 5 steps
+ * unless it is the @p reference (or continues it there from its checkpoint).
+ */
+std::unique_ptr<Simulation<2>> run(const double       end_time,
+                                   const std::string &directory,
+                                   const MPI_Comm     communicator,
+                                   const bool         restart   = false,
+                                   const bool         reference = false)
+{
+  static std::ostringstream log;
+  const ProblemParameters   parameters = ProblemParameters::from_string(
+      problem_text(end_time, directory, !reference), {}, "checkpoint");
+  auto simulation =
+      std::make_unique<Simulation<2>>(parameters, communicator, log, restart ? directory : "");
+  simulation->run();
+  return simulation;
+}
+
+/** The rows of a CSV file as fields, without the column wall_seconds. */
+std::vector<std::vector<std::string>> csv_rows(const std::string &file)
+{
+  std::ifstream                         in(file);
+  std::vector<std::vector<std::string>> rows;
+  std::string                           line;
+  int                                   wall = -1;
+  while (std::getline(in, line))
+    {
+      std::vector<std::string> fields;
+      std::stringstream        s(line);
+      std::string              field;
+      while (std::getline(s, field, ','))
+        fields.push_back(field);
+      if (rows.empty())
+        for (std::size_t c = 0; c < fields.size(); ++c)
+          if (fields[c] == "wall_seconds")
+            wall = c;
+      if (wall >= 0 && wall < int(fields.size()))
+        fields.erase(fields.begin() + wall);
+      rows.push_back(fields);
+    }
+  return rows;
+}
+
+/** The times of the data sets of a .pvd file. */
+std::vector<std::string> pvd_times(const std::string &file)
+{
+  std::ifstream            in(file);
+  std::vector<std::string> times;
+  std::string              line;
+  const std::regex         timestep(R"(timestep="([^"]*)\")");
+  std::smatch              match;
+  while (std::getline(in, line))
+    if (std::regex_search(line, match, timestep))
+      times.push_back(match[1]);
+  return times;
+}
+
+void expect_same_csv(const std::string &a, const std::string &b, const double tolerance)
+{
+  const auto x = csv_rows(a), y = csv_rows(b);
+  ASSERT_GT(x.size(), 5u) << a << ": the header and a row per output at least";
+  ASSERT_EQ(x.size(), y.size()) << a << " and " << b << " have other numbers of rows";
+  for (std::size_t r = 0; r < x.size(); ++r)
+    {
+      ASSERT_EQ(x[r].size(), y[r].size()) << a << " row " << r;
+      for (std::size_t c = 0; c < x[r].size(); ++c)
+        if (tolerance == 0 || r == 0)
+          EXPECT_EQ(x[r][c], y[r][c]) << a << " row " << r << " column " << x[0][c];
+        else
+          {
+            char        *end_x = nullptr, *end_y = nullptr;
+            const double u = std::strtod(x[r][c].c_str(), &end_x);
+            const double v = std::strtod(y[r][c].c_str(), &end_y);
+            if (end_x == x[r][c].c_str() || end_y == y[r][c].c_str())
+              EXPECT_EQ(x[r][c], y[r][c]) << a << " row " << r << " column " << x[0][c];
+            else if (!std::isnan(u) || !std::isnan(v))
+              EXPECT_NEAR(u, v, tolerance * std::max(1.0, std::abs(u)))
+                  << a << " row " << r << " column " << x[0][c];
+          }
+    }
+}
+
+const PETScWrappers::MPI::Vector &density_vector(const Simulation<2> &simulation)
+{
+  return dynamic_cast<const FokkerPlanckSolver<2> &>(simulation.solver()).scaled_solution();
+}
+
+void make_folder(const std::string &folder)
+{
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    {
+      fs::remove_all(folder);
+      fs::create_directories(folder);
+    }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+/** Copies (or with @p move, renames) @p from to @p to on rank 0. */
+void copy_folder(const std::string &from, const std::string &to)
+{
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    {
+      fs::remove_all(to);
+      fs::copy(from, to, fs::copy_options::recursive);
+    }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+} // namespace
+
+TEST(Checkpoint, RestartIsTheSameRunBitForBit)
+{
+  const std::string work = work_folder();
+  make_folder(work);
+  const auto reference = run(0.4, work + "/reference", MPI_COMM_WORLD, false, true);
+
+  // 10 steps with checkpoints at steps 5 and 10 (the end), then on to 20 steps.
+  const std::string split = work + "/split";
+  run(0.2, split, MPI_COMM_WORLD);
+  copy_folder(split + "/checkpoint", work + "/checkpoint-at-0.2");
+  const auto continued = run(0.4, split, MPI_COMM_WORLD, true);
+
+  for (const char *file : {"/diagnostics.csv", "/particles-vs-pde.csv"})
+    expect_same_csv(work + "/reference" + file, split + file, 0);
+  for (const char *file : {"/density.pvd", "/particles.pvd"})
+    EXPECT_EQ(pvd_times(work + "/reference" + file), pvd_times(split + file)) << file;
+  PETScWrappers::MPI::Vector difference(density_vector(*reference));
+  difference -= density_vector(*continued);
+  EXPECT_EQ(difference.linfty_norm(), 0.0);
+  std::ifstream status(split + "/status");
+  std::string   line;
+  std::getline(status, line);
+  EXPECT_EQ(line, "completed");
+
+  // A run killed after its checkpoint at t = 0.2 has written the rows to 0.4: they are
+  // cut, and written again once each. It was killed while writing the next checkpoint,
+  // between the two renames: checkpoint/ is gone, checkpoint.old/ is the complete one at
+  // t = 0.2 and checkpoint.new/ is incomplete (no metadata.txt).
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    fs::remove_all(split + "/checkpoint");
+  copy_folder(work + "/checkpoint-at-0.2", split + "/checkpoint.old");
+  copy_folder(work + "/checkpoint-at-0.2", split + "/checkpoint.new");
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    fs::remove(split + "/checkpoint.new/metadata.txt");
+  MPI_Barrier(MPI_COMM_WORLD);
+  run(0.4, split, MPI_COMM_WORLD, true);
+  EXPECT_TRUE(fs::exists(split + "/checkpoint/metadata.txt"));
+  EXPECT_FALSE(fs::exists(split + "/checkpoint.old"));
+  EXPECT_FALSE(fs::exists(split + "/checkpoint.new"));
+  for (const char *file : {"/diagnostics.csv", "/particles-vs-pde.csv"})
+    expect_same_csv(work + "/reference" + file, split + file, 0);
+  for (const char *file : {"/density.pvd", "/particles.pvd"})
+    EXPECT_EQ(pvd_times(work + "/reference" + file), pvd_times(split + file)) << file;
+}
+
+TEST(Checkpoint, RestartOnAnotherNumberOfRanks)
+{
+  if (Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD) != 2)
+    GTEST_SKIP() << "needs 2 ranks";
+  const std::string work = work_folder() + "/ranks";
+  make_folder(work);
+  const unsigned int rank = Utilities::MPI::this_mpi_process(MPI_COMM_WORLD);
+  run(0.4, work + "/reference", MPI_COMM_WORLD, false, true);
+  // Rank 0 alone, as a 1-rank run.
+  MPI_Comm alone;
+  MPI_Comm_split(MPI_COMM_WORLD, rank == 0 ? 0 : MPI_UNDEFINED, 0, &alone);
+
+  // Written on 1 rank, continued on 2.
+  if (rank == 0)
+    run(0.2, work + "/one-to-two", alone);
+  MPI_Barrier(MPI_COMM_WORLD);
+  run(0.4, work + "/one-to-two", MPI_COMM_WORLD, true);
+  // Written on 2 ranks, continued on 1.
+  run(0.2, work + "/two-to-one", MPI_COMM_WORLD);
+  if (rank == 0)
+    run(0.4, work + "/two-to-one", alone, true);
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank == 0)
+    MPI_Comm_free(&alone);
+
+  for (const char *run : {"/one-to-two", "/two-to-one"})
+    for (const char *file : {"/diagnostics.csv", "/particles-vs-pde.csv"})
+      expect_same_csv(work + "/reference" + file, work + run + file, 1e-9);
+}

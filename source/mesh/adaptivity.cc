@@ -2,7 +2,6 @@
 #include <densityflow/mesh/adaptivity.h>
 
 #include <deal.II/base/quadrature_lib.h>
-#include <deal.II/distributed/grid_refinement.h>
 #include <deal.II/distributed/tria.h>
 #include <deal.II/dofs/dof_handler.h>
 #include <deal.II/fe/fe.h>
@@ -11,6 +10,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <limits>
+#include <vector>
 
 namespace densityflow
 {
@@ -115,8 +117,49 @@ double mark_cells(const AdaptivityParameters                     &parameters,
   Vector<float> indicator(triangulation.n_active_cells());
   KellyErrorEstimator<dim>::estimate(
       mapping, dof_handler, QGauss<dim - 1>(dof_handler.get_fe().degree + 1), {}, field, indicator);
-  parallel::distributed::GridRefinement::refine_and_coarsen_fixed_fraction(
-      triangulation, indicator, parameters.refine_fraction, parameters.coarsen_fraction);
+  // The fixed fraction's thresholds from all indicators, sorted and summed in one order on
+  // every rank: the marking does not depend on the partition (deal.II's parallel version
+  // bisects with sums over the ranks, whose round-off moved a few cells between 1 and 2
+  // ranks). Ties are refined (or coarsened) together.
+  std::vector<float> local;
+  for (const auto &cell : triangulation.active_cell_iterators())
+    if (cell->is_locally_owned())
+      local.push_back(indicator(cell->active_cell_index()));
+  std::vector<float> all;
+  for (const auto &part : Utilities::MPI::all_gather(communicator, local))
+    all.insert(all.end(), part.begin(), part.end());
+  std::sort(all.begin(), all.end(), std::greater<float>());
+  double total = 0;
+  for (const float value : all)
+    total += value;
+  double refine_threshold = std::numeric_limits<double>::infinity(), sum = 0;
+  for (std::size_t k = 0; k < all.size() && parameters.refine_fraction > 0; ++k)
+    {
+      sum += all[k];
+      if (sum >= parameters.refine_fraction * total)
+        {
+          refine_threshold = all[k];
+          break;
+        }
+    }
+  double coarsen_threshold = -std::numeric_limits<double>::infinity();
+  sum                      = 0;
+  for (std::size_t k = all.size(); k-- > 0 && parameters.coarsen_fraction > 0;)
+    {
+      sum += all[k];
+      if (sum > parameters.coarsen_fraction * total)
+        break;
+      coarsen_threshold = all[k];
+    }
+  for (const auto &cell : triangulation.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        const double value = indicator(cell->active_cell_index());
+        if (value >= refine_threshold && value > 0)
+          cell->set_refine_flag();
+        else if (value <= coarsen_threshold)
+          cell->set_coarsen_flag();
+      }
   for (const auto &cell : triangulation.active_cell_iterators())
     if (cell->is_locally_owned())
       {

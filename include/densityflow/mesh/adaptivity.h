@@ -72,8 +72,8 @@ struct AdaptivityParameters
  * Sets refinement and coarsening flags on @p triangulation from the indicator of the nodal
  * density @p rho (ghosted, a Q_p function on @p dof_handler): the cells holding the largest
  * `Refine fraction` of the indicator's sum are refined, the smallest `Coarsen fraction`
- * coarsened (parallel::distributed::GridRefinement, rank-independent up to ties), none
- * beyond the levels. Returns the indicator's maximum. Collective.
+ * coarsened (thresholds from all indicators sorted on every rank: the same flags on any
+ * number of ranks), none beyond the levels. Returns the indicator's maximum. Collective.
  */
 template <int dim>
 double mark_cells(const AdaptivityParameters                     &parameters,

@@ -2,6 +2,7 @@
 // adaptation, the transfer before its final scaling (coarsening keeps each family's
 // moments), positivity for Q1 with a lumped mass, refinement as an identity, the stationary
 // state, the adapted OU run against the uniform one, and 1 against 2 ranks.
+#include <densityflow/base/exceptions.h>
 #include <densityflow/mesh/mesh.h>
 #include <densityflow/physics/physics.h>
 #include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
@@ -313,4 +314,49 @@ TEST(Adaptivity, OneAndTwoRanks)
         if (std::isfinite(two.rows[r][c]))
           EXPECT_NEAR(one.rows[r][c], two.rows[r][c], 1e-9 * scale) << name << " row " << r;
     }
+}
+
+// What the transfer does not support is refused with one InputError naming the parameter.
+TEST(Adaptivity, RefusedInput)
+{
+  const auto refused = [](const std::string &prm, const std::vector<std::string> &overrides) {
+    try
+      {
+        run(prm, overrides);
+      }
+    catch (const InputError &e)
+      {
+        return std::string(e.what());
+      }
+    return std::string("accepted");
+  };
+  const std::string                                                   prm   = ou_problem();
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"Mesh/Adaptivity/Interval=2", "Mesh/Adaptivity/Maximum level=1"}, "Maximum level"},
+      {{"Mesh/Adaptivity/Interval=2", "Mesh/Refinement=7"}, "Mesh/Refinement = 7"},
+      {{"Mesh/Adaptivity/Interval=2", "Physics/Model=transport"}, "fokker-planck only"},
+      {{"Mesh/Adaptivity/Interval=2", "Particles/Number=10"}, "Particles/Number"},
+      {{"Mesh/Adaptivity/Interval=2", "Mesh/Periodic=true, false"}, "Mesh/Periodic"},
+      {{"Mesh/Adaptivity/Interval=2", "Mesh/Absorbing walls=x-max"}, "absorbing walls"},
+      {{"Mesh/Adaptivity/Interval=2", "Physics/Potential=x^2 + y^2 / 2 + t"}, "depends on t"},
+      {{"Mesh/Adaptivity/Interval=2", "Output/Grid=16, 16"}, "Output/Grid"},
+      {{"Mesh/Adaptivity/Interval=2",
+        "Mesh/Adaptivity/Refine fraction=0.8",
+        "Mesh/Adaptivity/Coarsen fraction=0.3"},
+       "must not exceed 1"}};
+  for (const auto &[overrides, expected] : cases)
+    {
+      const std::string message = refused(prm, overrides);
+      EXPECT_NE(message.find("Mesh/Adaptivity"), std::string::npos) << message;
+      EXPECT_NE(message.find(expected), std::string::npos) << message;
+    }
+  // 1D: p4est has no 1D meshes.
+  const std::string one_d =
+      "set Dimension = 1\nsubsection Mesh\n set Lower corner = -4\n set Upper corner = 4\n"
+      " set Subdivisions = 1\n set Refinement = 4\n subsection Adaptivity\n  set Interval = 2\n"
+      "  set Maximum level = 6\n end\nend\nsubsection Physics\n set Potential = x^2\n set "
+      "Diffusion = 0.5\nend\nsubsection Initial density\n set Expression = exp(-x^2)\nend\n"
+      "subsection Time\n set End time = 0.02\n set Time step = 0.01\nend\n";
+  const std::string message = refused(one_d, {});
+  EXPECT_NE(message.find("no 1D meshes"), std::string::npos) << message;
 }

@@ -77,6 +77,9 @@ const std::vector<ColumnDescription> &column_table()
        "time",
        "Fokker-Planck model with Mesh/Absorbing walls or windows: int_0^t mass dt (trapezoidal "
        "rule over the steps), the mean of min(exit time, t); the mean exit time as t -> inf"},
+      {"cells",
+       "count",
+       "Fokker-Planck model with Mesh/Adaptivity: active cells of the adapted mesh at this time"},
       // Particle systems absorbed at walls: one set per system (named by its dynamics).
       {"absorbed_fraction_*",
        "1",

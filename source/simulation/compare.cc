@@ -69,6 +69,10 @@ void compare_in(const ProblemParameters         &parameters,
                 const MPI_Comm                   communicator,
                 std::ostream                    &log)
 {
+  if (parameters.adaptivity.enabled())
+    throw InputError("Mesh/Adaptivity/Interval: `densityflow compare` does not yet work on "
+                     "adaptive meshes (the ensembles' points are located in cells once); set "
+                     "Interval = 0.");
   std::vector<EnsembleSnapshot<dim>> snapshots;
   for (const EnsembleFile &file : files)
     for (auto &s : read_ensembles<dim>(file.file, file.time, parameters.time.end_time))

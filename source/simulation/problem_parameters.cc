@@ -283,6 +283,7 @@ void ProblemParameters::declare_parameters(ParameterHandler &prm)
                     "diffusion is always available as eps, and pi as pi.");
   MeshParameters::declare_parameters(prm);
   AbsorbingWallParameters::declare_parameters(prm);
+  AdaptivityParameters::declare_parameters(prm);
   PhysicsParameters::declare_parameters(prm);
   VelocityGridParameters::declare_parameters(prm);
   prm.enter_subsection("Initial density");
@@ -317,6 +318,8 @@ void ProblemParameters::parse_parameters(ParameterHandler &prm)
   constants = parse_constants(prm.get("Constants"));
   mesh.parse_parameters(prm, directory);
   absorbing_walls.parse_parameters(prm);
+  adaptivity.parse_parameters(prm);
+  adaptivity.check_levels(mesh.refinement);
   physics.parse_parameters(prm, directory);
   velocity_grid.parse_parameters(prm, directory);
   if (!velocity_grid.file.empty() && physics.model != Model::transport)

@@ -76,6 +76,11 @@ void Simulation<dim>::check_checkpoint_support() const
       throw InputError(what + " is implemented for Physics/Model = fokker-planck only (not " +
                        models[static_cast<int>(parameters.physics.model)] + ").");
     }
+  // The checkpoint rebuilds the mesh from the problem file; an adapted mesh is not that.
+  if (parameters.adaptivity.enabled())
+    throw InputError(what + " does not restore adapted meshes yet: set Mesh/Adaptivity/"
+                            "Interval = 0 (the checkpoint rebuilds the mesh from the problem "
+                            "file).");
   if (!parameters.output.grid.empty())
     throw InputError(what + " does not continue the NumPy grid: set Output/Grid empty.");
   if (!parameters.output.write_files)

@@ -1,5 +1,6 @@
 #include <densityflow/base/exceptions.h>
 #include <densityflow/mesh/absorbing_walls.h>
+#include <densityflow/mesh/adaptivity.h>
 #include <densityflow/mesh/mesh.h>
 #include <densityflow/physics/physics.h>
 #include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
@@ -7,6 +8,8 @@
 #include <densityflow/solvers/path/path_solver.h>
 #include <densityflow/solvers/solver_factory.h>
 #include <densityflow/solvers/transport/transport_solver.h>
+
+#include <deal.II/distributed/tria.h>
 
 namespace densityflow
 {
@@ -35,15 +38,19 @@ void check_periodic_neighbours(const Mesh<dim> &mesh)
 
 template <int dim>
 std::unique_ptr<DensitySolver<dim>>
-create_density_solver(const Mesh<dim>                &mesh,
+create_density_solver(Mesh<dim>                      &mesh,
                       const Physics<dim>             &physics,
                       const DiscretizationParameters &discretization,
                       const TimeParameters           &time,
                       const LinearSolverParameters   &linear_solver,
                       const PathParameters           &path,
                       const InteractionParameters    &interaction,
-                      const AbsorbingWalls<dim>      &walls)
+                      const AbsorbingWalls<dim>      &walls,
+                      const AdaptivityParameters     &adaptivity)
 {
+  if (adaptivity.enabled() && physics.model() != Model::fokker_planck)
+    throw InputError("Mesh/Adaptivity/Interval: adaptive meshes are for Physics/Model = "
+                     "fokker-planck only (the transport solver's transfer is not done yet).");
   if (!walls.empty() && physics.model() != Model::fokker_planck)
     throw InputError(walls.description() +
                      ": absorbing walls are for Physics/Model = fokker-planck only.");
@@ -68,32 +75,45 @@ create_density_solver(const Mesh<dim>                &mesh,
       case Model::fokker_planck:
         break;
     }
-  return std::make_unique<FokkerPlanckSolver<dim>>(
+  auto solver = std::make_unique<FokkerPlanckSolver<dim>>(
       mesh, physics, discretization, time, linear_solver, walls);
+  if (adaptivity.enabled())
+    {
+      auto *triangulation =
+          dynamic_cast<parallel::distributed::Triangulation<dim, dim> *>(&mesh.triangulation());
+      if (triangulation == nullptr)
+        throw InputError("Mesh/Adaptivity/Interval: adaptive meshes need p4est, which has no 1D "
+                         "meshes (Dimension = 1).");
+      solver->enable_adaptivity(adaptivity, *triangulation);
+    }
+  return solver;
 }
 
-template std::unique_ptr<DensitySolver<1>> create_density_solver(const Mesh<1> &,
+template std::unique_ptr<DensitySolver<1>> create_density_solver(Mesh<1> &,
                                                                  const Physics<1> &,
                                                                  const DiscretizationParameters &,
                                                                  const TimeParameters &,
                                                                  const LinearSolverParameters &,
                                                                  const PathParameters &,
                                                                  const InteractionParameters &,
-                                                                 const AbsorbingWalls<1> &);
-template std::unique_ptr<DensitySolver<2>> create_density_solver(const Mesh<2> &,
+                                                                 const AbsorbingWalls<1> &,
+                                                                 const AdaptivityParameters &);
+template std::unique_ptr<DensitySolver<2>> create_density_solver(Mesh<2> &,
                                                                  const Physics<2> &,
                                                                  const DiscretizationParameters &,
                                                                  const TimeParameters &,
                                                                  const LinearSolverParameters &,
                                                                  const PathParameters &,
                                                                  const InteractionParameters &,
-                                                                 const AbsorbingWalls<2> &);
-template std::unique_ptr<DensitySolver<3>> create_density_solver(const Mesh<3> &,
+                                                                 const AbsorbingWalls<2> &,
+                                                                 const AdaptivityParameters &);
+template std::unique_ptr<DensitySolver<3>> create_density_solver(Mesh<3> &,
                                                                  const Physics<3> &,
                                                                  const DiscretizationParameters &,
                                                                  const TimeParameters &,
                                                                  const LinearSolverParameters &,
                                                                  const PathParameters &,
                                                                  const InteractionParameters &,
-                                                                 const AbsorbingWalls<3> &);
+                                                                 const AbsorbingWalls<3> &,
+                                                                 const AdaptivityParameters &);
 } // namespace densityflow

@@ -4,6 +4,7 @@
 #include <densityflow/base/time_parameters.h>
 #include <densityflow/distances/distances.h>
 #include <densityflow/mesh/absorbing_walls.h>
+#include <densityflow/mesh/adaptivity.h>
 #include <densityflow/mesh/mesh.h>
 #include <densityflow/output/checkpoint.h>
 #include <densityflow/output/output_parameters.h>
@@ -45,6 +46,7 @@ struct ProblemParameters
   MeshParameters mesh;
   /** Mesh/Absorbing walls. */
   AbsorbingWallParameters absorbing_walls;
+  AdaptivityParameters    adaptivity;
   PhysicsParameters       physics;
   /** Physics/Velocity grid. */
   VelocityGridParameters   velocity_grid;

@@ -1,5 +1,6 @@
 #include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
 
+#include <deal.II/distributed/tria.h>
 #include <deal.II/numerics/data_postprocessor.h>
 
 #include <algorithm>
@@ -287,14 +288,19 @@ DensityStatistics<dim> FokkerPlanckSolver<dim>::statistics(const Expression<dim>
   result.free_energy = eps * result.relative_entropy + result.mass * (shift - eps * log_Z);
   if (absorbing)
     result.extra = {absorbed_mass, absorbed_flux, survival_integral};
+  if (adaptive_triangulation != nullptr)
+    result.extra.push_back(static_cast<double>(adaptive_triangulation->n_global_active_cells()));
   return result;
 }
 
 template <int dim>
 std::vector<std::string> FokkerPlanckSolver<dim>::extra_columns() const
 {
+  // Absorbing walls and adaptivity exclude each other (enable_adaptivity()).
   if (absorbing)
     return {"absorbed_mass", "absorbed_flux", "survival_integral"};
+  if (adaptive_triangulation != nullptr)
+    return {"cells"};
   return {};
 }
 

@@ -90,10 +90,27 @@ FokkerPlanckSolver<dim>::FokkerPlanckSolver(const Mesh<dim>                &mesh
            discretization.degree + 2)
     , discretization(discretization)
     , step_size(time.step_size())
-    , linear_solver(linear_solver_parameters, mesh.communicator())
+    , linear_solver_parameters(linear_solver_parameters)
+    , linear_solver(std::make_unique<LinearSolver>(linear_solver_parameters, mesh.communicator()))
 {
   // Physics has checked eps > 0, DiscretizationParameters the degree.
   auto start = std::chrono::steady_clock::now();
+  set_up_system();
+  find_absorbing_nodes(walls);
+  set_up_periodicity();
+  timing.sparsity = seconds_since(start);
+
+  start = std::chrono::steady_clock::now();
+  update_potential(0.0);
+  timing.potential = seconds_since(start);
+  start            = std::chrono::steady_clock::now();
+  assemble_matrices();
+  timing.assembly = seconds_since(start);
+}
+
+template <int dim>
+void FokkerPlanckSolver<dim>::set_up_system()
+{
   {
     // The pattern makes one matrix and is freed; the others share that matrix's structure.
     DynamicSparsityPattern dsp(locally_relevant_dofs);
@@ -126,17 +143,7 @@ FokkerPlanckSolver<dim>::FokkerPlanckSolver(const Mesh<dim>                &mesh
   // whose nodes hardly move: a solve "converged" without changing the density where
   // its mass is. root_pi r is the residual in mass per node, which does not depend on
   // the scaling of the unknowns; a solve must meet the tolerance in both.
-  linear_solver.set_residual_weights(root_pi);
-  find_absorbing_nodes(walls);
-  set_up_periodicity();
-  timing.sparsity = seconds_since(start);
-
-  start = std::chrono::steady_clock::now();
-  update_potential(0.0);
-  timing.potential = seconds_since(start);
-  start            = std::chrono::steady_clock::now();
-  assemble_matrices();
-  timing.assembly = seconds_since(start);
+  linear_solver->set_residual_weights(root_pi);
 }
 
 template <int dim>
@@ -232,10 +239,10 @@ void FokkerPlanckSolver<dim>::set_system_matrix(const double a, const double b)
   if (periodic)
     {
       condense_matrix(system_matrix, condensed_system_matrix);
-      linear_solver.set_matrix(condensed_system_matrix, reuse);
+      linear_solver->set_matrix(condensed_system_matrix, reuse);
     }
   else
-    linear_solver.set_matrix(system_matrix, reuse);
+    linear_solver->set_matrix(system_matrix, reuse);
   if (!reuse)
     iterations_after_setup = 0;
   system_a             = a;
@@ -246,6 +253,19 @@ void FokkerPlanckSolver<dim>::set_system_matrix(const double a, const double b)
 
 template <int dim>
 double FokkerPlanckSolver<dim>::set_initial_density(const Expression<dim> &rho0)
+{
+  if (adaptive_triangulation != nullptr)
+    for (unsigned int cycle = 0; cycle < adaptivity.initial_cycles; ++cycle)
+      {
+        // rho0 is projected afresh on each mesh: nothing to transfer.
+        project_initial_density(rho0);
+        refine_without_transfer();
+      }
+  return project_initial_density(rho0);
+}
+
+template <int dim>
+double FokkerPlanckSolver<dim>::project_initial_density(const Expression<dim> &rho0)
 {
   PETScWrappers::MPI::Vector rhs(locally_owned_dofs, mpi_communicator);
   const double total_mass = assemble_initial_load(rho0, dof_handler, mapping, quadrature, rhs);
@@ -272,7 +292,10 @@ double FokkerPlanckSolver<dim>::set_initial_density(const Expression<dim> &rho0)
       // on the upper walls go to their images (0 / 0 is avoided below, distribute() fills
       // them).
       condense(rhs);
-      condense(lumped);
+      if (hanging_nodes)
+        condense_lumped_mass(lumped);
+      else
+        condense(lumped);
       for (const PetscInt j : periodic_nodes)
         lumped(j) = 1;
       lumped.compress(VectorOperation::insert);
@@ -364,11 +387,16 @@ unsigned int FokkerPlanckSolver<dim>::advance(const double dt)
       for (const PetscInt j : periodic_nodes)
         new_solution(j) = 0;
       new_solution.compress(VectorOperation::insert);
+      if (hanging_nodes) // the unknowns are z = D^{-1} y at the masters
+        for (const auto j : locally_owned_dofs)
+          new_solution(j) = new_solution(j) / column_scale(j);
+      if (hanging_nodes)
+        new_solution.compress(VectorOperation::insert);
     }
   PETScWrappers::MPI::Vector &system_rhs = periodic ? condensed_rhs : rhs;
   if (absorbing)
     apply_absorbing_walls(system_rhs);
-  const unsigned int iterations = linear_solver.solve(new_solution, system_rhs);
+  const unsigned int iterations = linear_solver->solve(new_solution, system_rhs);
   if (periodic)
     distribute(new_solution);
   if (iterations_after_setup == 0)
@@ -404,6 +432,8 @@ unsigned int FokkerPlanckSolver<dim>::advance(const double dt)
     stiffness_matrix.vmult(stiffness_solution, solution);
 
   this->complete_step(solution, dt, "check Physics/Potential and Time/Time step.");
+  if (adaptive_triangulation != nullptr && step_number % adaptivity.interval == 0)
+    adapt_mesh();
   return iterations;
 }
 
@@ -433,7 +463,7 @@ std::string FokkerPlanckSolver<dim>::description() const
       << (fe.degree == 1 ? " with edge-averaged (EAFE) weights" : " with Gauss-point weights")
       << ", " << (discretization.mass_lumping ? "lumped" : "consistent") << " mass, "
       << to_string(scheme) << "; " << dof_handler.n_dofs() << " DoFs; "
-      << linear_solver.description();
+      << linear_solver->description();
   if (physics.potential().depends_on_time())
     out << "; V depends on t: matrices assembled every step";
   return out.str();

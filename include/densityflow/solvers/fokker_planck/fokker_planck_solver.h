@@ -2,6 +2,7 @@
 
 #include <densityflow/base/time_parameters.h>
 #include <densityflow/mesh/absorbing_walls.h>
+#include <densityflow/mesh/adaptivity.h>
 #include <densityflow/mesh/mesh.h>
 #include <densityflow/physics/physics.h>
 #include <densityflow/solvers/checkpointable_solver.h>
@@ -10,6 +11,7 @@
 #include <densityflow/solvers/linear_solver.h>
 
 #include <deal.II/fe/fe_values.h>
+#include <deal.II/lac/la_parallel_vector.h>
 #include <deal.II/lac/petsc_sparse_matrix.h>
 #include <deal.II/lac/petsc_vector.h>
 
@@ -62,6 +64,29 @@ struct FokkerPlanckSetupTiming
   double assembly = 0;
   /** a M + b K and the preconditioner's set-up (the last rebuild). */
   double system_matrix = 0;
+};
+
+/** What the last mesh adaptation did (Mesh/Adaptivity): for the log, the tests and the benchmark.
+ */
+struct AdaptationReport
+{
+  /** Active cells over all ranks before and after. */
+  types::global_cell_index cells_before = 0, cells_after = 0;
+  /** Cells refined and coarsened (parents made), over all ranks. */
+  types::global_cell_index refined = 0, coarsened = 0;
+  /**
+   * The mass root_pi^T M y of the solution before, transferred (before the final scaling)
+   * and after: after = before to round-off; transferred - before is the Gauss rules'
+   * difference on refined cells (the same rho_h, integrated by the children's rules).
+   */
+  double mass_before = 0, mass_transferred = 0, mass_after = 0;
+  /**
+   * Lumped mass: the weight of the consistent projection in the blend with the lumped
+   * one (1 = the consistent projection alone; less where it would have been negative).
+   */
+  double blend = 1;
+  /** The smallest nodal value y_j after the transfer (before any blend), over all ranks. */
+  double min_consistent = 0;
 };
 
 template <int dim>
@@ -122,6 +147,29 @@ public:
                                 std::vector<double>                                  &rho,
                                 std::vector<Tensor<1, dim>> &velocity) const;
 
+  /**
+   * Adapts the mesh every `Mesh/Adaptivity/Interval` steps (after the step) and
+   * `Initial cycles` times on rho0, on @p triangulation, which must be the mesh's. InputError
+   * for what the transfer does not support (absorbing walls, periodic directions, V
+   * depending on t).
+   */
+  void enable_adaptivity(const AdaptivityParameters                     &parameters,
+                         parallel::distributed::Triangulation<dim, dim> &triangulation);
+
+  /**
+   * Refines and coarsens the mesh and carries the solution and its BDF2 history over
+   * (fokker_planck_transfer.cc): u = rho / pi is interpolated on refined cells; a coarsened
+   * family's moments int rho_h v against the parent's Q_p functions v are kept exactly (the
+   * cellwise L2 projection of rho_h, moved by deal.II's DG transfer); then the weighted
+   * projection onto the new Q_p space, scaled to the mass before. With
+   * @p estimate_and_mark, the indicator sets the flags; else the caller has set them.
+   * Needs enable_adaptivity(). Collective.
+   */
+  AdaptationReport adapt_mesh(const bool estimate_and_mark = true);
+
+  /** What the last adapt_mesh() did. */
+  const AdaptationReport &last_adaptation() const;
+
   /** The unknowns y_j = rho_j / sqrt(pi_j) (for the invariants test). */
   const PETScWrappers::MPI::Vector &scaled_solution() const;
 
@@ -147,6 +195,36 @@ private:
   void density_on_cell(const typename DoFHandler<dim>::active_cell_iterator &cell,
                        const FEValues<dim>                                  &fe_values,
                        std::vector<double>                                  &rho) const override;
+
+  /** The sparsity pattern, the matrices and the vectors of the current DoFs. */
+  void set_up_system();
+  /** The constructor's projection of rho0 (set_initial_density() on the current mesh). */
+  double project_initial_density(const Expression<dim> &rho0);
+  /** After the mesh changed: DoFs, system, V and root_pi (with the old shift), matrices. */
+  void rebuild_after_mesh_change();
+  /** Q of the hanging nodes of an adapted mesh (none: Q is not used). */
+  void set_up_hanging_nodes();
+  /** The lumped mass of the constrained space: (Q^T (m root_pi))_j / root_pi_j. */
+  void condense_lumped_mass(PETScWrappers::MPI::Vector &lumped) const;
+  /** Marks, refines and coarsens, rebuilds; no transfer (the initial cycles). */
+  void refine_without_transfer();
+  /** The DG fields carried to the new mesh (fokker_planck_transfer.cc). */
+  struct TransferFields;
+  /**
+   * y of state @p state (0: the solution, 1: the BDF2 history) on the new mesh from @p
+   * fields; the smallest y_j of the consistent projection and the weight it kept (lumped).
+   */
+  void project_transferred(const TransferFields       &fields,
+                           const unsigned int          state,
+                           PETScWrappers::MPI::Vector &y,
+                           double                     &min_consistent,
+                           double                     &blend) const;
+  /** y of the nodal interpolant of the carried u (@p u_field on @p dg; masters' z). */
+  void interpolate_carried_u(const LinearAlgebra::distributed::Vector<double> &u_field,
+                             const DoFHandler<dim>                            &dg,
+                             PETScWrappers::MPI::Vector                       &y) const;
+  /** The scaled consistent weighted mass matrix (where the scheme lumps it). */
+  void assemble_consistent_mass(PETScWrappers::MPI::SparseMatrix &matrix) const;
 
   /** Evaluates V on the mesh at time @p t (once if V does not depend on t). */
   void update_potential(const double t);
@@ -212,9 +290,11 @@ private:
   PETScWrappers::MPI::SparseMatrix system_matrix;
   double                           system_a = 0, system_b = 0;
   bool                             matrices_changed = true;
-  LinearSolver                     linear_solver;
-  unsigned int                     iterations_after_setup = 0;
-  FokkerPlanckSetupTiming          timing;
+  const LinearSolverParameters     linear_solver_parameters;
+  /** Made anew when the mesh changes (PETSc's solver keeps the sizes of its vectors). */
+  std::unique_ptr<LinearSolver> linear_solver;
+  unsigned int                  iterations_after_setup = 0;
+  FokkerPlanckSetupTiming       timing;
 
   /** y^n, y^{n-1}, M y^n, M y^{n-1} (with the old M where V depends on t), K y^n. */
   PETScWrappers::MPI::Vector solution, old_solution;
@@ -227,11 +307,24 @@ private:
   std::vector<PetscInt> absorbing_nodes;
   double                absorbed_mass = 0, absorbed_flux = 0, survival_integral = 0;
 
-  /** Periodic meshes: Q, the owned constrained nodes, Q^T (a M + b K) Q. */
-  bool                             periodic = false;
+  /**
+   * Periodic meshes, and adaptive ones with hanging nodes: Q (identities for periodic walls;
+   * for a hanging node j the weights c_jm root_pi_j / root_pi_m of u's interpolation
+   * constraint, which keep Q root_pi = root_pi), the owned constrained nodes, Q^T (a M + b K)
+   * Q. `periodic` says that Q is in use; `hanging_nodes` that it holds weights.
+   */
+  bool periodic      = false;
+  bool hanging_nodes = false;
+  /** Hanging nodes: D of y = Q D z, the scaling of the masters' unknowns. */
+  PETScWrappers::MPI::Vector       column_scale;
   PETScWrappers::MPI::SparseMatrix periodicity;
   std::vector<PetscInt>            periodic_nodes;
   PETScWrappers::MPI::SparseMatrix condensed_system_matrix;
+
+  /** Mesh/Adaptivity (off: interval 0) and the triangulation it refines. */
+  AdaptivityParameters                            adaptivity;
+  parallel::distributed::Triangulation<dim, dim> *adaptive_triangulation = nullptr;
+  AdaptationReport                                last_report;
 
   /** FEValues at DataOut's patch points, made at the first output. */
   mutable std::unique_ptr<FEValues<dim>> patch_values;

@@ -1,0 +1,184 @@
+#include <densityflow/base/exceptions.h>
+#include <densityflow/mesh/adaptivity.h>
+
+#include <deal.II/base/quadrature_lib.h>
+#include <deal.II/distributed/tria.h>
+#include <deal.II/dofs/dof_handler.h>
+#include <deal.II/fe/fe.h>
+#include <deal.II/fe/mapping.h>
+#include <deal.II/numerics/error_estimator.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <vector>
+
+namespace densityflow
+{
+std::string to_string(const RefinementIndicator indicator)
+{
+  return indicator == RefinementIndicator::kelly ? "kelly" : "log-kelly";
+}
+
+void AdaptivityParameters::declare_parameters(ParameterHandler &prm)
+{
+  prm.enter_subsection("Mesh");
+  prm.enter_subsection("Adaptivity");
+  prm.declare_entry("Interval",
+                    "0",
+                    Patterns::Integer(0),
+                    "Steps between mesh adaptations (Fokker-Planck model, 2D/3D boxes and other "
+                    "p4est meshes); 0 = off: the mesh stays as Mesh/Refinement made it.");
+  prm.declare_entry("Minimum level",
+                    "0",
+                    Patterns::Integer(0),
+                    "No cell is coarsened below this level of the coarse mesh.");
+  prm.declare_entry("Maximum level",
+                    "0",
+                    Patterns::Integer(0),
+                    "No cell is refined beyond this level; Mesh/Refinement must lie between the "
+                    "two levels.");
+  prm.declare_entry("Refine fraction",
+                    "0.3",
+                    Patterns::Double(0, 1),
+                    "The cells holding this fraction of the indicator's sum are refined.");
+  prm.declare_entry("Coarsen fraction",
+                    "0.05",
+                    Patterns::Double(0, 1),
+                    "The cells holding this fraction of the indicator's sum (the smallest) are "
+                    "coarsened.");
+  prm.declare_entry("Initial cycles",
+                    "3",
+                    Patterns::Integer(0),
+                    "Adapt-and-project cycles on the initial density before the first step.");
+  prm.declare_entry("Indicator",
+                    "kelly",
+                    Patterns::Selection("kelly|log-kelly"),
+                    "kelly: Kelly's estimator of rho_h; log-kelly: of log rho_h (floored at "
+                    "1e-12 of its maximum), which resolves the decades of a density rather "
+                    "than its peak.");
+  prm.leave_subsection();
+  prm.leave_subsection();
+}
+
+void AdaptivityParameters::parse_parameters(ParameterHandler &prm)
+{
+  prm.enter_subsection("Mesh");
+  prm.enter_subsection("Adaptivity");
+  interval         = prm.get_integer("Interval");
+  minimum_level    = prm.get_integer("Minimum level");
+  maximum_level    = prm.get_integer("Maximum level");
+  refine_fraction  = prm.get_double("Refine fraction");
+  coarsen_fraction = prm.get_double("Coarsen fraction");
+  initial_cycles   = prm.get_integer("Initial cycles");
+  indicator =
+      prm.get("Indicator") == "kelly" ? RefinementIndicator::kelly : RefinementIndicator::log_kelly;
+  prm.leave_subsection();
+  prm.leave_subsection();
+  if (!enabled())
+    return;
+  if (maximum_level < minimum_level)
+    throw InputError("Mesh/Adaptivity/Maximum level = " + std::to_string(maximum_level) +
+                     " is below Minimum level = " + std::to_string(minimum_level) + ".");
+  if (refine_fraction + coarsen_fraction > 1)
+    throw InputError("Mesh/Adaptivity/Refine fraction + Coarsen fraction must not exceed 1.");
+}
+
+void AdaptivityParameters::check_levels(const unsigned int refinement) const
+{
+  if (enabled() && (refinement < minimum_level || refinement > maximum_level))
+    throw InputError("Mesh/Adaptivity/Maximum level and Minimum level: Mesh/Refinement = " +
+                     std::to_string(refinement) + " must lie between them (" +
+                     std::to_string(minimum_level) + " and " + std::to_string(maximum_level) +
+                     ").");
+}
+
+template <int dim>
+double mark_cells(const AdaptivityParameters                     &parameters,
+                  const Mapping<dim, dim>                        &mapping,
+                  const DoFHandler<dim, dim>                     &dof_handler,
+                  const PETScWrappers::MPI::Vector               &rho,
+                  parallel::distributed::Triangulation<dim, dim> &triangulation)
+{
+  const MPI_Comm             communicator = triangulation.get_communicator();
+  PETScWrappers::MPI::Vector field(rho);
+  if (parameters.indicator == RefinementIndicator::log_kelly)
+    {
+      // Below the floor log rho is flat: the far field, where rho_h is at the level of
+      // the solver's tolerance, asks for no cells.
+      const double floor = 1e-12 * Utilities::MPI::max(rho.linfty_norm(), communicator);
+      PETScWrappers::MPI::Vector owned(rho.locally_owned_elements(), communicator);
+      for (const auto j : rho.locally_owned_elements())
+        owned(j) = std::log(std::max(static_cast<double>(rho(j)), floor));
+      owned.compress(VectorOperation::insert);
+      field = owned;
+    }
+  Vector<float> indicator(triangulation.n_active_cells());
+  KellyErrorEstimator<dim>::estimate(
+      mapping, dof_handler, QGauss<dim - 1>(dof_handler.get_fe().degree + 1), {}, field, indicator);
+  // The fixed fraction's thresholds from all indicators, sorted and summed in one order on
+  // every rank: the marking does not depend on the partition (deal.II's parallel version
+  // bisects with sums over the ranks, whose round-off moved a few cells between 1 and 2
+  // ranks). Ties are refined (or coarsened) together.
+  std::vector<float> local;
+  for (const auto &cell : triangulation.active_cell_iterators())
+    if (cell->is_locally_owned())
+      local.push_back(indicator(cell->active_cell_index()));
+  std::vector<float> all;
+  for (const auto &part : Utilities::MPI::all_gather(communicator, local))
+    all.insert(all.end(), part.begin(), part.end());
+  std::sort(all.begin(), all.end(), std::greater<float>());
+  double total = 0;
+  for (const float value : all)
+    total += value;
+  double refine_threshold = std::numeric_limits<double>::infinity(), sum = 0;
+  for (std::size_t k = 0; k < all.size() && parameters.refine_fraction > 0; ++k)
+    {
+      sum += all[k];
+      if (sum >= parameters.refine_fraction * total)
+        {
+          refine_threshold = all[k];
+          break;
+        }
+    }
+  double coarsen_threshold = -std::numeric_limits<double>::infinity();
+  sum                      = 0;
+  for (std::size_t k = all.size(); k-- > 0 && parameters.coarsen_fraction > 0;)
+    {
+      sum += all[k];
+      if (sum > parameters.coarsen_fraction * total)
+        break;
+      coarsen_threshold = all[k];
+    }
+  for (const auto &cell : triangulation.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        const double value = indicator(cell->active_cell_index());
+        if (value >= refine_threshold && value > 0)
+          cell->set_refine_flag();
+        else if (value <= coarsen_threshold)
+          cell->set_coarsen_flag();
+      }
+  for (const auto &cell : triangulation.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        if (cell->level() >= static_cast<int>(parameters.maximum_level))
+          cell->clear_refine_flag();
+        if (cell->level() <= static_cast<int>(parameters.minimum_level))
+          cell->clear_coarsen_flag();
+      }
+  return Utilities::MPI::max(static_cast<double>(indicator.linfty_norm()), communicator);
+}
+
+template double mark_cells(const AdaptivityParameters &,
+                           const Mapping<2, 2> &,
+                           const DoFHandler<2, 2> &,
+                           const PETScWrappers::MPI::Vector &,
+                           parallel::distributed::Triangulation<2, 2> &);
+template double mark_cells(const AdaptivityParameters &,
+                           const Mapping<3, 3> &,
+                           const DoFHandler<3, 3> &,
+                           const PETScWrappers::MPI::Vector &,
+                           parallel::distributed::Triangulation<3, 3> &);
+} // namespace densityflow

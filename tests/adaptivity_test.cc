@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <support/rank_comparison.h>
 #include <support/test_tools.h>
 
 using namespace densityflow;
@@ -299,21 +300,9 @@ TEST(Adaptivity, OneAndTwoRanks)
   RunResult                      one;
   if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
     one = run(prm, adapt, MPI_COMM_SELF);
-  one.rows = Utilities::MPI::broadcast(MPI_COMM_WORLD, one.rows, 0);
-  ASSERT_EQ(one.rows.size(), two.rows.size());
-  for (std::size_t c = 0; c < two.columns.size(); ++c)
-    {
-      const std::string &name = two.columns[c];
-      if (name == "wall_seconds" || name == "linear_iterations")
-        continue;
-      double scale = 1;
-      for (const auto &row : two.rows)
-        if (std::isfinite(row[c]))
-          scale = std::max(scale, std::abs(row[c]));
-      for (std::size_t r = 0; r < two.rows.size(); ++r)
-        if (std::isfinite(two.rows[r][c]))
-          EXPECT_NEAR(one.rows[r][c], two.rows[r][c], 1e-9 * scale) << name << " row " << r;
-    }
+  one.rows    = Utilities::MPI::broadcast(MPI_COMM_WORLD, one.rows, 0);
+  one.columns = two.columns;
+  expect_same_diagnostics(one, two);
 }
 
 // What the transfer does not support is refused with one InputError naming the parameter.

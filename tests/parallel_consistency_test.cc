@@ -7,6 +7,7 @@
 
 #include <map>
 
+#include <support/rank_comparison.h>
 #include <support/test_tools.h>
 
 using namespace densityflow;
@@ -24,27 +25,8 @@ void expect_same_on_one_and_two_ranks(const std::string &prm, const std::string 
   one.rows    = Utilities::MPI::broadcast(MPI_COMM_WORLD, one.rows, 0);
   one.columns = two.columns;
 
-  ASSERT_EQ(one.rows.size(), two.rows.size());
-  for (std::size_t c = 0; c < two.columns.size(); ++c)
-    {
-      const std::string &name = two.columns[c];
-      if (name == "wall_seconds" || name == "linear_iterations")
-        continue;
-      double scale = 1;
-      for (const auto &row : two.rows)
-        if (std::isfinite(row[c]))
-          scale = std::max(scale, std::abs(row[c]));
-      for (std::size_t r = 0; r < two.rows.size(); ++r)
-        {
-          if (std::isnan(two.rows[r][c]))
-            {
-              EXPECT_TRUE(std::isnan(one.rows[r][c])) << what << " " << name;
-              continue;
-            }
-          EXPECT_NEAR(one.rows[r][c], two.rows[r][c], 1e-9 * scale)
-              << what << ": " << name << " in row " << r;
-        }
-    }
+  SCOPED_TRACE(what);
+  expect_same_diagnostics(one, two);
 }
 } // namespace
 

@@ -16,6 +16,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include <support/rank_comparison.h>
 #include <support/test_tools.h>
 
 using namespace densityflow;
@@ -297,18 +298,7 @@ TEST(Periodic, OneAndTwoRanksAgree)
   if (!on_rank_zero())
     return;
   const auto on_one = particles_of<2>(prm, one, MPI_COMM_SELF);
-  ASSERT_EQ(one.rows.size(), two.rows.size());
-  for (std::size_t c = 0; c < two.columns.size(); ++c)
-    if (two.columns[c] != "wall_seconds" && two.columns[c] != "linear_iterations")
-      for (std::size_t r = 0; r < two.rows.size(); ++r)
-        {
-          if (std::isnan(two.rows[r][c]))
-            EXPECT_TRUE(std::isnan(one.rows[r][c])) << two.columns[c] << " row " << r;
-          else
-            EXPECT_NEAR(
-                one.rows[r][c], two.rows[r][c], 1e-9 * std::max(1.0, std::abs(two.rows[r][c])))
-                << two.columns[c] << " row " << r;
-        }
+  expect_same_diagnostics(one, two);
   ASSERT_EQ(on_one.size(), on_two.size());
   for (std::size_t s = 0; s < on_two.size(); ++s)
     {

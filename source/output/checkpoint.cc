@@ -30,7 +30,8 @@ void CheckpointParameters::declare_parameters(ParameterHandler &prm)
                     "their random streams, the lengths of the CSV files) in "
                     "<Output/Directory>/checkpoint/; one more is written at the end. A run "
                     "continues from it with `densityflow PROBLEM.prm --restart "
-                    "<Output/Directory>`. 0: no checkpoints.");
+                    "<Output/Directory>`. 0: no checkpoints. Fokker-Planck model only, and not "
+                    "with Mesh/Adaptivity (both refused).");
   prm.leave_subsection();
 }
 

@@ -247,6 +247,62 @@ TEST(AdaptiveParticles, LocatedAgainAfterEveryAdaptation)
               << mesh.triangulation().n_global_active_cells() << " cells at the end" << std::endl;
 }
 
+namespace
+{
+/** How a run's probability-flow particles and cells are spread over the ranks at T. */
+struct Spread
+{
+  double                            particle_imbalance = 0; // largest rank's / mean
+  double                            cell_imbalance     = 0;
+  std::map<std::uint64_t, Point<2>> positions;
+};
+
+Spread spread(const std::string &prm, const std::string &weight)
+{
+  std::ostringstream log;
+  Simulation<2>      simulation(
+      ProblemParameters::from_string(
+          prm, {"Output/Write files=false", "Mesh/Adaptivity/Particle weight=" + weight}),
+      MPI_COMM_WORLD,
+      log);
+  simulation.run();
+  // Located at the last output, each on the owner of its cell.
+  const auto        &ensemble  = *simulation.particle_systems()[0];
+  const unsigned int ranks     = Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD);
+  const auto         imbalance = [&](const double local) {
+    return Utilities::MPI::max(local, MPI_COMM_WORLD) /
+           (Utilities::MPI::sum(local, MPI_COMM_WORLD) / ranks);
+  };
+  Spread s;
+  s.particle_imbalance = imbalance(ensemble.positions().size());
+  s.cell_imbalance = imbalance(simulation.mesh().triangulation().n_locally_owned_active_cells());
+  s.positions      = gather_positions(ensemble);
+  return s;
+}
+} // namespace
+
+// Mesh/Adaptivity/Particle weight: p4est balances 1 per cell + the weight per particle in it.
+// The narrow start's probability-flow particles crowd into a few refined cells; with the
+// particles weighing 10 cells each, their split over the 2 ranks is more even than with the
+// cells alone (weight 0), the cells' less so, and the particles are the same (to the
+// solver's round-off: only the partition differs).
+TEST(AdaptiveParticles, RepartitionWeighsTheParticles)
+{
+  if (Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD) != 2)
+    GTEST_SKIP() << "runs on 2 ranks";
+  const std::string prm =
+      ou(0.05, 4, 0.1).text() + particles(1000, "probability-flow") + adaptivity(2, 3, 6, 2);
+  const Spread cells_only = spread(prm, "0"), weighted = spread(prm, "10");
+  if (root())
+    std::cout << "  largest rank over the mean: particles " << cells_only.particle_imbalance
+              << " (weight 0), " << weighted.particle_imbalance << " (weight 10); cells "
+              << cells_only.cell_imbalance << ", " << weighted.cell_imbalance << std::endl;
+  EXPECT_LT(weighted.particle_imbalance, cells_only.particle_imbalance);
+  EXPECT_GT(weighted.cell_imbalance, cells_only.cell_imbalance);
+  EXPECT_EQ(weighted.positions.size(), 1000u);
+  EXPECT_LE(largest_difference(weighted.positions, cells_only.positions), 1e-9);
+}
+
 // A cell iterator kept from before an adaptation is told from a cell of the mesh now without
 // reading out of range: after refining a cell it is no active cell, after coarsening its
 // level may be gone; a cell left alone stays a current active cell. (The point locator
@@ -313,4 +369,38 @@ TEST(AdaptiveParticles, ProbabilityFlowFollowsTheExactFlowMap)
   EXPECT_LT(median, 3e-3);
   EXPECT_LT(p99, 2e-2);
   EXPECT_LT(worst, 4e-2);
+}
+
+// Convergence: the probability-flow particles' errors against the exact flow map fall as the
+// adaptive mesh's maximum level rises (3, 4, 5: cells down to h = 1, 0.5, 0.25 where Kelly's
+// indicator puts them), every quantile. 300 particles of N((1, 0.5), 0.25 I), Q2, adapted
+// every 4 steps from level 3 (3 initial cycles), dt = 0.005 (the time error is below the
+// finest level's spatial error), T = 0.2. Each level samples its own initial mesh, so the
+// particles differ; the falls (about a factor 10 per level in the median at T = 0.3) are far
+// above the sampling noise of the quantiles.
+TEST(AdaptiveParticles, ProbabilityFlowErrorFallsWithTheMaximumLevel)
+{
+  OuProblem p = ou(0.25, 3, 0.2);
+  p.time_step = 0.005;
+  std::vector<std::vector<double>> quantiles;
+  for (const unsigned int level : {3u, 4u, 5u})
+    {
+      const ParticleRun r =
+          run_particles(p.text() + particles(300, "probability-flow") + adaptivity(4, 2, level, 3));
+      ASSERT_EQ(r.final[0].size(), 300u);
+      const std::vector<double> errors = flow_map_errors(p, r.initial[0], r.final[0]);
+      quantiles.push_back({quantile(errors, 0.5),
+                           quantile(errors, 0.9),
+                           quantile(errors, 0.99),
+                           quantile(errors, 1.0)});
+      if (root())
+        std::cout << "  maximum level " << level << " (" << r.diagnostics.last("cells")
+                  << " cells at T): median " << quantiles.back()[0] << ", p90 "
+                  << quantiles.back()[1] << ", p99 " << quantiles.back()[2] << ", max "
+                  << quantiles.back()[3] << std::endl;
+    }
+  const char *names[4] = {"median", "p90", "p99", "max"};
+  for (std::size_t l = 1; l < quantiles.size(); ++l)
+    for (unsigned int q = 0; q < 4; ++q)
+      EXPECT_LT(quantiles[l][q], quantiles[l - 1][q]) << names[q] << ", level " << 3 + l;
 }

@@ -106,6 +106,8 @@ void Simulation<dim>::set_up()
   particles = std::make_unique<ParticleSystems<dim>>(
       parameters.particles, *mesh_, *physics, *initial_density, &parameters.interaction, &walls);
   particles->set_up_steps(density_solver->time_step(), !fixed_steps, *schedule, pcout);
+  if (parameters.adaptivity.enabled())
+    particles->weigh_cells(*mesh_, parameters.adaptivity.particle_weight);
 
   // The grid's counts are checked (and its points located) with the other inputs; it
   // writes into the run's folder, which exists from the first output on.

@@ -79,9 +79,11 @@ struct ParticleRun
 ParticleRun run_particles(const std::string &prm, const MPI_Comm communicator = MPI_COMM_WORLD)
 {
   std::ostringstream log;
-  Simulation<2>      simulation(
-      ProblemParameters::from_string(prm, {"Output/Write files=false"}), communicator, log);
-  ParticleRun result;
+  Simulation<2>      simulation(ProblemParameters::from_string(
+                               prm, {"Output/Write files=false", "Distances/Floor samples=0"}),
+                           communicator,
+                           log);
+  ParticleRun        result;
   for (const auto &ensemble : simulation.particle_systems())
     result.initial.push_back(gather_positions(*ensemble, communicator));
   simulation.run();
@@ -261,8 +263,10 @@ Spread spread(const std::string &prm, const std::string &weight)
 {
   std::ostringstream log;
   Simulation<2>      simulation(
-      ProblemParameters::from_string(
-          prm, {"Output/Write files=false", "Mesh/Adaptivity/Particle weight=" + weight}),
+      ProblemParameters::from_string(prm,
+                                     {"Output/Write files=false",
+                                           "Distances/Floor samples=0",
+                                           "Mesh/Adaptivity/Particle weight=" + weight}),
       MPI_COMM_WORLD,
       log);
   simulation.run();

@@ -58,6 +58,14 @@ void AdaptivityParameters::declare_parameters(ParameterHandler &prm)
                     "kelly: Kelly's estimator of rho_h; log-kelly: of log rho_h (floored at "
                     "1e-12 of its maximum), which resolves the decades of a density rather "
                     "than its peak.");
+  prm.declare_entry("Particle weight",
+                    "0.1",
+                    Patterns::Double(0),
+                    "The repartitioning after each adaptation balances the cells' weights "
+                    "over the ranks: 1 per cell plus this for every particle located in it (those "
+                    "of the probability flow, which live on the owners of their cells; Langevin "
+                    "and MALA particles on a box are spread over the ranks by id and weigh "
+                    "nothing). 0: the cells alone.");
   prm.leave_subsection();
   prm.leave_subsection();
 }
@@ -72,6 +80,7 @@ void AdaptivityParameters::parse_parameters(ParameterHandler &prm)
   refine_fraction  = prm.get_double("Refine fraction");
   coarsen_fraction = prm.get_double("Coarsen fraction");
   initial_cycles   = prm.get_integer("Initial cycles");
+  particle_weight  = prm.get_double("Particle weight");
   indicator =
       prm.get("Indicator") == "kelly" ? RefinementIndicator::kelly : RefinementIndicator::log_kelly;
   prm.leave_subsection();

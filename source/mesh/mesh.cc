@@ -373,8 +373,13 @@ const Mapping<dim> &Mesh<dim>::mapping() const
 template <int dim>
 PointLocator<dim> &Mesh<dim>::point_locator() const
 {
-  if (!locator)
-    locator = std::make_unique<PointLocator<dim>>(*this, *mesh_mapping);
+  // The mesh's cells have changed since the locator was built (Mesh/Adaptivity): its cell
+  // lists are of cells that are gone.
+  if (!locator || locator->outdated())
+    {
+      locator.reset();
+      locator = std::make_unique<PointLocator<dim>>(*this, *mesh_mapping);
+    }
   return *locator;
 }
 

@@ -1,3 +1,4 @@
+#include <densityflow/mesh/mesh_changes.h>
 #include <densityflow/mesh/point_locator.h>
 
 #include <deal.II/grid/filtered_iterator.h>
@@ -32,11 +33,18 @@ PointLocator<dim>::PointLocator(const Mesh<dim> &mesh, const Mapping<dim> &mappi
   if (bulge > 0)
     for (BoundingBox<dim> &box : local_boxes)
       box.extend(2 * bulge);
-  rank_boxes = Utilities::MPI::all_gather(mpi_communicator, local_boxes);
+  rank_boxes   = Utilities::MPI::all_gather(mpi_communicator, local_boxes);
+  mesh_changes = std::make_unique<MeshChangeListener>(tria, [this]() { mesh_changed = true; });
 }
 
 template <int dim>
 PointLocator<dim>::~PointLocator() = default;
+
+template <int dim>
+bool PointLocator<dim>::outdated() const
+{
+  return mesh_changed;
+}
 
 template <int dim>
 double PointLocator<dim>::build_bucket_grid(const Triangulation<dim> &tria)
@@ -206,7 +214,7 @@ PointLocator<dim>::locate(std::vector<Point<dim>>                               
   const bool                hinted = cells.size() == points.size();
   for (std::size_t k = 0; k < points.size(); ++k)
     {
-      CellIterator cell = hinted && cells[k].state() == IteratorState::valid
+      CellIterator cell = hinted && is_current_active_cell<dim>(cells[k])
                               ? find_near(cells[k], points[k])
                               : CellIterator();
       if (cell.state() != IteratorState::valid)
@@ -303,6 +311,8 @@ std::vector<std::size_t> PointLocator<dim>::locate_globally(
       data.insert(data.end(), values, values + stride);
       cells.push_back(particle.get_surrounding_cell());
     }
+  // An empty handler has nothing to carry through a change of the mesh.
+  handler.clear();
   return outside;
 }
 

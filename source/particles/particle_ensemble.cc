@@ -1,5 +1,7 @@
+#include <densityflow/base/exceptions.h>
 #include <densityflow/base/mpi_gather.h>
 #include <densityflow/mesh/absorbing_walls.h>
+#include <densityflow/mesh/mesh_changes.h>
 #include <densityflow/mesh/point_locator.h>
 #include <densityflow/particles/dynamics/interface.h>
 #include <densityflow/particles/particle_ensemble.h>
@@ -38,6 +40,12 @@ ParticleEnsemble<dim>::ParticleEnsemble(const ParticleDynamics       dynamics,
   if (walls != nullptr)
     for (unsigned int k = 0; k < walls->n_pieces(); ++k)
       pieces.emplace_back(walls->wall_name(k), walls->window_number(k));
+  // The cells die with the mesh's change; where they are needed next, the particles are
+  // located afresh (locate() without hints), each handed to the owner of its new cell.
+  mesh_changes = std::make_unique<MeshChangeListener>(mesh.triangulation(), [this]() {
+    particles.forget_cells();
+    located = false;
+  });
 }
 
 template <int dim>
@@ -279,8 +287,17 @@ template <int dim>
 const std::vector<typename Triangulation<dim>::active_cell_iterator> &
 ParticleEnsemble<dim>::cells() const
 {
-  Assert(located, ExcMessage("locate() the particles first"));
+  if (!located)
+    throw RunError("Particles (" + to_string(model->kind()) +
+                   ") were asked for their cells without being located on the mesh as it is "
+                   "now: locate() them first.");
   return particles.cells();
+}
+
+template <int dim>
+bool ParticleEnsemble<dim>::is_located() const
+{
+  return located;
 }
 
 template <int dim>

@@ -45,6 +45,12 @@ void ParticleStore<dim>::push_back(const ParticleStore &other, const std::size_t
 }
 
 template <int dim>
+void ParticleStore<dim>::forget_cells()
+{
+  cell.assign(size(), CellIterator());
+}
+
+template <int dim>
 void ParticleStore<dim>::keep_if(const std::function<bool(std::size_t)> &keep)
 {
   std::size_t kept = 0;

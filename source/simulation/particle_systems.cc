@@ -2,6 +2,8 @@
 #include <densityflow/base/time_schedule.h>
 #include <densityflow/simulation/particle_systems.h>
 
+#include <deal.II/distributed/tria.h>
+
 #include <cmath>
 #include <iomanip>
 #include <sstream>
@@ -176,6 +178,55 @@ template <int dim>
 std::vector<std::unique_ptr<ParticleEnsemble<dim>>> &ParticleSystems<dim>::systems()
 {
   return ensembles;
+}
+
+template <int dim>
+ParticleSystems<dim>::~ParticleSystems()
+{
+  for (auto &connection : weight_connections)
+    connection.disconnect();
+}
+
+template <int dim>
+void ParticleSystems<dim>::weigh_cells(const Mesh<dim> &mesh, const double weight)
+{
+  const auto *tria =
+      dynamic_cast<const parallel::distributed::Triangulation<dim> *>(&mesh.triangulation());
+  if (tria == nullptr || !(weight > 0) || ensembles.empty())
+    return;
+  using Cell       = typename Triangulation<dim>::cell_iterator;
+  using CellStatus = typename Triangulation<dim>::CellStatus;
+  // p4est asks for the weights after it has refined its forest and before the cells of the
+  // triangulation change: the particles' cells are still those counted here.
+  weight_connections.push_back(
+      tria->signals.pre_distributed_refinement.connect([this]() { count_particles_in_cells(); }));
+  weight_connections.push_back(tria->signals.weight.connect(
+      [this, weight](const Cell &cell, const CellStatus status) -> unsigned int {
+        const auto in = [this](const Cell &c) {
+          const auto found = particles_in_cell.find({c->level(), c->index()});
+          return found == particles_in_cell.end() ? 0u : found->second;
+        };
+        double n = 0;
+        if (status == Triangulation<dim>::CELL_COARSEN)
+          for (unsigned int c = 0; c < cell->n_children(); ++c)
+            n += in(cell->child(c));
+        else if (status == Triangulation<dim>::CELL_REFINE)
+          n = in(cell) / double(GeometryInfo<dim>::max_children_per_cell);
+        else if (status == Triangulation<dim>::CELL_PERSIST)
+          n = in(cell);
+        // deal.II's unit of a cell's weight is 1000.
+        return 1000 + static_cast<unsigned int>(std::lround(1000 * weight * n));
+      }));
+}
+
+template <int dim>
+void ParticleSystems<dim>::count_particles_in_cells()
+{
+  particles_in_cell.clear();
+  for (const auto &ensemble : ensembles)
+    if (ensemble->is_located())
+      for (const auto &cell : ensemble->cells())
+        ++particles_in_cell[{cell->level(), cell->index()}];
 }
 
 template class ParticleSystems<1>;

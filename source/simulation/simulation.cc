@@ -62,10 +62,6 @@ void Simulation<dim>::set_up()
   // input leaves an earlier run's results as they are.
   pcout << "densityflow: problem '" << parameters.name << "', " << dim << "D, "
         << Utilities::MPI::n_mpi_processes(mpi_communicator) << " MPI rank(s)" << std::endl;
-  if (parameters.adaptivity.enabled() && parameters.particles.number > 0)
-    throw InputError("Mesh/Adaptivity/Interval: particles (Particles/Number > 0) do not yet "
-                     "follow an adaptive mesh (their cells would have to be found again after "
-                     "each adaptation); set Particles/Number = 0 or Interval = 0.");
   if (parameters.adaptivity.enabled() && !parameters.output.grid.empty())
     throw InputError("Mesh/Adaptivity/Interval: Output/Grid locates its points in cells once and "
                      "does not yet work on adaptive meshes; leave Output/Grid empty.");
@@ -110,6 +106,8 @@ void Simulation<dim>::set_up()
   particles = std::make_unique<ParticleSystems<dim>>(
       parameters.particles, *mesh_, *physics, *initial_density, &parameters.interaction, &walls);
   particles->set_up_steps(density_solver->time_step(), !fixed_steps, *schedule, pcout);
+  if (parameters.adaptivity.enabled())
+    particles->weigh_cells(*mesh_, parameters.adaptivity.particle_weight);
 
   // The grid's counts are checked (and its points located) with the other inputs; it
   // writes into the run's folder, which exists from the first output on.

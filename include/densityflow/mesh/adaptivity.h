@@ -55,6 +55,8 @@ struct AdaptivityParameters
   /** Adapt-and-project cycles on rho0 before the first step. */
   unsigned int        initial_cycles = 3;
   RefinementIndicator indicator      = RefinementIndicator::kelly;
+  /** What a particle in a cell weighs in the repartitioning, against 1 for the cell. */
+  double particle_weight = 0.1;
 
   bool enabled() const { return interval > 0; }
 

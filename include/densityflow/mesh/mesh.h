@@ -75,7 +75,7 @@ public:
       curved, else bilinear. */
   const Mapping<dim> &mapping() const;
 
-  /** The point locator of this mesh and mapping(), made at its first use. */
+  /** The point locator of this mesh and mapping(), made at first use and after changes. */
   PointLocator<dim> &point_locator() const;
 
   /** Whether the domain is an axis-parallel box (then walls are planes x_i = const). */

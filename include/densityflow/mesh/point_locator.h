@@ -35,14 +35,23 @@ using namespace dealii;
  * mapping's: on a curved mesh a point between a boundary cell's chord and its arc is
  * in that cell.
  *
- * Built for the mesh as it is: a refined mesh needs a new locator.
+ * Built for the mesh as it is: once the mesh changes (refinement, coarsening,
+ * repartitioning: MeshChangeListener) it is outdated(), and Mesh::point_locator() makes a
+ * new one at its next use. Hints from before the change may be passed: a hint that is no
+ * active cell of the mesh now is ignored (is_current_active_cell()), one that is (the same
+ * cell, or another one in its place) is only a first guess, checked like any other.
  */
+class MeshChangeListener;
+
 template <int dim>
 class PointLocator
 {
 public:
   PointLocator(const Mesh<dim> &mesh, const Mapping<dim> &mapping);
   ~PointLocator();
+
+  /** Whether the mesh has changed since this locator was built (then it is of no use). */
+  bool outdated() const;
 
   /**
    * @param points  this rank's points; replaced by the points this rank owns afterwards
@@ -100,5 +109,7 @@ private:
   MPI_Comm                                   mpi_communicator;
   Particles::ParticleHandler<dim>            handler;
   std::vector<std::vector<BoundingBox<dim>>> rank_boxes;
+  bool                                       mesh_changed = false;
+  std::unique_ptr<MeshChangeListener>        mesh_changes;
 };
 } // namespace densityflow

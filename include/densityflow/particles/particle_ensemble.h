@@ -27,6 +27,7 @@ template <int dim>
 class AbsorbingWalls;
 template <int dim>
 class ParticleDynamicsModel;
+class MeshChangeListener;
 
 /** The empirical mean and covariance of an ensemble. */
 template <int dim>
@@ -55,6 +56,10 @@ struct ParticleMoments
  * first-order treatment); MALA rejects proposals outside the domain. With the
  * transport model, and for flow maps, particles that leave the domain have left
  * through an outflow boundary: they are removed and counted (n_lost()).
+ *
+ * Adaptive meshes: when the mesh changes (MeshChangeListener), the particles forget their
+ * cells and are located again, without hints, where cells are next needed (for the
+ * probability flow within the same step); nothing else about them changes.
  */
 template <int dim>
 class ParticleEnsemble
@@ -117,8 +122,12 @@ public:
   const std::vector<std::uint64_t> &ids() const;
   /** log rho carried along the characteristic (flow map; NaN otherwise). */
   const std::vector<double> &log_densities() const;
-  /** After locate(): the cell of each local particle. */
+  /** After locate(): the cell of each local particle. RunError if they are not located
+      on the mesh as it is now. */
   const std::vector<typename Triangulation<dim>::active_cell_iterator> &cells() const;
+
+  /** Whether the particles are located in the cells of the mesh as it is now. */
+  bool is_located() const;
 
   /** Particles in all ranks. */
   std::uint64_t n_particles() const;
@@ -176,6 +185,8 @@ private:
   std::unique_ptr<ParticleDynamicsModel<dim>> model;
   ParticleStore<dim>                          particles;
   bool                                        located = false;
+  /** Forgets the cells when the mesh changes (Mesh/Adaptivity). */
+  std::unique_ptr<MeshChangeListener> mesh_changes;
 
   double        current_time = 0;
   std::uint64_t step_count   = 0;

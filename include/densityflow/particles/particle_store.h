@@ -47,6 +47,9 @@ public:
   /** Appends particle @p k of @p other (with its state), in no known cell. */
   void push_back(const ParticleStore &other, const std::size_t k);
 
+  /** Forgets the cells of all particles (the mesh has changed: they may be gone). */
+  void forget_cells();
+
   /** Keeps the particles for which @p keep is true, in their order; forgets all cells. */
   void keep_if(const std::function<bool(std::size_t)> &keep);
 

@@ -4,7 +4,9 @@
 
 #include <deal.II/base/conditional_ostream.h>
 
+#include <map>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace densityflow
@@ -68,13 +70,30 @@ public:
   const std::vector<std::unique_ptr<ParticleEnsemble<dim>>> &systems() const;
   std::vector<std::unique_ptr<ParticleEnsemble<dim>>>       &systems();
 
+  /**
+   * Weighs the cells of @p mesh by their particles when p4est repartitions it after an
+   * adaptation (Mesh/Adaptivity/Particle weight = @p weight): 1 per cell plus @p weight per
+   * particle located in it at the start of the adaptation (the systems that live in cells;
+   * a refined cell's particles are shared by its children, a coarsened family's summed).
+   * Only where the mesh is p4est's and @p weight > 0; the particles themselves do not depend
+   * on the partition.
+   */
+  void weigh_cells(const Mesh<dim> &mesh, const double weight);
+
+  ~ParticleSystems();
+
 private:
+  /** Particles located in each cell, by (level, index), at the start of an adaptation. */
+  void count_particles_in_cells();
+
   ParticleParameters                                  parameters;
   std::vector<std::unique_ptr<ParticleEnsemble<dim>>> ensembles;
   /** PDE steps per particle step, per system. */
   std::vector<unsigned int> stride;
   /** The PDE steps each system has yet to follow, and their time. */
-  std::vector<unsigned int> pending_steps;
-  std::vector<double>       pending_time;
+  std::vector<unsigned int>                   pending_steps;
+  std::vector<double>                         pending_time;
+  std::map<std::pair<int, int>, unsigned int> particles_in_cell;
+  std::vector<boost::signals2::connection>    weight_connections;
 };
 } // namespace densityflow

@@ -155,19 +155,16 @@ TEST(AdaptivityTransport, OrderAcrossHangingFaces)
   for (const unsigned int degree : {1u, 2u})
     {
       std::vector<double> errors;
-      for (const unsigned int level : {4u, 5u})
+      for (const unsigned int level : {5u - degree, 6u - degree})
         {
           SolverRun r(bump(level, 0.3),
                       {"Discretization/Degree=" + std::to_string(degree)},
                       refine_upper_half);
           while (r.solver->time() < 0.3 - 1e-12)
-            {
-              r.step(0.3);
-              const DensityStatistics<2> s = r.statistics();
-              ASSERT_NEAR(s.mass + s.outflow_mass, 1, 1e-12)
-                  << "level " << level << " t " << r.solver->time();
-            }
-          errors.push_back(r.statistics().l2_error);
+            r.step(0.3);
+          const DensityStatistics<2> s = r.statistics();
+          EXPECT_NEAR(s.mass + s.outflow_mass, 1, 1e-12) << "Q" << degree << " level " << level;
+          errors.push_back(s.l2_error);
         }
       const double order = observed_order(errors[0], errors[1]);
       if (on_rank_zero())
@@ -231,10 +228,10 @@ TEST(AdaptivityTransport, BumpOnAnAdaptiveMesh)
   for (unsigned int step = 1; adaptive_run.solver->time() < T - 1e-12; ++step)
     {
       adaptive_run.step(T);
-      const DensityStatistics<2> s = adaptive_run.statistics();
-      EXPECT_NEAR(s.mass + s.outflow_mass, 1, 1e-12);
       if (step % 4 != 0)
         continue;
+      const DensityStatistics<2> s = adaptive_run.statistics();
+      EXPECT_NEAR(s.mass + s.outflow_mass, 1, 1e-12);
       const TransportAdaptationReport r = adaptive_run.solver->last_adaptation();
       EXPECT_NEAR(r.mass_after, r.mass_before, 1e-12 * r.mass_before);
       EXPECT_NEAR(r.mass_transferred, r.mass_before, 1e-12 * r.mass_before);
@@ -279,7 +276,7 @@ TEST(AdaptivityTransport, DiffusionBdf2AndRanks)
         << "  set Upper corner = 1, 1\n  set Refinement = " << refinement << "\n";
     if (adaptive)
       out << " subsection Adaptivity\n  set Interval = 3\n  set Minimum level = 3\n"
-          << "  set Maximum level = 6\n  set Refine fraction = 0.6\n"
+          << "  set Maximum level = 5\n  set Refine fraction = 0.6\n"
           << "  set Coarsen fraction = 0.05\n end\n";
     out << "end\nsubsection Physics\n  set Model = transport\n  set Velocity = 1; 0.5\n"
         << "  set Diffusion = 0.002\nend\n"
@@ -293,13 +290,13 @@ TEST(AdaptivityTransport, DiffusionBdf2AndRanks)
   const RunResult two = run(prm(4, true));
   for (std::size_t row = 0; row < two.rows.size(); ++row)
     EXPECT_NEAR(two.value(row, "mass") + two.value(row, "outflow_mass"), 1, 1e-12) << row;
-  const RunResult uniform = run(prm(6, false));
+  const RunResult uniform = run(prm(5, false));
   if (on_rank_zero())
     std::cout << "  BDF2, eps = 0.002: L2 error at T " << two.last("l2_error") << " on "
               << two.last("cells") << " cells against " << uniform.last("l2_error")
-              << " on the uniform 4096" << std::endl;
+              << " on the uniform 1024" << std::endl;
   EXPECT_LT(two.last("l2_error"), 1.3 * uniform.last("l2_error"));
-  EXPECT_LT(two.last("cells"), 2048);
+  EXPECT_LT(two.last("cells"), 512);
   if (Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD) != 2)
     return;
   RunResult one;

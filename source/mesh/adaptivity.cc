@@ -36,11 +36,12 @@ void AdaptivityParameters::declare_parameters(ParameterHandler &prm)
 {
   prm.enter_subsection("Mesh");
   prm.enter_subsection("Adaptivity");
-  prm.declare_entry("Interval",
-                    "0",
-                    Patterns::Integer(0),
-                    "Steps between mesh adaptations (Fokker-Planck model, 2D/3D boxes and other "
-                    "p4est meshes); 0 = off: the mesh stays as Mesh/Refinement made it.");
+  prm.declare_entry(
+      "Interval",
+      "0",
+      Patterns::Integer(0),
+      "Steps between mesh adaptations (Fokker-Planck and transport models, 2D/3D boxes "
+      "and other p4est meshes); 0 = off: the mesh stays as Mesh/Refinement made it.");
   prm.declare_entry("Minimum level",
                     "0",
                     Patterns::Integer(0),

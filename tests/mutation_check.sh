@@ -220,6 +220,24 @@ mutation periodic-velocity-unchecked source/solvers/transport/transport_operator
   "transport: a velocity that is not periodic is accepted" \
   'periodic_transport_test:*NotPeriodicIsRefused*'
 
+# Adaptive meshes of the transport model (hanging faces, the transfer).
+mutation dg-hanging-subfaces-dropped source/solvers/transport/advection_operator.cc \
+  's/^              for (unsigned int sf = 0; sf < cell->face(f)->n_children(); ++sf)/              for (unsigned int sf = 0; sf < 0; ++sf)/' \
+  "transport: the upwind flux skips the subfaces of hanging faces" \
+  'adaptivity_transport_test:*ConstantStays*' 'adaptivity_transport_test:*OrderAcross*'
+mutation sipg-hanging-subfaces-dropped source/solvers/transport/diffusion_operator.cc \
+  's/^                for (unsigned int sf = 0; sf < cell->face(f)->n_children(); ++sf)/                for (unsigned int sf = 0; sf < 0; ++sf)/' \
+  "transport: SIPG skips the subfaces of hanging faces" \
+  'adaptivity_transport_test:*DiffusionAcross*'
+mutation dg-transfer-not-limited source/solvers/transport/transport_adaptivity.cc \
+  's/      if (scheme == TimeScheme::ssp_rk3 || scheme == TimeScheme::imex_ssp3)/      if (false)/' \
+  "transport: no Zhang-Shu limiter after the mesh transfer" \
+  'adaptivity_transport_test:*BumpOnAnAdaptiveMesh*'
+mutation dg-transfer-history-dropped source/solvers/transport/transport_adaptivity.cc \
+  's/      integrator->resume(solution, current_time, carried, state);/      integrator->resume(solution, current_time, {}, state);/' \
+  "transport: BDF2 restarts from rho^n after a mesh change (its history not carried)" \
+  'adaptivity_transport_test:*DiffusionBdf2*'
+
 # Interacting particles with noise (issue 10, eps > 0).
 mutation interacting-noise-halved source/particles/dynamics/interacting.cc \
   's/      const double noise = std::sqrt(2 \* eps \* dt);/      const double noise = std::sqrt(eps * dt);/' \

@@ -95,7 +95,8 @@ INSTANTIATE_TEST_SUITE_P(Problems,
                                            "posterior-path-2d",
                                            "exit-time-2d",
                                            "dihedral-2d",
-                                           "ou-2d-adaptive"),
+                                           "ou-2d-adaptive",
+                                           "rotation-2d-adaptive"),
                          [](const auto &info) {
                            std::string name = info.param;
                            std::replace(name.begin(), name.end(), '-', '_');

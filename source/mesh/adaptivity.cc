@@ -18,18 +18,30 @@ namespace densityflow
 {
 std::string to_string(const RefinementIndicator indicator)
 {
-  return indicator == RefinementIndicator::kelly ? "kelly" : "log-kelly";
+  switch (indicator)
+    {
+      case RefinementIndicator::kelly:
+        return "kelly";
+      case RefinementIndicator::log_kelly:
+        return "log-kelly";
+      case RefinementIndicator::jump:
+        return "jump";
+      case RefinementIndicator::automatic:
+        break;
+    }
+  return "auto";
 }
 
 void AdaptivityParameters::declare_parameters(ParameterHandler &prm)
 {
   prm.enter_subsection("Mesh");
   prm.enter_subsection("Adaptivity");
-  prm.declare_entry("Interval",
-                    "0",
-                    Patterns::Integer(0),
-                    "Steps between mesh adaptations (Fokker-Planck model, 2D/3D boxes and other "
-                    "p4est meshes); 0 = off: the mesh stays as Mesh/Refinement made it.");
+  prm.declare_entry(
+      "Interval",
+      "0",
+      Patterns::Integer(0),
+      "Steps between mesh adaptations (Fokker-Planck and transport models, 2D/3D boxes "
+      "and other p4est meshes); 0 = off: the mesh stays as Mesh/Refinement made it.");
   prm.declare_entry("Minimum level",
                     "0",
                     Patterns::Integer(0),
@@ -53,11 +65,13 @@ void AdaptivityParameters::declare_parameters(ParameterHandler &prm)
                     Patterns::Integer(0),
                     "Adapt-and-project cycles on the initial density before the first step.");
   prm.declare_entry("Indicator",
-                    "kelly",
-                    Patterns::Selection("kelly|log-kelly"),
-                    "kelly: Kelly's estimator of rho_h; log-kelly: of log rho_h (floored at "
-                    "1e-12 of its maximum), which resolves the decades of a density rather "
-                    "than its peak.");
+                    "auto",
+                    Patterns::Selection("auto|kelly|log-kelly|jump"),
+                    "kelly (Fokker-Planck model): Kelly's estimator of rho_h; log-kelly "
+                    "(Fokker-Planck model): of log rho_h (floored at 1e-12 of its maximum), "
+                    "which resolves the decades of a density rather than its peak; jump "
+                    "(transport model): the jumps of the discontinuous rho_h across faces; "
+                    "auto: kelly for the Fokker-Planck model, jump for the transport model.");
   prm.declare_entry("Particle weight",
                     "0.1",
                     Patterns::Double(0),
@@ -74,15 +88,18 @@ void AdaptivityParameters::parse_parameters(ParameterHandler &prm)
 {
   prm.enter_subsection("Mesh");
   prm.enter_subsection("Adaptivity");
-  interval         = prm.get_integer("Interval");
-  minimum_level    = prm.get_integer("Minimum level");
-  maximum_level    = prm.get_integer("Maximum level");
-  refine_fraction  = prm.get_double("Refine fraction");
-  coarsen_fraction = prm.get_double("Coarsen fraction");
-  initial_cycles   = prm.get_integer("Initial cycles");
-  particle_weight  = prm.get_double("Particle weight");
-  indicator =
-      prm.get("Indicator") == "kelly" ? RefinementIndicator::kelly : RefinementIndicator::log_kelly;
+  interval               = prm.get_integer("Interval");
+  minimum_level          = prm.get_integer("Minimum level");
+  maximum_level          = prm.get_integer("Maximum level");
+  refine_fraction        = prm.get_double("Refine fraction");
+  coarsen_fraction       = prm.get_double("Coarsen fraction");
+  initial_cycles         = prm.get_integer("Initial cycles");
+  particle_weight        = prm.get_double("Particle weight");
+  const std::string word = prm.get("Indicator");
+  indicator              = word == "kelly"       ? RefinementIndicator::kelly
+                           : word == "log-kelly" ? RefinementIndicator::log_kelly
+                           : word == "jump"      ? RefinementIndicator::jump
+                                                 : RefinementIndicator::automatic;
   prm.leave_subsection();
   prm.leave_subsection();
   if (!enabled())
@@ -126,6 +143,16 @@ double mark_cells(const AdaptivityParameters                     &parameters,
   Vector<float> indicator(triangulation.n_active_cells());
   KellyErrorEstimator<dim>::estimate(
       mapping, dof_handler, QGauss<dim - 1>(dof_handler.get_fe().degree + 1), {}, field, indicator);
+  mark_fixed_fraction(parameters, indicator, triangulation);
+  return Utilities::MPI::max(static_cast<double>(indicator.linfty_norm()), communicator);
+}
+
+template <int dim>
+void mark_fixed_fraction(const AdaptivityParameters                     &parameters,
+                         const Vector<float>                            &indicator,
+                         parallel::distributed::Triangulation<dim, dim> &triangulation)
+{
+  const MPI_Comm communicator = triangulation.get_communicator();
   // The fixed fraction's thresholds from all indicators, sorted and summed in one order on
   // every rank: the marking does not depend on the partition (deal.II's parallel version
   // bisects with sums over the ranks, whose round-off moved a few cells between 1 and 2
@@ -177,9 +204,14 @@ double mark_cells(const AdaptivityParameters                     &parameters,
         if (cell->level() <= static_cast<int>(parameters.minimum_level))
           cell->clear_coarsen_flag();
       }
-  return Utilities::MPI::max(static_cast<double>(indicator.linfty_norm()), communicator);
 }
 
+template void   mark_fixed_fraction(const AdaptivityParameters &,
+                                    const Vector<float> &,
+                                    parallel::distributed::Triangulation<2, 2> &);
+template void   mark_fixed_fraction(const AdaptivityParameters &,
+                                    const Vector<float> &,
+                                    parallel::distributed::Triangulation<3, 3> &);
 template double mark_cells(const AdaptivityParameters &,
                            const Mapping<2, 2> &,
                            const DoFHandler<2, 2> &,

@@ -48,9 +48,25 @@ create_density_solver(Mesh<dim>                      &mesh,
                       const AbsorbingWalls<dim>      &walls,
                       const AdaptivityParameters     &adaptivity)
 {
-  if (adaptivity.enabled() && physics.model() != Model::fokker_planck)
+  if (adaptivity.enabled() && physics.model() != Model::fokker_planck &&
+      physics.model() != Model::transport)
     throw InputError("Mesh/Adaptivity/Interval: adaptive meshes are for Physics/Model = "
-                     "fokker-planck only (the transport solver's transfer is not done yet).");
+                     "fokker-planck and transport only (the path and interaction solvers' "
+                     "transfers are not done yet).");
+  if (adaptivity.enabled() && physics.model() == Model::fokker_planck &&
+      adaptivity.indicator == RefinementIndicator::jump)
+    throw InputError("Mesh/Adaptivity/Indicator = jump is the transport model's (the jumps of "
+                     "a discontinuous rho_h); the Fokker-Planck model's rho_h is continuous: "
+                     "use kelly, log-kelly or auto.");
+  parallel::distributed::Triangulation<dim, dim> *adaptive = nullptr;
+  if (adaptivity.enabled())
+    {
+      adaptive =
+          dynamic_cast<parallel::distributed::Triangulation<dim, dim> *>(&mesh.triangulation());
+      if (adaptive == nullptr)
+        throw InputError("Mesh/Adaptivity/Interval: adaptive meshes need p4est, which has no 1D "
+                         "meshes (Dimension = 1).");
+    }
   if (!walls.empty() && physics.model() != Model::fokker_planck)
     throw InputError(walls.description() +
                      ": absorbing walls are for Physics/Model = fokker-planck only.");
@@ -64,8 +80,13 @@ create_density_solver(Mesh<dim>                      &mesh,
   switch (physics.model())
     {
       case Model::transport:
-        return std::make_unique<TransportSolver<dim>>(
-            mesh, physics, discretization, time, linear_solver);
+        {
+          auto solver = std::make_unique<TransportSolver<dim>>(
+              mesh, physics, discretization, time, linear_solver);
+          if (adaptive != nullptr)
+            solver->enable_adaptivity(adaptivity, *adaptive);
+          return solver;
+        }
       case Model::path:
         return std::make_unique<PathSolver<dim>>(
             mesh, physics, path, discretization, time, linear_solver);
@@ -77,15 +98,8 @@ create_density_solver(Mesh<dim>                      &mesh,
     }
   auto solver = std::make_unique<FokkerPlanckSolver<dim>>(
       mesh, physics, discretization, time, linear_solver, walls);
-  if (adaptivity.enabled())
-    {
-      auto *triangulation =
-          dynamic_cast<parallel::distributed::Triangulation<dim, dim> *>(&mesh.triangulation());
-      if (triangulation == nullptr)
-        throw InputError("Mesh/Adaptivity/Interval: adaptive meshes need p4est, which has no 1D "
-                         "meshes (Dimension = 1).");
-      solver->enable_adaptivity(adaptivity, *triangulation);
-    }
+  if (adaptive != nullptr)
+    solver->enable_adaptivity(adaptivity, *adaptive);
   return solver;
 }
 

@@ -2,6 +2,7 @@
 
 #include <deal.II/base/parameter_handler.h>
 #include <deal.II/lac/petsc_vector.h>
+#include <deal.II/lac/vector.h>
 
 #include <string>
 
@@ -31,10 +32,19 @@ enum class RefinementIndicator
    * Kelly's estimator of log rho_h, floored at 1e-12 of the largest nodal density: the
    * resolution of the decades, which the probability-flow velocity -eps grad log u needs.
    */
-  log_kelly
+  log_kelly,
+  /**
+   * The transport model's (discontinuous) rho_h: eta_K^2 = sum over K's interior faces F
+   * of (|K| / |F|) int_F [rho_h]^2, the jumps of rho_h itself, which estimate the L2 error
+   * of a DG solution of order p + 1 (Kelly's jumps of the normal derivative see a DG
+   * field's gradients only).
+   */
+  jump,
+  /** kelly for the Fokker-Planck model, jump for the transport model (the default). */
+  automatic
 };
 
-/** "kelly", "log-kelly": the parameter's words. */
+/** "kelly", "log-kelly", "jump", "auto": the parameter's words. */
 std::string to_string(const RefinementIndicator indicator);
 
 /**
@@ -77,6 +87,18 @@ struct AdaptivityParameters
  * coarsened (thresholds from all indicators sorted on every rank: the same flags on any
  * number of ranks), none beyond the levels. Returns the indicator's maximum. Collective.
  */
+/**
+ * Sets refinement and coarsening flags on @p triangulation by the fixed fraction of
+ * @p indicator (one value per active cell; the locally owned ones are read): the cells
+ * holding the largest `Refine fraction` of the indicator's sum are refined, the smallest
+ * `Coarsen fraction` coarsened, from thresholds computed from all indicators sorted on
+ * every rank (the same flags on any number of ranks), none beyond the levels. Collective.
+ */
+template <int dim>
+void mark_fixed_fraction(const AdaptivityParameters                     &parameters,
+                         const Vector<float>                            &indicator,
+                         parallel::distributed::Triangulation<dim, dim> &triangulation);
+
 template <int dim>
 double mark_cells(const AdaptivityParameters                     &parameters,
                   const Mapping<dim, dim>                        &mapping,

@@ -231,9 +231,27 @@ void AdvectionOperator<dim>::assemble(const DGDiscretization<dim>            &sp
               scratch.fe_face.reinit(cell, f);
               add_boundary_term<dim>(scratch.fe_face, b, cell_matrix);
             }
-          else if (const auto [neighbor, neighbor_face] = across_face(cell, f);
-                   assembles_face(cell, neighbor))
+          else if (const FaceKind kind = face_kind(cell, f); kind == FaceKind::finer_across)
             {
+              // A hanging face: each subface once, from this (coarser) side.
+              for (unsigned int sf = 0; sf < cell->face(f)->n_children(); ++sf)
+                {
+                  scratch.fe_interface.reinit(cell,
+                                              f,
+                                              sf,
+                                              cell->neighbor_child_on_subface(f, sf),
+                                              cell->neighbor_of_neighbor(f),
+                                              numbers::invalid_unsigned_int);
+                  matrix.add(scratch.fe_interface.get_interface_dof_indices(),
+                             interior_face_matrix<dim>(scratch.fe_interface, b));
+                }
+            }
+          else if (kind == FaceKind::conforming)
+            {
+              // (A subface of a coarser neighbour's face is the coarser cell's.)
+              const auto [neighbor, neighbor_face] = across_face(cell, f);
+              if (!assembles_face(cell, neighbor))
+                continue;
               scratch.fe_interface.reinit(cell,
                                           f,
                                           numbers::invalid_unsigned_int,

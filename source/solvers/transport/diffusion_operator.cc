@@ -51,8 +51,9 @@ template <int dim>
 DiffusionOperator<dim>::DiffusionOperator(const DGDiscretization<dim> &space, const double eps)
 {
   space.reinit_flux_matrix(matrix);
-  const FiniteElement<dim> &fe = space.dof_handler.get_fe();
-  const unsigned int        p  = fe.degree;
+  const FiniteElement<dim> &fe             = space.dof_handler.get_fe();
+  const unsigned int        p              = fe.degree;
+  const double              penalty_factor = std::max(1.0, 2.0 * p * (p + 1));
   FEValues<dim>             fe_values(
       space.mapping, fe, space.quadrature, update_gradients | update_JxW_values);
   FEInterfaceValues<dim>               fe_interface(space.mapping,
@@ -73,6 +74,26 @@ DiffusionOperator<dim>::DiffusionOperator(const DGDiscretization<dim> &space, co
         for (const unsigned int f : cell->face_indices())
           {
             if (at_wall(cell, f))
+              continue;
+            const FaceKind kind = face_kind(cell, f);
+            if (kind == FaceKind::finer_across)
+              {
+                // A hanging face: each subface once, from this (coarser) side, with the
+                // penalty of the finer cell.
+                const unsigned int neighbor_face = cell->neighbor_of_neighbor(f);
+                for (unsigned int sf = 0; sf < cell->face(f)->n_children(); ++sf)
+                  {
+                    const auto child = cell->neighbor_child_on_subface(f, sf);
+                    fe_interface.reinit(
+                        cell, f, sf, child, neighbor_face, numbers::invalid_unsigned_int);
+                    const double extent =
+                        std::min(cell_extent(cell, f), cell_extent(child, neighbor_face));
+                    matrix.add(fe_interface.get_interface_dof_indices(),
+                               face_term(fe_interface, eps, penalty_factor / extent));
+                  }
+                continue;
+              }
+            if (kind == FaceKind::coarser_across)
               continue;
             const auto [neighbor, neighbor_face] = across_face(cell, f);
             if (!assembles_face(cell, neighbor))

@@ -235,6 +235,36 @@ std::string ImplicitIntegrator<dim>::description() const
   return linear_solver.description();
 }
 
+template <int dim>
+std::vector<PETScWrappers::MPI::Vector *> ImplicitIntegrator<dim>::history()
+{
+  return {&old_solution};
+}
+
+template <int dim>
+void ImplicitIntegrator<dim>::resume(const PETScWrappers::MPI::Vector                      &u,
+                                     const double                                           t,
+                                     const std::vector<const PETScWrappers::MPI::Vector *> &history,
+                                     const double                                           state)
+{
+  old_solution.reinit(u);
+  old_solution        = history.empty() ? u : *history[0];
+  last_outflow_change = state;
+  if (scheme == TimeScheme::crank_nicolson)
+    {
+      old_operator_solution.reinit(u);
+      old_source.reinit(u);
+      op.apply(op.advection_at(t), u, old_operator_solution);
+      op.inflow(t, old_source);
+    }
+}
+
+template <int dim>
+double ImplicitIntegrator<dim>::state() const
+{
+  return last_outflow_change;
+}
+
 template class SSPRK3Integrator<1>;
 template class SSPRK3Integrator<2>;
 template class SSPRK3Integrator<3>;

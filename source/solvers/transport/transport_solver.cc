@@ -5,6 +5,7 @@
 #include <densityflow/solvers/transport/transport_solver.h>
 #include <densityflow/solvers/transport/zhang_shu_limiter.h>
 
+#include <deal.II/distributed/tria.h>
 #include <deal.II/fe/fe_dgq.h>
 #include <deal.II/fe/fe_values.h>
 #include <deal.II/numerics/data_postprocessor.h>
@@ -116,8 +117,21 @@ TransportSolver<dim>::TransportSolver(const Mesh<dim>                &mesh,
             locally_owned_dofs,
             this->locally_relevant_dofs,
             mpi_communicator}
+    , linear_solver_parameters(linear_solver_parameters)
+{
+  build_operators();
+  solution.reinit(locally_owned_dofs, mpi_communicator);
+}
+
+template <int dim>
+TransportSolver<dim>::~TransportSolver() = default;
+
+template <int dim>
+void TransportSolver<dim>::build_operators()
 {
   const bool explicit_steps = explicit_advection(scheme);
+  // The integrator refers to the operator and the limiter: it goes first.
+  integrator.reset();
   op      = std::make_unique<TransportOperator<dim>>(space, physics, explicit_steps);
   limiter = std::make_unique<ZhangShuLimiter<dim>>(space, discretization.limiter);
   if (scheme == TimeScheme::imex_ssp3)
@@ -126,24 +140,40 @@ TransportSolver<dim>::TransportSolver(const Mesh<dim>                &mesh,
     integrator = std::make_unique<SSPRK3Integrator<dim>>(*op, *limiter);
   else
     integrator = std::make_unique<ImplicitIntegrator<dim>>(*op, scheme, linear_solver_parameters);
-  solution.reinit(locally_owned_dofs, mpi_communicator);
 }
 
 template <int dim>
-TransportSolver<dim>::~TransportSolver() = default;
+double TransportSolver<dim>::set_initial_density(const Expression<dim> &rho0)
+{
+  // Each cycle marks the mesh by rho0's projection and projects rho0 afresh on the new one.
+  if constexpr (dim > 1)
+    if (adaptive_triangulation != nullptr)
+      for (unsigned int cycle = 0; cycle < adaptivity.initial_cycles; ++cycle)
+        {
+          project_initial_density(rho0);
+          ghosted_solution = solution;
+          mark_fixed_fraction(adaptivity, jump_indicator(), *adaptive_triangulation);
+          adaptive_triangulation->prepare_coarsening_and_refinement();
+          adaptive_triangulation->execute_coarsening_and_refinement();
+          distribute_dofs();
+          build_operators();
+        }
+  const double scale = project_initial_density(rho0);
+  integrator->start(solution);
+  ghosted_solution = solution;
+  this->reset_clock();
+  outflow = 0;
+  return scale;
+}
 
 template <int dim>
-double TransportSolver<dim>::set_initial_density(const Expression<dim> &rho0)
+double TransportSolver<dim>::project_initial_density(const Expression<dim> &rho0)
 {
   // The L2 projection is local to each cell: rho_K = M_K^{-1} (rho0, phi), exact in mass.
   PETScWrappers::MPI::Vector rhs(locally_owned_dofs, mpi_communicator);
   const double total_mass = assemble_initial_load(rho0, dof_handler, mapping, quadrature, rhs);
   rhs /= total_mass;
   op->inverse_mass_matrix().vmult(solution, rhs);
-  integrator->start(solution);
-  ghosted_solution = solution;
-  this->reset_clock();
-  outflow = 0;
   return 1.0 / total_mass;
 }
 
@@ -155,6 +185,8 @@ unsigned int TransportSolver<dim>::advance(const double dt)
       integrator->step(solution, current_time, dt, this->bdf2_step(dt), outflow_change);
   outflow += outflow_change;
   this->complete_step(solution, dt, "check Physics/Velocity and the time step.");
+  if (adaptive_triangulation != nullptr && this->step_number % adaptivity.interval == 0)
+    adapt_mesh();
   return iterations;
 }
 
@@ -227,9 +259,11 @@ DensityStatistics<dim> TransportSolver<dim>::statistics(const Expression<dim> *e
   DensityStatistics<dim> result;
   integrals.finish(result, mpi_communicator);
   result.outflow_mass = outflow;
-  potential_energy    = Utilities::MPI::sum(potential_energy, mpi_communicator);
-  entropy             = Utilities::MPI::sum(entropy, mpi_communicator);
-  result.free_energy  = potential_energy + eps * entropy;
+  if (adaptive_triangulation != nullptr)
+    result.extra.push_back(static_cast<double>(this->mesh.triangulation().n_global_active_cells()));
+  potential_energy   = Utilities::MPI::sum(potential_energy, mpi_communicator);
+  entropy            = Utilities::MPI::sum(entropy, mpi_communicator);
+  result.free_energy = potential_energy + eps * entropy;
   if (eps > 0)
     {
       // KL(rho | pi) = (F(rho) - mass * F_min) / eps with Z = int exp(-(V - V_min)/eps).
@@ -257,6 +291,14 @@ void TransportSolver<dim>::fill_output(DataOut<dim> &data_out, const Expression<
   this->attach_output(data_out,
                       std::make_unique<TransportPostprocessor<dim>>(physics, current_time, exact),
                       std::max(1u, fe.degree));
+}
+
+template <int dim>
+std::vector<std::string> TransportSolver<dim>::extra_columns() const
+{
+  if (adaptive_triangulation != nullptr)
+    return {"cells"};
+  return {};
 }
 
 template <int dim>

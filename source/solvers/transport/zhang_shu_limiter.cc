@@ -21,7 +21,8 @@ double largest_cfl_number(const unsigned int degree)
 template <int dim>
 std::vector<Point<dim>> ZhangShuLimiter<dim>::points(const FiniteElement<dim, dim> &fe,
                                                      const Quadrature<dim>         &quadrature,
-                                                     const Quadrature<dim - 1>     &face_quadrature)
+                                                     const Quadrature<dim - 1>     &face_quadrature,
+                                                     const bool                     subfaces)
 {
   const unsigned int      n = fe.degree <= 1 ? 2 : 3;
   const QGaussLobatto<1>  lobatto(n);
@@ -38,6 +39,27 @@ std::vector<Point<dim>> ZhangShuLimiter<dim>::points(const FiniteElement<dim, di
   result.insert(
       result.end(), fe.get_unit_support_points().begin(), fe.get_unit_support_points().end());
   result.insert(result.end(), quadrature.get_points().begin(), quadrature.get_points().end());
+  // A coarse cell's hanging face is integrated by the face rule on each subface: its
+  // outflow (and the finer neighbours' inflow) sees rho there. The proof's decomposition
+  // of the cell mean holds as well with the composite rule over the subfaces
+  // (Gauss-Lobatto across, the face rule on each half along), so these points join it.
+  if (subfaces && dim > 1)
+    for (unsigned int direction = 0; direction < dim; ++direction)
+      for (unsigned int i = 0; i < n; ++i)
+        for (unsigned int child = 0; child < (1u << (dim - 1)); ++child)
+          for (unsigned int q = 0; q < face_quadrature.size(); ++q)
+            {
+              Point<dim> p;
+              for (unsigned int d = 0, k = 0; d < dim; ++d)
+                if (d == direction)
+                  p[d] = lobatto.point(i)[0];
+                else
+                  {
+                    p[d] = (face_quadrature.point(q)[k] + ((child >> k) & 1)) / 2;
+                    ++k;
+                  }
+              result.push_back(p);
+            }
   return result;
 }
 
@@ -46,8 +68,12 @@ ZhangShuLimiter<dim>::ZhangShuLimiter(const DGDiscretization<dim> &space, const 
     : fe(space.dof_handler.get_fe())
     , enabled(enabled && fe.degree > 0)
 {
-  const std::vector<Point<dim>> unit_points = points(fe, space.quadrature, space.face_quadrature);
-  const unsigned int            n           = fe.n_dofs_per_cell();
+  const std::vector<Point<dim>> unit_points =
+      points(fe,
+             space.quadrature,
+             space.face_quadrature,
+             space.dof_handler.get_triangulation().has_hanging_nodes());
+  const unsigned int n = fe.n_dofs_per_cell();
   point_values.resize(unit_points.size() * n);
   for (unsigned int k = 0; k < unit_points.size(); ++k)
     {

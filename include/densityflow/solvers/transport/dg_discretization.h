@@ -80,6 +80,35 @@ auto across_face(const Cell &cell, const unsigned int f)
   return std::make_pair(cell->neighbor(f), cell->neighbor_of_neighbor(f));
 }
 
+/** How an interior face meets the cells across it (hanging faces of adaptive meshes). */
+enum class FaceKind
+{
+  /** One cell of the same level across (or the periodic image's cell). */
+  conforming,
+  /** The face is refined: a finer cell across each of its subfaces. */
+  finer_across,
+  /** The face is a subface of the coarser neighbour's face. */
+  coarser_across
+};
+
+/**
+ * How the face @p f of @p cell, not at_wall(), meets the cells across it. A face on a
+ * periodic wall counts as conforming (adaptive meshes are refused with periodic walls).
+ * The DG loops assemble a hanging face once per subface from the coarser side, so that
+ * a conforming mesh keeps the arithmetic it had before there were hanging faces.
+ */
+template <typename Cell>
+FaceKind face_kind(const Cell &cell, const unsigned int f)
+{
+  if (cell->at_boundary(f))
+    return FaceKind::conforming;
+  if (cell->face(f)->has_children())
+    return FaceKind::finer_across;
+  if (cell->neighbor_is_coarser(f))
+    return FaceKind::coarser_across;
+  return FaceKind::conforming;
+}
+
 /**
  * Whether this rank assembles the interior face between its @p cell and @p neighbor:
  * each face once, by the cell of lower id, or across ranks by the lower rank.

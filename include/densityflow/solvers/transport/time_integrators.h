@@ -10,6 +10,7 @@
 
 #include <array>
 #include <string>
+#include <vector>
 
 namespace densityflow
 {
@@ -42,6 +43,29 @@ public:
 
   /** The linear solver, for the log; empty for explicit schemes. */
   virtual std::string description() const = 0;
+
+  /**
+   * The densities of earlier steps that the next step needs (BDF2: rho^{n-1}; none for
+   * the one-step schemes), for a mesh change to carry over.
+   */
+  virtual std::vector<PETScWrappers::MPI::Vector *> history() { return {}; }
+
+  /**
+   * Continues from @p u at time @p t after a mesh change, as the integrator that was
+   * stepping: @p history are the vectors of the old integrator's history(), carried to
+   * this mesh, and @p state its scalar state (state()). Recomputes what depends on the
+   * operators (Crank-Nicolson's (s A + D) u and inflow at t).
+   */
+  virtual void resume(const PETScWrappers::MPI::Vector                      &u,
+                      const double                                           t,
+                      const std::vector<const PETScWrappers::MPI::Vector *> &history,
+                      const double                                           state)
+  {
+    (void)u, (void)t, (void)history, (void)state;
+  }
+
+  /** The scalar state a step carries to the next (BDF2's last outflow); 0 if none. */
+  virtual double state() const { return 0; }
 };
 
 /**
@@ -123,6 +147,14 @@ public:
                     const bool                  bdf2,
                     double                     &outflow_change) override;
   std::string  description() const override;
+  /** u^{n-1}. */
+  std::vector<PETScWrappers::MPI::Vector *> history() override;
+  void                                      resume(const PETScWrappers::MPI::Vector                      &u,
+                                                   const double                                           t,
+                                                   const std::vector<const PETScWrappers::MPI::Vector *> &history,
+                                                   const double                                           state) override;
+  /** The outflow of the last step, which BDF2's quadrature of the outflow uses. */
+  double state() const override;
 
 private:
   /** a M + b (s A + D): rebuilt (with its preconditioner) only when it changes. */

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <densityflow/base/time_parameters.h>
+#include <densityflow/mesh/adaptivity.h>
 #include <densityflow/mesh/mesh.h>
 #include <densityflow/physics/physics.h>
 #include <densityflow/solvers/discretization.h>
@@ -23,6 +24,25 @@ template <int dim>
 class ZhangShuLimiter;
 template <int dim>
 class TransportTimeIntegrator;
+
+/** What the last mesh adaptation of the transport solver did (Mesh/Adaptivity). */
+struct TransportAdaptationReport
+{
+  /** Active cells over all ranks before and after. */
+  types::global_cell_index cells_before = 0, cells_after = 0;
+  /** Cells refined and coarsened (families merged), over all ranks. */
+  types::global_cell_index refined = 0, coarsened = 0;
+  /**
+   * The mass 1^T M rho before, after the transfer (before the limiter) and after: equal
+   * to round-off (refinement is exact, coarsening the L2 projection onto the parent, the
+   * limiter keeps each cell's mean).
+   */
+  double mass_before = 0, mass_transferred = 0, mass_after = 0;
+  /** The smallest rho_h at the limiter's points after the transfer and the limiter. */
+  double min_after = 0;
+  /** Cells the limiter scaled after the transfer (all ranks). */
+  types::global_cell_index limited = 0;
+};
 
 /**
  * The continuity equation with diffusion, d/dt rho + div(rho b) = eps Laplace rho,
@@ -73,6 +93,35 @@ public:
                                      std::vector<double>                                     &rho,
                                      std::vector<Tensor<1, dim>> &velocity) const override;
   void fill_output(DataOut<dim> &data_out, const Expression<dim> *exact) const override;
+  /** `cells` on an adaptive mesh; else none. */
+  std::vector<std::string> extra_columns() const override;
+
+  /**
+   * Adapts the mesh every `Mesh/Adaptivity/Interval` steps (after the step) and `Initial
+   * cycles` times on rho0, on @p triangulation, which must be the mesh's
+   * (transport_adaptivity.cc). InputError for what is not supported (periodic directions,
+   * the Kelly indicators).
+   */
+  void enable_adaptivity(const AdaptivityParameters                     &parameters,
+                         parallel::distributed::Triangulation<dim, dim> &triangulation);
+
+  /**
+   * Refines and coarsens the mesh by the indicator (with @p estimate_and_mark; else the
+   * caller has set the flags) and carries rho_h and the time integrator's history (BDF2's
+   * rho^{n-1}) over with deal.II's SolutionTransfer: exact on refined cells, the L2
+   * projection onto the parent on coarsened families, so the mass is kept to round-off;
+   * then the Zhang-Shu limiter where the scheme has it. Rebuilds the operators. Collective.
+   */
+  TransportAdaptationReport adapt_mesh(const bool estimate_and_mark = true);
+
+  /** What the last adapt_mesh() did. */
+  const TransportAdaptationReport &last_adaptation() const;
+
+  /**
+   * The DG jump indicator of rho_h (`Mesh/Adaptivity/Indicator = jump`), one value per
+   * active cell (the locally owned ones set).
+   */
+  Vector<float> jump_indicator() const;
 
 protected:
   using Base = FiniteElementSolver<dim>;
@@ -106,5 +155,19 @@ protected:
   PETScWrappers::MPI::Vector solution;
   /** Mass that has left through the boundary since t = 0, net of inflow. */
   double outflow = 0;
+
+private:
+  /** The operators, the limiter and the time integrator on the current mesh. */
+  void build_operators();
+  /** The cellwise L2 projection of @p rho0 with unit mass into solution; returns the scale. */
+  double project_initial_density(const Expression<dim> &rho0);
+  /** The DoFs and vectors on a changed mesh. */
+  void distribute_dofs();
+
+  const LinearSolverParameters linear_solver_parameters;
+  /** Mesh/Adaptivity (off: interval 0) and the triangulation it refines. */
+  AdaptivityParameters                            adaptivity;
+  parallel::distributed::Triangulation<dim, dim> *adaptive_triangulation = nullptr;
+  TransportAdaptationReport                       last_report;
 };
 } // namespace densityflow

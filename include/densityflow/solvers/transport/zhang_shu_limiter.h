@@ -35,7 +35,8 @@ class ZhangShuLimiter
 {
 public:
   /**
-   * Prepares the limiter for the locally owned cells of @p space. With @p enabled
+   * Prepares the limiter for the locally owned cells of @p space (with the subface points
+   * where the mesh has hanging faces: collective). With @p enabled
    * false (or degree 0, where the cell mean is all there is), limit() does nothing.
    */
   ZhangShuLimiter(const DGDiscretization<dim> &space, const bool enabled);
@@ -51,11 +52,14 @@ public:
    * needs (N-point Gauss-Lobatto with 2N - 3 >= degree in one direction, the face
    * quadrature's points in the others, over all directions), and also the nodes and
    * the volume quadrature points, so that every integral of the diagnostics sees
-   * rho >= 0 too.
+   * rho >= 0 too. With @p subfaces (a mesh with hanging faces), also the Gauss-Lobatto
+   * points across times the face quadrature's points on each subface along every
+   * direction, where the faces of coarser cells are integrated.
    */
   static std::vector<Point<dim>> points(const FiniteElement<dim, dim> &fe,
                                         const Quadrature<dim>         &quadrature,
-                                        const Quadrature<dim - 1>     &face_quadrature);
+                                        const Quadrature<dim - 1>     &face_quadrature,
+                                        const bool                     subfaces = false);
 
 private:
   /** Scales one cell's values @p rho with mean weights @p w; whether it did. */

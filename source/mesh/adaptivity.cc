@@ -206,6 +206,22 @@ void mark_fixed_fraction(const AdaptivityParameters                     &paramet
       }
 }
 
+template <int dim>
+std::pair<types::global_cell_index, types::global_cell_index>
+count_flagged_cells(const parallel::distributed::Triangulation<dim, dim> &triangulation)
+{
+  types::global_cell_index refined = 0, coarsened = 0;
+  for (const auto &cell : triangulation.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        refined += cell->refine_flag_set() ? 1 : 0;
+        coarsened += cell->coarsen_flag_set() ? 1 : 0;
+      }
+  const MPI_Comm communicator = triangulation.get_communicator();
+  return {Utilities::MPI::sum(refined, communicator),
+          Utilities::MPI::sum(coarsened, communicator) / GeometryInfo<dim>::max_children_per_cell};
+}
+
 template void   mark_fixed_fraction(const AdaptivityParameters &,
                                     const Vector<float> &,
                                     parallel::distributed::Triangulation<2, 2> &);
@@ -222,4 +238,8 @@ template double mark_cells(const AdaptivityParameters &,
                            const DoFHandler<3, 3> &,
                            const PETScWrappers::MPI::Vector &,
                            parallel::distributed::Triangulation<3, 3> &);
+template std::pair<types::global_cell_index, types::global_cell_index>
+count_flagged_cells(const parallel::distributed::Triangulation<2, 2> &);
+template std::pair<types::global_cell_index, types::global_cell_index>
+count_flagged_cells(const parallel::distributed::Triangulation<3, 3> &);
 } // namespace densityflow

@@ -1,10 +1,12 @@
 #pragma once
 
 #include <deal.II/base/parameter_handler.h>
+#include <deal.II/base/types.h>
 #include <deal.II/lac/petsc_vector.h>
 #include <deal.II/lac/vector.h>
 
 #include <string>
+#include <utility>
 
 namespace dealii
 {
@@ -81,13 +83,6 @@ struct AdaptivityParameters
 };
 
 /**
- * Sets refinement and coarsening flags on @p triangulation from the indicator of the nodal
- * density @p rho (ghosted, a Q_p function on @p dof_handler): the cells holding the largest
- * `Refine fraction` of the indicator's sum are refined, the smallest `Coarsen fraction`
- * coarsened (thresholds from all indicators sorted on every rank: the same flags on any
- * number of ranks), none beyond the levels. Returns the indicator's maximum. Collective.
- */
-/**
  * Sets refinement and coarsening flags on @p triangulation by the fixed fraction of
  * @p indicator (one value per active cell; the locally owned ones are read): the cells
  * holding the largest `Refine fraction` of the indicator's sum are refined, the smallest
@@ -99,10 +94,26 @@ void mark_fixed_fraction(const AdaptivityParameters                     &paramet
                          const Vector<float>                            &indicator,
                          parallel::distributed::Triangulation<dim, dim> &triangulation);
 
+/**
+ * Sets refinement and coarsening flags on @p triangulation from the indicator of the nodal
+ * density @p rho (ghosted, a Q_p function on @p dof_handler): the cells holding the largest
+ * `Refine fraction` of the indicator's sum are refined, the smallest `Coarsen fraction`
+ * coarsened (thresholds from all indicators sorted on every rank: the same flags on any
+ * number of ranks), none beyond the levels. Returns the indicator's maximum. Collective.
+ */
 template <int dim>
 double mark_cells(const AdaptivityParameters                     &parameters,
                   const Mapping<dim, dim>                        &mapping,
                   const DoFHandler<dim, dim>                     &dof_handler,
                   const PETScWrappers::MPI::Vector               &rho,
                   parallel::distributed::Triangulation<dim, dim> &triangulation);
+
+/**
+ * The cells flagged for refinement and the families flagged for coarsening on
+ * @p triangulation, over all ranks, as the adaptation reports count them (after
+ * prepare_coarsening_and_refinement()). Collective.
+ */
+template <int dim>
+std::pair<types::global_cell_index, types::global_cell_index>
+count_flagged_cells(const parallel::distributed::Triangulation<dim, dim> &triangulation);
 } // namespace densityflow

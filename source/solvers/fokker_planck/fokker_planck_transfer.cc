@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <limits>
 
 // Mesh adaptation of the Fokker-Planck solver (Mesh/Adaptivity): marking, refinement and
@@ -301,16 +302,7 @@ AdaptationReport FokkerPlanckSolver<dim>::adapt_mesh(const bool estimate_and_mar
           mark_cells(adaptivity, mapping, dof_handler, ghosted, tria);
         }
       tria.prepare_coarsening_and_refinement();
-      types::global_cell_index refined = 0, coarsened = 0;
-      for (const auto &cell : tria.active_cell_iterators())
-        if (cell->is_locally_owned())
-          {
-            refined += cell->refine_flag_set() ? 1 : 0;
-            coarsened += cell->coarsen_flag_set() ? 1 : 0;
-          }
-      report.refined   = Utilities::MPI::sum(refined, mpi_communicator);
-      report.coarsened = Utilities::MPI::sum(coarsened, mpi_communicator) /
-                         GeometryInfo<dim>::max_children_per_cell;
+      std::tie(report.refined, report.coarsened) = count_flagged_cells(tria);
 
       std::vector<double> pi_q(potential_at_quadrature_points.size());
       for (std::size_t k = 0; k < pi_q.size(); ++k)

@@ -12,6 +12,7 @@
 #include <deal.II/fe/fe_values.h>
 
 #include <cmath>
+#include <tuple>
 #include <limits>
 
 // Mesh adaptation of the transport solver (Mesh/Adaptivity).
@@ -161,16 +162,7 @@ TransportAdaptationReport TransportSolver<dim>::adapt_mesh(const bool estimate_a
       if (estimate_and_mark)
         mark_fixed_fraction(adaptivity, jump_indicator(), tria);
       tria.prepare_coarsening_and_refinement();
-      types::global_cell_index refined = 0, coarsened = 0;
-      for (const auto &cell : tria.active_cell_iterators())
-        if (cell->is_locally_owned())
-          {
-            refined += cell->refine_flag_set() ? 1 : 0;
-            coarsened += cell->coarsen_flag_set() ? 1 : 0;
-          }
-      report.refined   = Utilities::MPI::sum(refined, mpi_communicator);
-      report.coarsened = Utilities::MPI::sum(coarsened, mpi_communicator) /
-                         GeometryInfo<dim>::max_children_per_cell;
+      std::tie(report.refined, report.coarsened) = count_flagged_cells(tria);
 
       // rho_h and the integrator's history, ghosted as the transfer reads them.
       const std::vector<PETScWrappers::MPI::Vector *> history = integrator->history();

@@ -18,9 +18,11 @@ fi
 # (paraview-dev), so that it, pvpython and the ParaView GUI share one VTK: Debian 12's
 # libvtk9-dev cannot be installed beside python3-paraview. ParaView renders through X only;
 # xvfb and xauth give xvfb-run, a virtual X server for machines without a display.
+# libglew-dev: ParaView's VTK CMake files name GLEW::GLEW, which paraview-dev does not pull
+# in; without it CMake's generate step fails on a machine that lacks it (seen on a new one).
 packages=(cmake g++ make ccache libdeal.ii-dev libmuparser-dev librandom123-dev
           libgtest-dev openmpi-bin libopenblas0-serial
-          paraview paraview-dev python3-paraview xvfb xauth)
+          paraview paraview-dev python3-paraview libglew-dev xvfb xauth)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

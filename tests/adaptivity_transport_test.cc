@@ -343,8 +343,7 @@ TEST(AdaptivityTransport, DiffusionBdf2AndRanks)
 }
 
 // What the transport model's adaptivity does not support is refused with one InputError
-// naming the parameter. Particles are refused by the run loop for every model (a transport
-// run's particles would have to be found again after each adaptation too).
+// naming the parameter. (Particles on its adaptive meshes: adaptive_particles_test.)
 TEST(AdaptivityTransport, RefusedInput)
 {
   const auto refused = [](const std::string &prm, const std::vector<std::string> &overrides) {
@@ -364,8 +363,7 @@ TEST(AdaptivityTransport, RefusedInput)
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"Mesh/Periodic=true, true"}, "Mesh/Periodic"},
       {{"Mesh/Adaptivity/Indicator=kelly"}, "Indicator = kelly"},
-      {{"Mesh/Adaptivity/Indicator=log-kelly"}, "Indicator = log-kelly"},
-      {{"Particles/Number=10", "Particles/Dynamics=flow-map"}, "Particles/Number"}};
+      {{"Mesh/Adaptivity/Indicator=log-kelly"}, "Indicator = log-kelly"}};
   for (const auto &[overrides, expected] : cases)
     {
       const std::string message = refused(prm, overrides);

@@ -62,13 +62,6 @@ void Simulation<dim>::set_up()
   // input leaves an earlier run's results as they are.
   pcout << "densityflow: problem '" << parameters.name << "', " << dim << "D, "
         << Utilities::MPI::n_mpi_processes(mpi_communicator) << " MPI rank(s)" << std::endl;
-  // Particles hear of each adaptation through the triangulation's signals, whatever the
-  // model, but only the Fokker-Planck model's particle runs are tested on adaptive meshes.
-  if (parameters.adaptivity.enabled() && parameters.particles.number > 0 &&
-      parameters.physics.model != Model::fokker_planck)
-    throw InputError("Mesh/Adaptivity/Interval: particles (Particles/Number > 0) on an adaptive "
-                     "mesh are for Physics/Model = fokker-planck only; set Particles/Number = 0 "
-                     "or Interval = 0.");
   if (parameters.adaptivity.enabled() && !parameters.output.grid.empty())
     throw InputError("Mesh/Adaptivity/Interval: Output/Grid locates its points in cells once and "
                      "does not yet work on adaptive meshes; leave Output/Grid empty.");

@@ -219,8 +219,7 @@ TEST(AdaptiveParticles, TransportFlowMapOnAdaptiveMesh)
       const double difference = Utilities::MPI::broadcast(
           MPI_COMM_WORLD, root() ? largest_difference(one.final[0], adaptive.final[0]) : 0.0, 0);
       EXPECT_EQ(difference, 0.0);
-      const double error_one =
-          Utilities::MPI::broadcast(MPI_COMM_WORLD, one.density_error_mean, 0);
+      const double error_one = Utilities::MPI::broadcast(MPI_COMM_WORLD, one.density_error_mean, 0);
       EXPECT_NEAR(error_one, adaptive.density_error_mean, 1e-9 * error_one);
     }
 }

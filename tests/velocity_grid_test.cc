@@ -1,6 +1,6 @@
 // Velocity fields from other codes on a space-time grid (Physics/Velocity grid): the
 // interpolant is exact for fields multilinear in space and linear in time (values and
-// divergence), the .npy reader keeps the file's order, a grid of the exact OU
+// divergence, also fused), the .npy reader keeps the file's order, a grid of the exact OU
 // probability-flow velocity carries rho0 to the Gaussian of the Fokker-Planck problem
 // up to the time interpolation's O(dt_grid^2), and every kind of bad file is refused.
 #include <densityflow/base/exceptions.h>
@@ -142,6 +142,14 @@ void check_exact(const unsigned int n_t)
         x[d] = lower[d] + u(random) * (upper[d] - lower[d]);
       const double t  = n_t > 1 ? t0 + u(random) * (t1 - t0) : 0.7;
       const double te = n_t > 1 ? t : t0;
+      // The fused evaluation (asked first, so it gathers the corners itself) gives value()
+      // and divergence() to the bit: flow-map particles use it, and their results must not
+      // depend on which is called.
+      Tensor<1, dim> fused_value;
+      double         fused_divergence;
+      grid.value_and_divergence(x, t, fused_value, fused_divergence);
+      EXPECT_EQ(fused_value, grid.value(x, t));
+      EXPECT_EQ(fused_divergence, grid.divergence(x, t));
       worst_value     = std::max(worst_value, (grid.value(x, t) - w.value(x, te)).norm());
       worst_divergence =
           std::max(worst_divergence, std::abs(grid.divergence(x, t) - w.divergence(x, te)));

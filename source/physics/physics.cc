@@ -222,6 +222,26 @@ double Physics<dim>::drift_divergence(const Point<dim> &x, const double t) const
 }
 
 template <int dim>
+void Physics<dim>::drift_and_divergence(const Point<dim> &x,
+                                        const double      t,
+                                        Tensor<1, dim>   &b,
+                                        double           &div) const
+{
+  const double   f = velocity_factor(t);
+  Tensor<1, dim> w;
+  double         div_w = 0;
+  if (velocity_field)
+    velocity_field->value_and_divergence(x, t, w, div_w);
+  b   = f * w;
+  div = velocity_field ? f * div_w : 0.0;
+  if (!potential_field.is_constant_in_space())
+    {
+      b -= potential_field.gradient(x, t);
+      div -= potential_field.laplacian(x, t);
+    }
+}
+
+template <int dim>
 bool Physics<dim>::drift_depends_on_time() const
 {
   return (!potential_field.is_constant_in_space() && potential_field.depends_on_time()) ||

@@ -214,6 +214,38 @@ double VelocityGrid<dim>::divergence(const Point<dim> &x, const double t) const
 }
 
 template <int dim>
+void VelocityGrid<dim>::value_and_divergence(const Point<dim> &x,
+                                             const double      t,
+                                             Tensor<1, dim>   &w,
+                                             double           &div) const
+{
+  gather(x, t);
+  // value() and divergence() fused, each product in their order, so the numbers are theirs.
+  double factor[2][dim];
+  for (unsigned int d = 0; d < dim; ++d)
+    factor[0][d] = 1 - local[d], factor[1][d] = local[d];
+  w   = Tensor<1, dim>();
+  div = 0;
+  for (unsigned int c = 0; c < (1u << dim); ++c)
+    {
+      double weight = 1;
+      for (unsigned int d = 0; d < dim; ++d)
+        weight *= factor[(c >> d) & 1][d];
+      for (unsigned int d = 0; d < dim; ++d)
+        w[d] += weight * corner[c][d];
+    }
+  for (unsigned int c = 0; c < (1u << dim); ++c)
+    for (unsigned int d = 0; d < dim; ++d)
+      {
+        double weight = (c & (1u << d)) ? inverse_spacing[d] : -inverse_spacing[d];
+        for (unsigned int e = 0; e < dim; ++e)
+          if (e != d)
+            weight *= factor[(c >> e) & 1][e];
+        div += weight * corner[c][d];
+      }
+}
+
+template <int dim>
 bool VelocityGrid<dim>::depends_on_time() const
 {
   return n_t > 1;

@@ -77,6 +77,13 @@ public:
   /** div b(x, t) = f(t) div w - Laplace V, by differences where no expression gives it. */
   double drift_divergence(const Point<dim> &x, const double t) const;
 
+  /**
+   * drift() into @p b and drift_divergence() into @p div, the same numbers, with f(t) and
+   * the velocity field asked once (VelocityField::value_and_divergence()).
+   */
+  void
+  drift_and_divergence(const Point<dim> &x, const double t, Tensor<1, dim> &b, double &div) const;
+
   /** The part of b that the time factor multiplies: w(x, t) (zero without Velocity). */
   Tensor<1, dim> velocity(const Point<dim> &x, const double t) const;
 

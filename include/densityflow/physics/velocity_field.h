@@ -28,6 +28,18 @@ public:
    * derivative of an interpolant). */
   virtual double divergence(const Point<dim> &x, const double t) const = 0;
 
+  /**
+   * value() into @p w and divergence() into @p div, the same numbers, in one call: a field
+   * whose two share work (the grid: the cell, the corners and the weights) overrides it.
+   * Flow-map particles ask for both at every stage.
+   */
+  virtual void
+  value_and_divergence(const Point<dim> &x, const double t, Tensor<1, dim> &w, double &div) const
+  {
+    w   = value(x, t);
+    div = divergence(x, t);
+  }
+
   /** Whether w changes with t (else the transport operator is assembled once). */
   virtual bool depends_on_time() const = 0;
 };

@@ -68,6 +68,10 @@ public:
   Tensor<1, dim> value(const Point<dim> &x, const double t) const override;
 
   double divergence(const Point<dim> &x, const double t) const override;
+  void   value_and_divergence(const Point<dim> &x,
+                              const double      t,
+                              Tensor<1, dim>   &w,
+                              double           &div) const override;
 
   bool depends_on_time() const override;
 

@@ -37,20 +37,18 @@ void FlowMapDynamics<dim>::step(ParticleStore<dim> &particles, const ParticleSte
   for (std::size_t k = 0; k < x.size(); ++k)
     {
       // RK4 for (X, log rho): dX/dt = b, d log rho / dt = -div b.
-      const Point<dim>     x0 = x[k];
-      const Tensor<1, dim> k1 = physics.drift(x0, t);
-      const double         l1 = -physics.drift_divergence(x0, t);
-      const Point<dim>     x1 = x0 + dt / 2 * k1;
-      const Tensor<1, dim> k2 = physics.drift(x1, t + dt / 2);
-      const double         l2 = -physics.drift_divergence(x1, t + dt / 2);
-      const Point<dim>     x2 = x0 + dt / 2 * k2;
-      const Tensor<1, dim> k3 = physics.drift(x2, t + dt / 2);
-      const double         l3 = -physics.drift_divergence(x2, t + dt / 2);
-      const Point<dim>     x3 = x0 + dt * k3;
-      const Tensor<1, dim> k4 = physics.drift(x3, t + dt);
-      const double         l4 = -physics.drift_divergence(x3, t + dt);
-      x[k]                    = x0 + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4);
-      log_rho[k] += dt / 6 * (l1 + 2 * l2 + 2 * l3 + l4);
+      Tensor<1, dim>   k1, k2, k3, k4;
+      double           l1, l2, l3, l4;
+      const Point<dim> x0 = x[k];
+      physics.drift_and_divergence(x0, t, k1, l1);
+      const Point<dim> x1 = x0 + dt / 2 * k1;
+      physics.drift_and_divergence(x1, t + dt / 2, k2, l2);
+      const Point<dim> x2 = x0 + dt / 2 * k2;
+      physics.drift_and_divergence(x2, t + dt / 2, k3, l3);
+      const Point<dim> x3 = x0 + dt * k3;
+      physics.drift_and_divergence(x3, t + dt, k4, l4);
+      x[k] = x0 + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4);
+      log_rho[k] -= dt / 6 * (l1 + 2 * l2 + 2 * l3 + l4);
     }
 }
 

@@ -175,6 +175,53 @@ TEST(RadixSort, BucketsKeepTheStableOrder)
       }
 }
 
+// sort_positions() gives the positions sort_atoms() gives atoms of one weight, bit for bit
+// (-0.0 before +0.0 from 512 on): every kind of double and size of mixed_atoms(), and the
+// smooth, clustered, heavy-tailed, rounded and outlier data of the buckets' test.
+TEST(RadixSort, PositionsAloneSortAsAtomsOfOneWeight)
+{
+  std::mt19937_64                  random(21);
+  std::normal_distribution<double> normal(0, 1);
+  SortWorkspace                    workspace;
+  const auto                       check = [&](const std::vector<double> &values) {
+    std::vector<Atom> atoms;
+    for (const double x : values)
+      atoms.emplace_back(x, 0.25);
+    std::vector<double> positions = values;
+    sort_atoms(atoms, workspace);
+    sort_positions(positions, workspace);
+    if (positions.size() != atoms.size())
+      return false;
+    for (std::size_t i = 0; i < atoms.size(); ++i)
+      if (std::memcmp(&positions[i], &atoms[i].first, sizeof(double)) != 0 &&
+          !(positions.size() < 512 && positions[i] == atoms[i].first)) // +-0 below 512
+        return false;
+    return true;
+  };
+  for (const std::size_t n : {0ul, 1ul, 17ul, 511ul, 512ul, 4097ul, 200000ul})
+    {
+      std::vector<double> values;
+      for (const Atom &a : mixed_atoms(n, random))
+        values.push_back(a.first);
+      EXPECT_TRUE(check(values)) << "mixed, n = " << n;
+    }
+  for (unsigned int kind = 0; kind < 5; ++kind)
+    {
+      std::vector<double> values;
+      for (std::size_t i = 0; i < 100000; ++i)
+        {
+          const double g = normal(random);
+          const double x = kind == 0   ? g
+                           : kind == 1 ? 0.01 * g + double(i % 3)
+                           : kind == 2 ? std::exp(5 * g)
+                           : kind == 3 ? std::round(8 * g) / 8
+                                       : (i == 0 ? 1e12 : g);
+          values.push_back(i % 7 == 3 ? -0.0 * x : x);
+        }
+      EXPECT_TRUE(check(values)) << "kind " << kind;
+    }
+}
+
 // atom_bounds() (one unsorted point, searched in its bucket) against std::lower_bound and
 // std::upper_bound: at atoms (ties), between them, outside the range, at +-0 and at
 // infinities, for smooth, clustered and single-valued atoms.

@@ -13,22 +13,52 @@ namespace densityflow
 {
 namespace
 {
-/** The weighted points of @p flat projected onto @p theta, sorted, of unit mass. */
+/** Whether all the points of @p flat have one weight. */
+bool of_one_weight(const FlatPoints &flat)
+{
+  return std::all_of(
+      flat.w.begin(), flat.w.end(), [&](const double w) { return w == flat.w.front(); });
+}
+
+/**
+ * The weighted points of @p flat projected onto @p theta, sorted, of unit mass. Where
+ * @p one_weight (of_one_weight()), the positions alone are sorted: the same atoms.
+ */
 template <int dim>
 void project(const FlatPoints  &flat,
              const double      *theta,
+             const bool         one_weight,
              std::vector<Atom> &atoms,
              SortWorkspace     &sort)
 {
-  atoms.resize(flat.w.size());
-  for (std::size_t k = 0; k < flat.w.size(); ++k)
+  const std::size_t n = flat.w.size();
+  atoms.resize(n);
+  if (one_weight)
     {
-      double p = 0;
-      for (unsigned int d = 0; d < dim; ++d)
-        p += theta[d] * flat.x[k * dim + d];
-      atoms[k] = {p, flat.w[k]};
+      std::vector<double> &positions = sort.positions;
+      positions.resize(n);
+      for (std::size_t k = 0; k < n; ++k)
+        {
+          double p = 0;
+          for (unsigned int d = 0; d < dim; ++d)
+            p += theta[d] * flat.x[k * dim + d];
+          positions[k] = p;
+        }
+      sort_positions(positions, sort);
+      for (std::size_t k = 0; k < n; ++k)
+        atoms[k] = {positions[k], flat.w[k]};
     }
-  sort_atoms(atoms, sort);
+  else
+    {
+      for (std::size_t k = 0; k < n; ++k)
+        {
+          double p = 0;
+          for (unsigned int d = 0; d < dim; ++d)
+            p += theta[d] * flat.x[k * dim + d];
+          atoms[k] = {p, flat.w[k]};
+        }
+      sort_atoms(atoms, sort);
+    }
   normalise_atoms(atoms);
 }
 
@@ -108,7 +138,7 @@ ProjectedResults line_distances(const FlatPoints              &density,
     {
       if (ensembles[s].w.empty())
         continue;
-      project<1>(ensembles[s], theta, a, workspace.sort);
+      project<1>(ensembles[s], theta, of_one_weight(ensembles[s]), a, workspace.sort);
       ProjectedDistances &r           = results.ensembles[s];
       r.energy_distance               = energy_distance_sorted(a, workspace.density);
       r.energy_distance_slicing_error = 0;
@@ -132,6 +162,9 @@ ProjectedResults sliced_distances(const FlatPoints              &density,
   std::vector<std::vector<double>> energy(S, std::vector<double>(P)), w2(S, std::vector<double>(P));
   std::vector<Atom>               &a    = workspace.points;
   double                           pair = 0;
+  std::vector<bool>                one_weight(S);
+  for (std::size_t s = 0; s < S; ++s)
+    one_weight[s] = of_one_weight(ensembles[s]);
   for (unsigned int k = 0; k < P; ++k)
     {
       double theta[4];
@@ -146,7 +179,7 @@ ProjectedResults sliced_distances(const FlatPoints              &density,
       for (std::size_t s = 0; s < S; ++s)
         if (!ensembles[s].w.empty())
           {
-            project<dim>(ensembles[s], theta, a, workspace.sort);
+            project<dim>(ensembles[s], theta, one_weight[s], a, workspace.sort);
             energy[s][k] = energy_distance_sorted(a, workspace.density);
             w2[s][k]     = wasserstein_sorted(a, workspace.density_positive, 2);
           }

@@ -113,7 +113,8 @@ void sort_atoms(std::vector<Atom> &atoms, SortWorkspace &workspace)
       radix_sort(atoms.data(), n, workspace);
       return;
     }
-  auto &[bucket, start, other] = workspace.buckets;
+  auto &bucket = workspace.buckets.bucket, &start = workspace.buckets.start;
+  auto &other  = workspace.buckets.other;
   bucket.resize(n), other.resize(n);
   start.assign(buckets.last + 2, 0);
   for (std::size_t i = 0; i < n; ++i)
@@ -130,6 +131,59 @@ void sort_atoms(std::vector<Atom> &atoms, SortWorkspace &workspace)
     if (start[b] - begin > 1)
       sort_range(&other[begin], start[b] - begin, workspace);
   atoms.swap(other);
+}
+
+void sort_positions(std::vector<double> &positions, SortWorkspace &workspace)
+{
+  const auto by_key   = [](const double a, const double b) { return sort_key(a) < sort_key(b); };
+  const std::size_t n = positions.size();
+  if (n < 512)
+    {
+      std::sort(positions.begin(), positions.end());
+      return;
+    }
+  // sort_atoms()'s buckets; within a bucket any sort by sort_key() gives its order, since
+  // positions of the same key are the same number.
+  double lower = positions[0], upper = lower;
+  for (const double x : positions)
+    lower = std::min(lower, x), upper = std::max(upper, x);
+  const AtomBuckets buckets(lower, upper, n / 2);
+  if (!buckets.usable())
+    {
+      std::sort(positions.begin(), positions.end(), by_key);
+      return;
+    }
+  auto &bucket = workspace.buckets.bucket, &start = workspace.buckets.start;
+  auto &other = workspace.buckets.other_positions;
+  bucket.resize(n), other.resize(n);
+  start.assign(buckets.last + 2, 0);
+  for (std::size_t i = 0; i < n; ++i)
+    {
+      bucket[i] = static_cast<std::uint32_t>(buckets(positions[i]));
+      ++start[bucket[i] + 1];
+    }
+  for (std::size_t b = 0; b <= buckets.last; ++b)
+    start[b + 1] += start[b];
+  for (std::size_t i = 0; i < n; ++i)
+    other[start[bucket[i]]++] = positions[i];
+  for (std::size_t b = 0, begin = 0; b <= buckets.last; begin = start[b++])
+    if (start[b] - begin > 1)
+      {
+        double *first = &other[begin], *last = &other[start[b]];
+        if (last - first <= 32)
+          for (double *i = first + 1; i < last; ++i) // insertion: buckets hold a few
+            {
+              const double        x   = *i;
+              const std::uint64_t key = sort_key(x);
+              double             *j   = i;
+              for (; j > first && sort_key(*(j - 1)) > key; --j)
+                *j = *(j - 1);
+              *j = x;
+            }
+        else
+          std::sort(first, last, by_key);
+      }
+  positions.swap(other);
 }
 
 AtomBuckets index_sorted_atoms(const std::vector<Atom> &atoms, std::vector<std::uint32_t> &first)

@@ -36,7 +36,10 @@ struct SortWorkspace
   {
     std::vector<std::uint32_t> bucket, start;
     std::vector<Atom>          other;
+    std::vector<double>        other_positions;
   } buckets;
+  /** Projected positions, for callers of sort_positions(). */
+  std::vector<double> positions;
 };
 
 /**
@@ -54,6 +57,13 @@ struct SortWorkspace
  * radix sort alone; the buckets halve its time at 1e5 and 1e6 on smooth data.
  */
 void sort_atoms(std::vector<Atom> &atoms, SortWorkspace &workspace);
+
+/**
+ * Sorts @p positions in increasing order, -0.0 before +0.0 from 512 on: for atoms of one
+ * weight, the positions sort_atoms() would give, moving half the bytes (particles and
+ * exact samples all weigh the same).
+ */
+void sort_positions(std::vector<double> &positions, SortWorkspace &workspace);
 
 /**
  * Equal-width buckets of [lower, upper]: operator() maps a position to its bucket,

@@ -18,8 +18,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <tuple>
 #include <limits>
+#include <tuple>
 
 // Mesh adaptation of the Fokker-Planck solver (Mesh/Adaptivity): marking, refinement and
 // the transfer of the solution and its BDF2 history to the new mesh.
@@ -324,9 +324,9 @@ AdaptationReport FokkerPlanckSolver<dim>::adapt_mesh(const bool estimate_and_mar
         {
           // Nothing to change (the band is already where the indicator wants it): the
           // DoFs, matrices, solver and both states stay as they are.
-          report.cells_after = report.cells_before;
+          report.cells_after      = report.cells_before;
           report.mass_transferred = report.mass_after = report.mass_before;
-          double smallest = std::numeric_limits<double>::infinity();
+          double smallest                             = std::numeric_limits<double>::infinity();
           for (const auto j : locally_owned_dofs)
             smallest = std::min(smallest, static_cast<double>(solution(j)));
           report.min_consistent = Utilities::MPI::min(smallest, mpi_communicator);

@@ -122,8 +122,10 @@ void FokkerPlanckSolver<dim>::set_up_system()
 #ifdef __GLIBC__
   // The pattern's rows are small blocks of the heap, which malloc keeps after they are freed:
   // give them back before the other matrices are made (in 3D Q2 the pattern is about as
-  // large as a matrix).
-  malloc_trim(0);
+  // large as a matrix). Not after a mesh adaptation: the next one needs that memory again,
+  // and taking it back page by page cost more than the rebuild's arithmetic.
+  if (adaptive_triangulation == nullptr)
+    malloc_trim(0);
 #endif
   share_structure(stiffness_matrix, system_matrix);
   if (!discretization.mass_lumping)
@@ -249,6 +251,8 @@ void FokkerPlanckSolver<dim>::set_system_matrix(const double a, const double b)
   system_b             = b;
   matrices_changed     = false;
   timing.system_matrix = seconds_since(start);
+  timing.system_setups += timing.system_matrix;
+  ++timing.n_system_setups;
 }
 
 template <int dim>
@@ -396,7 +400,11 @@ unsigned int FokkerPlanckSolver<dim>::advance(const double dt)
   PETScWrappers::MPI::Vector &system_rhs = periodic ? condensed_rhs : rhs;
   if (absorbing)
     apply_absorbing_walls(system_rhs);
-  const unsigned int iterations = linear_solver->solve(new_solution, system_rhs);
+  const auto         solve_start = std::chrono::steady_clock::now();
+  const unsigned int iterations  = linear_solver->solve(new_solution, system_rhs);
+  timing.solves += seconds_since(solve_start);
+  timing.solve_iterations += iterations;
+  ++timing.n_solves;
   if (periodic)
     distribute(new_solution);
   if (iterations_after_setup == 0)

@@ -16,9 +16,10 @@
 #include <petscmat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
-#include <tuple>
 #include <limits>
+#include <tuple>
 
 // Mesh adaptation of the Fokker-Planck solver (Mesh/Adaptivity): marking, refinement and
 // the transfer of the solution and its BDF2 history to the new mesh.
@@ -54,6 +55,12 @@ enum Field : unsigned int
   n_fields
 };
 
+double seconds_between(const std::chrono::steady_clock::time_point from,
+                       const std::chrono::steady_clock::time_point to)
+{
+  return std::chrono::duration<double>(to - from).count();
+}
+
 /** y_j e^{(V_j - shift) / (2 eps)} = u_j without overflowing where y_j is small. */
 double nodal_u(const double y, const double V, const double shift, const double eps)
 {
@@ -72,6 +79,15 @@ struct FokkerPlanckSolver<dim>::TransferFields
   {}
   DoFHandler<dim>       dg;
   std::vector<DGVector> values;
+  /**
+   * The projection onto the new mesh, set up by the first state and used by both: the
+   * consistent weighted mass (own_mass where the scheme lumps it; condensed by Q with
+   * hanging nodes), the constrained space's lumped mass, and the CG solver with its
+   * preconditioner (one MatPtAP and one set-up per adaptation, not one per state).
+   */
+  mutable PETScWrappers::MPI::SparseMatrix own_mass, condensed_mass;
+  mutable PETScWrappers::MPI::Vector       lumped;
+  mutable std::unique_ptr<LinearSolver>    projection;
 };
 
 template <int dim>
@@ -274,7 +290,8 @@ AdaptationReport FokkerPlanckSolver<dim>::adapt_mesh(const bool estimate_and_mar
     }
   else
     {
-      auto            &tria = *adaptive_triangulation;
+      auto            &tria  = *adaptive_triangulation;
+      const auto       start = std::chrono::steady_clock::now();
       AdaptationReport report;
       report.cells_before           = tria.n_global_active_cells();
       report.mass_before            = current_mass();
@@ -303,6 +320,19 @@ AdaptationReport FokkerPlanckSolver<dim>::adapt_mesh(const bool estimate_and_mar
         }
       tria.prepare_coarsening_and_refinement();
       std::tie(report.refined, report.coarsened) = count_flagged_cells(tria);
+      if (report.refined == 0 && report.coarsened == 0)
+        {
+          // Nothing to change (the band is already where the indicator wants it): the
+          // DoFs, matrices, solver and both states stay as they are.
+          report.cells_after      = report.cells_before;
+          report.mass_transferred = report.mass_after = report.mass_before;
+          double smallest                             = std::numeric_limits<double>::infinity();
+          for (const auto j : locally_owned_dofs)
+            smallest = std::min(smallest, static_cast<double>(solution(j)));
+          report.min_consistent = Utilities::MPI::min(smallest, mpi_communicator);
+          last_report           = report;
+          return report;
+        }
 
       std::vector<double> pi_q(potential_at_quadrature_points.size());
       for (std::size_t k = 0; k < pi_q.size(); ++k)
@@ -347,8 +377,12 @@ AdaptationReport FokkerPlanckSolver<dim>::adapt_mesh(const bool estimate_and_mar
           outputs.push_back(&f);
         }
       transfer.interpolate(outputs);
+      const auto transferred = std::chrono::steady_clock::now();
+      timing.adaptation_transfer += seconds_between(start, transferred);
 
       rebuild_after_mesh_change();
+      const auto rebuilt = std::chrono::steady_clock::now();
+      timing.adaptation_rebuild += seconds_between(transferred, rebuilt);
       report.cells_after = tria.n_global_active_cells();
       project_transferred(carried, 0, solution, report.min_consistent, report.blend);
       double unused_min = 0, unused_blend = 1;
@@ -373,6 +407,8 @@ AdaptationReport FokkerPlanckSolver<dim>::adapt_mesh(const bool estimate_and_mar
                    mpi_communicator,
                    true);
       last_report = report;
+      timing.adaptation_projection += seconds_between(rebuilt, std::chrono::steady_clock::now());
+      ++timing.n_adaptations;
       return report;
     }
 }
@@ -442,33 +478,39 @@ void FokkerPlanckSolver<dim>::project_transferred(const TransferFields       &ca
 
   // In the constrained space (hanging nodes): Q^T M Q y_m = Q^T rhs, y = Q y_m; the
   // lumped projection takes the constrained space's lumped mass.
-  PETScWrappers::MPI::Vector lumped(lumped_mass);
-  if (periodic)
+  if (!carried.projection)
     {
-      condense(rhs);
-      condense_lumped_mass(lumped);
-      for (const PetscInt j : periodic_nodes)
-        lumped(j) = 1;
-      lumped.compress(VectorOperation::insert);
+      carried.lumped.reinit(lumped_mass);
+      carried.lumped = lumped_mass;
+      if (periodic)
+        {
+          condense_lumped_mass(carried.lumped);
+          for (const PetscInt j : periodic_nodes)
+            carried.lumped(j) = 1;
+          carried.lumped.compress(VectorOperation::insert);
+        }
+      // The consistent weighted mass (assembled here where the scheme lumps it).
+      if (discretization.mass_lumping)
+        assemble_consistent_mass(carried.own_mass);
+      const PETScWrappers::MPI::SparseMatrix &mass =
+          discretization.mass_lumping ? carried.own_mass : mass_matrix;
+      if (periodic)
+        condense_matrix(mass, carried.condensed_mass);
+      LinearSolverParameters parameters;
+      parameters.preconditioner = Preconditioner::jacobi;
+      parameters.tolerance      = 1e-13;
+      carried.projection        = std::make_unique<LinearSolver>(parameters, mpi_communicator);
+      carried.projection->set_matrix(periodic ? carried.condensed_mass : mass);
     }
-  PETScWrappers::MPI::Vector lumped_y(rhs);
+  if (periodic)
+    condense(rhs);
+  const PETScWrappers::MPI::Vector &lumped = carried.lumped;
+  PETScWrappers::MPI::Vector        lumped_y(rhs);
   for (const auto j : locally_owned_dofs)
     lumped_y(j) = rhs(j) / lumped(j);
   lumped_y.compress(VectorOperation::insert);
+  LinearSolver &projection = *carried.projection;
 
-  // The consistent weighted mass (assembled here where the scheme lumps it).
-  PETScWrappers::MPI::SparseMatrix own_mass, condensed_mass;
-  if (discretization.mass_lumping)
-    assemble_consistent_mass(own_mass);
-  const PETScWrappers::MPI::SparseMatrix &mass =
-      discretization.mass_lumping ? own_mass : mass_matrix;
-  if (periodic)
-    condense_matrix(mass, condensed_mass);
-  LinearSolverParameters parameters;
-  parameters.preconditioner = Preconditioner::jacobi;
-  parameters.tolerance      = 1e-13;
-  LinearSolver projection(parameters, mpi_communicator);
-  projection.set_matrix(periodic ? condensed_mass : mass);
   // The guess is the nodal interpolant of the carried u: where nothing was coarsened it is
   // the solution (the solver stops at once), so refinement gives u_h back to the last bit.
   interpolate_carried_u(u_field, dg, y);

@@ -64,6 +64,15 @@ struct FokkerPlanckSetupTiming
   double assembly = 0;
   /** a M + b K and the preconditioner's set-up (the last rebuild). */
   double system_matrix = 0;
+
+  /** Summed over the run (adaptivity benchmark): the steps' linear solves and their
+   * iterations, the set-ups of a M + b K (with the condensation and the preconditioner),
+   * and the mesh adaptations, split into marking and the DG transfer, the rebuild of DoFs,
+   * V and matrices, and the two weighted projections onto the new mesh. */
+  double        solves = 0, system_setups = 0;
+  unsigned long solve_iterations = 0;
+  unsigned int  n_solves = 0, n_system_setups = 0, n_adaptations = 0;
+  double        adaptation_transfer = 0, adaptation_rebuild = 0, adaptation_projection = 0;
 };
 
 /** What the last mesh adaptation did (Mesh/Adaptivity): for the log, the tests and the benchmark.

@@ -38,6 +38,16 @@ struct Variant
   std::string sections;
   /** Checkpoints every this many steps. */
   unsigned int interval = 5;
+  /** The particles' dynamics (what the model allows). */
+  std::string dynamics = "langevin, probability-flow";
+  /**
+   * The same-ranks restart against the uninterrupted run: 0 is bit for bit (as text). A
+   * loaded adapted mesh numbers its cells and DoFs otherwise than the adapted one: sums
+   * differ in round-off (Fokker-Planck, measured 1.8e-12 in a particle distance), and
+   * GMRES with ILU, whose factors depend on the order, ends elsewhere within its tolerance
+   * (transport BDF2, measured 3.2e-11), as on another number of ranks (1e-9).
+   */
+  double tolerance = 0;
 };
 
 /** OU in 2D, Fokker-Planck, Q1 with BDF2 (20 steps of 0.02). */
@@ -51,14 +61,18 @@ const Variant transport_bdf2{
     "transport-bdf2",
     "subsection Physics\n  set Model = transport\n"
     "  set Potential = x^2 + 0.5 * y^2 + 0.3 * x * y\n  set Diffusion = 0.5\nend\n"
-    "subsection Time\n  set Time step = 0.02\n  set Scheme = bdf2\nend\n"};
+    "subsection Time\n  set Time step = 0.02\n  set Scheme = bdf2\nend\n",
+    5,
+    "langevin"};
 
 /** The same OU by the transport model, DG Q1, Crank-Nicolson (its kept (s A + D) u^n). */
 const Variant transport_crank_nicolson{
     "transport-cn",
     "subsection Physics\n  set Model = transport\n"
     "  set Potential = x^2 + 0.5 * y^2 + 0.3 * x * y\n  set Diffusion = 0.5\nend\n"
-    "subsection Time\n  set Time step = 0.02\n  set Scheme = crank-nicolson\nend\n"};
+    "subsection Time\n  set Time step = 0.02\n  set Scheme = crank-nicolson\nend\n",
+    5,
+    "langevin"};
 
 /**
  * Pure advection by the transport model, b = -grad V plus a rotation that changes in
@@ -69,7 +83,9 @@ const Variant transport_rk3{"transport-rk3",
                             "  set Potential = x^2 + 0.5 * y^2 + 0.3 * x * y\n"
                             "  set Velocity = -y * cos(t); x * cos(t)\n  set Diffusion = 0\nend\n"
                             "subsection Time\n  set Time step = 0.02\n  set Scheme = ssp-rk3\nend\n"
-                            "subsection Discretization\n  set Degree = 2\nend\n"};
+                            "subsection Discretization\n  set Degree = 2\nend\n",
+                            5,
+                            "langevin, flow-map"};
 
 /**
  * Aggregation by the interaction model (the velocity depends on rho_h), DG Q1, SSP-RK3
@@ -90,7 +106,10 @@ const Variant fokker_planck_adaptive{
     fokker_planck.sections +
         "subsection Mesh\n  subsection Adaptivity\n    set Interval = 3\n"
         "    set Minimum level = 3\n    set Maximum level = 6\n    set Initial cycles = 2\n"
-        "    set Refine fraction = 0.3\n    set Coarsen fraction = 0.1\n  end\nend\n"};
+        "    set Refine fraction = 0.3\n    set Coarsen fraction = 0.1\n  end\nend\n",
+    5,
+    "langevin, probability-flow",
+    1e-11};
 
 /** The transport OU (BDF2) on an adaptive mesh: the jump indicator, as above. */
 const Variant transport_adaptive{
@@ -99,7 +118,10 @@ const Variant transport_adaptive{
         "subsection Mesh\n  subsection Adaptivity\n    set Interval = 3\n"
         "    set Minimum level = 3\n    set Maximum level = 6\n    set Initial cycles = 2\n"
         "    set Refine fraction = 0.3\n    set Coarsen fraction = 0.1\n"
-        "    set Indicator = jump\n  end\nend\n"};
+        "    set Indicator = jump\n  end\nend\n",
+    5,
+    "langevin",
+    1e-9};
 
 /** The geometric path from rho0 to pi of the OU potential (Physics/Model = path), Q2. */
 const Variant path_model{
@@ -108,7 +130,9 @@ const Variant path_model{
     "  set Potential = x^2 + 0.5 * y^2 + 0.3 * x * y\n  set Diffusion = 0.5\nend\n"
     "subsection Path\n  set Schedule = t\nend\n"
     "subsection Time\n  set Time step = 0.02\nend\n"
-    "subsection Discretization\n  set Degree = 2\nend\n"};
+    "subsection Discretization\n  set Degree = 2\nend\n",
+    5,
+    "flow-map"};
 
 /**
  * The problem of @p variant: a Gaussian start, 300 Langevin and 300 probability-flow
@@ -133,7 +157,9 @@ std::string problem_text(const double       end_time,
       << directory << "\n  set Interval = 0.1\nend\n";
   if (with_particles)
     prm << "subsection Particles\n  set Number = 300\n"
-           "  set Dynamics = langevin, probability-flow\n  set Seed = 7\nend\n"
+           "  set Dynamics = "
+        << variant.dynamics
+        << "\n  set Seed = 7\nend\n"
            "subsection Distances\n  set Floor samples = 2\n  set Projections = 20\nend\n";
   prm << "subsection Checkpoint\n  set Interval = " << (checkpoints ? variant.interval : 0)
       << "\nend\n";
@@ -209,7 +235,9 @@ void expect_same_csv(const std::string &a, const std::string &b, const double to
     {
       ASSERT_EQ(x[r].size(), y[r].size()) << a << " row " << r;
       for (std::size_t c = 0; c < x[r].size(); ++c)
-        if (tolerance == 0 || r == 0)
+        if (tolerance > 0 && r > 0 && x[0][c] == "linear_iterations")
+          continue; // another preconditioner (ILU of another order or partition) counts otherwise
+        else if (tolerance == 0 || r == 0)
           EXPECT_EQ(x[r][c], y[r][c]) << a << " row " << r << " column " << x[0][c];
         else
           {
@@ -359,7 +387,7 @@ void expect_restart_is_the_same_run(const Variant &variant, const bool particles
   run(0.4, work + "/reference", MPI_COMM_WORLD, false, true, variant, particles);
   run(0.2, work + "/split", MPI_COMM_WORLD, false, false, variant, particles);
   run(0.4, work + "/split", MPI_COMM_WORLD, true, false, variant, particles);
-  expect_same_run(work + "/reference", work + "/split", 0, particles);
+  expect_same_run(work + "/reference", work + "/split", variant.tolerance, particles);
 }
 
 /**

@@ -754,8 +754,13 @@ TEST_F(BadInput, RestartFromABadCheckpoint)
   // Refused restarts leave the run as it was.
   EXPECT_EQ(status(), "completed");
 
-  expect_clean_failure(problem("checkpoint-transport", {}) +
-                           " --set \"Physics/Model=transport\" --set \"Checkpoint/Interval=2\"",
-                       "Checkpoint/Interval > 0 is implemented for Physics/Model = fokker-planck "
-                       "only (not transport).");
+  // What checkpoints do not continue, each refused by name.
+  expect_clean_failure(problem("checkpoint-grid", {}) +
+                           " --set \"Output/Grid=8, 8\" --set \"Checkpoint/Interval=2\"",
+                       "Checkpoint/Interval > 0 is not implemented with Output/Grid (the "
+                       "grid_*.npy files are not continued): set Output/Grid empty.");
+  expect_clean_failure(problem("checkpoint-no-files", {}) +
+                           " --set \"Output/Write files=false\" --set \"Checkpoint/Interval=2\"",
+                       "Checkpoint/Interval > 0 needs Output/Write files = true (the checkpoint "
+                       "and the files it continues are in the run's folder).");
 }

@@ -137,13 +137,23 @@ Point<dim> first_coordinates(const std::vector<double> &values, const std::strin
 template <int dim>
 Mesh<dim>::Mesh(const MeshParameters &parameters,
                 const unsigned int    fe_degree,
-                const MPI_Comm        communicator)
+                const MPI_Comm        communicator,
+                const std::string    &saved_refinement)
     : mpi_communicator(communicator)
     , tria(make_triangulation<dim>(communicator))
 {
   create_coarse_mesh(parameters);
   set_up_periodicity(parameters.periodic);
-  tria->refine_global(parameters.refinement);
+  if (saved_refinement.empty())
+    tria->refine_global(parameters.refinement);
+  else
+    {
+      // p4est's load() wants the coarse mesh alone; on as many ranks as saved it keeps
+      // the saved partition, else it shares the cells out evenly.
+      auto *distributed = dynamic_cast<parallel::DistributedTriangulationBase<dim> *>(tria.get());
+      AssertThrow(distributed != nullptr, ExcMessage("A saved refinement needs p4est (2D, 3D)."));
+      distributed->load(saved_refinement);
+    }
 
   // The bounding box of all vertices; every rank holds the whole coarse mesh, so the
   // coarse vertices (refined cells stay inside them for flat shapes) suffice for boxes.
@@ -166,6 +176,15 @@ Mesh<dim>::Mesh(const MeshParameters &parameters,
 
 template <int dim>
 Mesh<dim>::~Mesh() = default;
+
+template <int dim>
+void Mesh<dim>::save_refinement(const std::string &file) const
+{
+  const auto *distributed =
+      dynamic_cast<const parallel::DistributedTriangulationBase<dim> *>(tria.get());
+  AssertThrow(distributed != nullptr, ExcMessage("A saved refinement needs p4est (2D, 3D)."));
+  distributed->save(file);
+}
 
 template <int dim>
 void Mesh<dim>::create_coarse_mesh(const MeshParameters &parameters)

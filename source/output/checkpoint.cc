@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <unordered_map>
 
@@ -25,13 +26,13 @@ void CheckpointParameters::declare_parameters(ParameterHandler &prm)
   prm.declare_entry("Interval",
                     "0",
                     Patterns::Integer(0),
-                    "Time steps between checkpoints of the whole state (mesh vectors, the "
-                    "time schemes' history, the clock, the particles with the positions of "
-                    "their random streams, the lengths of the CSV files) in "
+                    "Time steps between checkpoints of the whole state (the solver's vectors, "
+                    "the time schemes' history, the clock, an adapted mesh, the particles with "
+                    "the positions of their random streams, the lengths of the CSV files) in "
                     "<Output/Directory>/checkpoint/; one more is written at the end. A run "
                     "continues from it with `densityflow PROBLEM.prm --restart "
-                    "<Output/Directory>`. 0: no checkpoints. Fokker-Planck model only, and not "
-                    "with Mesh/Adaptivity (both refused).");
+                    "<Output/Directory>`. 0: no checkpoints. Every model; not with "
+                    "Output/Grid or Output/Write files = false (both refused).");
   prm.leave_subsection();
 }
 
@@ -485,6 +486,15 @@ std::uint64_t file_size(const std::string &file)
   std::error_code     error;
   const std::uint64_t size = fs::file_size(file, error);
   return error ? 0 : size;
+}
+
+std::string file_checksum(const std::string &file)
+{
+  std::ifstream in(file, std::ios::binary);
+  if (!in)
+    return "";
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return std::to_string(bytes.size()) + " " + std::to_string(checksum(bytes.data(), bytes.size()));
 }
 
 void truncate_file(const std::string &file, const std::uint64_t size)

@@ -65,8 +65,15 @@ void Simulation<dim>::set_up()
   if (parameters.adaptivity.enabled() && !parameters.output.grid.empty())
     throw InputError("Mesh/Adaptivity/Interval: Output/Grid locates its points in cells once and "
                      "does not yet work on adaptive meshes; leave Output/Grid empty.");
-  mesh_ = std::make_unique<Mesh<dim>>(
-      parameters.mesh, parameters.discretization.degree, mpi_communicator);
+  // A restart checks the checkpoint against the parameters first: an adapted mesh is
+  // loaded from it in place of the problem file's refinement.
+  const bool        resume     = !restart_directory.empty();
+  const std::string checkpoint = resume ? check_restart_metadata() : "";
+  mesh_                        = std::make_unique<Mesh<dim>>(
+      parameters.mesh,
+      parameters.discretization.degree,
+      mpi_communicator,
+      resume && parameters.adaptivity.enabled() ? checkpoint + "/mesh" : "");
   physics = std::make_unique<Physics<dim>>(parameters.physics, parameters.constants);
   if (!parameters.velocity_grid.file.empty())
     physics->set_velocity(read_velocity_grid(
@@ -80,6 +87,11 @@ void Simulation<dim>::set_up()
   regions = std::make_unique<Regions<dim>>(
       parameters.regions.regions, physics->constants(), *mesh_, parameters.discretization.degree);
 
+  // The loaded mesh is already adapted: no initial cycles on rho0 (whose projection the
+  // checkpoint's density replaces).
+  AdaptivityParameters adaptivity = parameters.adaptivity;
+  if (resume)
+    adaptivity.initial_cycles = 0;
   density_solver = create_density_solver(*mesh_,
                                          *physics,
                                          parameters.discretization,
@@ -88,7 +100,7 @@ void Simulation<dim>::set_up()
                                          parameters.path,
                                          parameters.interaction,
                                          AbsorbingWalls<dim>(parameters.absorbing_walls, *mesh_),
-                                         parameters.adaptivity);
+                                         adaptivity);
   pcout << "  solver: " << density_solver->description() << std::endl;
   for (const std::string &note : density_solver->notes())
     pcout << "          " << note << std::endl;
@@ -122,8 +134,6 @@ void Simulation<dim>::set_up()
         grid_output.reset();
     }
 
-  const bool  resume = !restart_directory.empty();
-  std::string checkpoint;
   if (resume || parameters.checkpoint.interval > 0)
     check_checkpoint_support();
   if (resume)

@@ -21,6 +21,29 @@ const std::vector<std::string> may_differ = {
 /** The CSV files a restart cuts back to their length at the checkpoint. */
 const std::vector<std::string> continued_files = {"diagnostics.csv", "particles-vs-pde.csv"};
 
+/** The files p4est's save() may write for the adapted mesh (checkpoint/mesh...). */
+const std::vector<std::string> mesh_files = {
+    "mesh", "mesh.info", "mesh_fixed.data", "mesh_variable.data"};
+
+/**
+ * InputError unless @p folder holds the adapted mesh that @p meta names, each file of the
+ * length and checksum written (p4est would read a damaged one without a word).
+ */
+void check_mesh_files(const std::string      &folder,
+                      const CheckpointValues &meta,
+                      const std::string      &where)
+{
+  if (!meta.has("mesh/mesh"))
+    throw InputError(where + "has no saved mesh (it was written on a mesh that was not "
+                             "adapted), but Mesh/Adaptivity/Interval > 0.");
+  for (const std::string &name : mesh_files)
+    if (meta.has("mesh/" + name) &&
+        file_checksum(folder + "/" + name) != meta.get_text("mesh/" + name))
+      throw InputError(where + "file " + folder + "/" + name +
+                       " is missing, truncated or corrupt (its length and checksum do not "
+                       "match metadata.txt).");
+}
+
 /** An output series as "time file time file ...", the times exact. */
 std::string series_text(const std::vector<std::pair<double, std::string>> &series)
 {
@@ -73,26 +96,24 @@ void Simulation<dim>::check_checkpoint_support() const
   if (dynamic_cast<const CheckpointableSolver *>(density_solver.get()) == nullptr)
     {
       const char *models[] = {"fokker-planck", "transport", "path", "interaction"};
-      throw InputError(what + " is implemented for Physics/Model = fokker-planck only (not " +
-                       models[static_cast<int>(parameters.physics.model)] + ").");
+      throw InputError(what + " is not implemented for Physics/Model = " +
+                       models[static_cast<int>(parameters.physics.model)] +
+                       " (its solver keeps no checkpoint).");
     }
-  // The checkpoint rebuilds the mesh from the problem file; an adapted mesh is not that.
-  if (parameters.adaptivity.enabled())
-    throw InputError(what + " does not restore adapted meshes yet: set Mesh/Adaptivity/"
-                            "Interval = 0 (the checkpoint rebuilds the mesh from the problem "
-                            "file).");
   if (!parameters.output.grid.empty())
-    throw InputError(what + " does not continue the NumPy grid: set Output/Grid empty.");
+    throw InputError(what + " is not implemented with Output/Grid (the grid_*.npy files are not "
+                            "continued): set Output/Grid empty.");
   if (!parameters.output.write_files)
-    throw InputError(what + " needs Output/Write files = true.");
+    throw InputError(what + " needs Output/Write files = true (the checkpoint and the files it "
+                            "continues are in the run's folder).");
 }
 
 template <int dim>
-void Simulation<dim>::check_restart(std::string &folder)
+std::string Simulation<dim>::check_restart_metadata() const
 {
-  folder                       = CheckpointFolder(restart_directory).complete();
-  const CheckpointValues meta  = CheckpointValues::read(folder + "/metadata.txt");
-  const std::string      where = "--restart " + restart_directory + ": the checkpoint ";
+  const std::string      folder = CheckpointFolder(restart_directory).complete();
+  const CheckpointValues meta   = CheckpointValues::read(folder + "/metadata.txt");
+  const std::string      where  = "--restart " + restart_directory + ": the checkpoint ";
   if (meta.get_text("format") != format_name)
     throw InputError(where + "is of another format ('" + meta.get_text("format") + "', not '" +
                      format_name + "').");
@@ -119,11 +140,32 @@ void Simulation<dim>::check_restart(std::string &folder)
                        "Checkpoint/Interval and Output/Directory may change):" +
                        list);
     }
-  const double time = meta.get("time");
+  if (parameters.adaptivity.enabled())
+    check_mesh_files(folder, meta, where);
+  // The format decides what can be read; another commit of the same format may still
+  // compute otherwise, which the user should know when comparing runs.
+  const std::string written_by = meta.has("commit") ? meta.get_text("commit") : "unknown";
+  if (written_by != DENSITYFLOW_COMMIT)
+    pcout << "  warning: " << where << "was written by densityflow " << written_by
+          << ", this is densityflow " << DENSITYFLOW_COMMIT
+          << " (same checkpoint format: continuing; the results may differ from those of an "
+             "uninterrupted run of either)"
+          << std::endl;
+  return folder;
+}
+
+template <int dim>
+void Simulation<dim>::check_restart(const std::string &folder)
+{
+  const CheckpointValues meta  = CheckpointValues::read(folder + "/metadata.txt");
+  const std::string      where = "--restart " + restart_directory + ": the checkpoint ";
+  const double           time  = meta.get("time");
   if (parameters.time.end_time < time)
     throw InputError(where + "is at t = " + std::to_string(time) +
                      ", after Time/End time = " + std::to_string(parameters.time.end_time) + ".");
-  if (meta.get("time step") != density_solver->time_step())
+  // A CFL-limited step is the solver's at each time, not set by End time.
+  if (!density_solver->adjustable_time_step() &&
+      meta.get("time step") != density_solver->time_step())
     {
       std::ostringstream message;
       message << std::setprecision(17) << where << "was written with the step "
@@ -228,7 +270,18 @@ void Simulation<dim>::write_checkpoint()
   state.set_text("series/density", density_output ? series_text(density_output->series()) : "");
   state.set_text("series/particles", particle_output ? series_text(particle_output->series()) : "");
   CheckpointValues meta;
+  if (parameters.adaptivity.enabled())
+    {
+      // The adapted mesh itself (p4est), into the same folder; on restart the records
+      // find their cells (by CellId) on the loaded mesh.
+      mesh_->save_refinement(folder + "/mesh");
+      if (rank == 0)
+        for (const std::string &name : mesh_files)
+          if (std::ifstream(folder + "/" + name))
+            meta.set_text("mesh/" + name, file_checksum(folder + "/" + name));
+    }
   meta.set_text("format", format_name);
+  meta.set_text("commit", DENSITYFLOW_COMMIT);
   meta.set_text("deal.II", DEAL_II_PACKAGE_VERSION);
   meta.set_text("problem", parameters.name);
   meta.set("dimension", dim);
@@ -250,11 +303,12 @@ void Simulation<dim>::write_checkpoint()
 }
 
 #define DENSITYFLOW_INSTANTIATE(dim)                                                               \
-  template void Simulation<dim>::check_checkpoint_support() const;                                 \
-  template void Simulation<dim>::check_restart(std::string &);                                     \
-  template void Simulation<dim>::truncate_output(const std::string &) const;                       \
-  template void Simulation<dim>::restore_checkpoint(const std::string &);                          \
-  template void Simulation<dim>::write_checkpoint();
+  template void        Simulation<dim>::check_checkpoint_support() const;                          \
+  template std::string Simulation<dim>::check_restart_metadata() const;                            \
+  template void        Simulation<dim>::check_restart(const std::string &);                        \
+  template void        Simulation<dim>::truncate_output(const std::string &) const;                \
+  template void        Simulation<dim>::restore_checkpoint(const std::string &);                   \
+  template void        Simulation<dim>::write_checkpoint();
 DENSITYFLOW_INSTANTIATE(1)
 DENSITYFLOW_INSTANTIATE(2)
 DENSITYFLOW_INSTANTIATE(3)

@@ -64,8 +64,14 @@ class Mesh
 {
 public:
   /** @param fe_degree the finite elements' degree, which the mapping takes where the
-      boundary is curved. */
-  Mesh(const MeshParameters &parameters, const unsigned int fe_degree, const MPI_Comm communicator);
+      boundary is curved. @param saved_refinement a file of save_refinement() (a
+      checkpoint of an adapted mesh): its cells are loaded onto the coarse mesh instead of
+      the global refinement (on any number of ranks; the coarse mesh must be the one it
+      was saved from). */
+  Mesh(const MeshParameters &parameters,
+       const unsigned int    fe_degree,
+       const MPI_Comm        communicator,
+       const std::string    &saved_refinement = "");
   ~Mesh();
 
   parallel::TriangulationBase<dim>       &triangulation();
@@ -93,6 +99,13 @@ public:
 
   /** The domain's bounding box (over all ranks). */
   const BoundingBox<dim> &bounding_box() const;
+
+  /**
+   * Writes the refinement of the distributed mesh into @p file (and @p file.info), for
+   * the constructor's saved_refinement (p4est; deal.II's files are not portable between
+   * deal.II versions). 2D and 3D only. Collective.
+   */
+  void save_refinement(const std::string &file) const;
 
   /** One line for the log: shape, cells, refinement. */
   std::string description() const;

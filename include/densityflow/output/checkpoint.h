@@ -135,6 +135,12 @@ std::vector<std::string> differing_parameters(const std::string              &wr
 std::uint64_t file_size(const std::string &file);
 
 /**
+ * "<bytes> <checksum>" of @p file (the checksum of the binary arrays), for files that
+ * others write (the mesh's); empty if it cannot be read. Local.
+ */
+std::string file_checksum(const std::string &file);
+
+/**
  * Cuts @p file back to @p size bytes (rows written after a checkpoint). InputError if it
  * is shorter: the files are not those the checkpoint was written with.
  */

@@ -101,16 +101,22 @@ private:
 
   /**
    * InputError where checkpoints are asked for (Checkpoint/Interval, --restart) but this
-   * run cannot write them: another model than Fokker-Planck, Output/Grid, no files.
+   * run cannot write them: the path model, Output/Grid, no files.
    */
   void check_checkpoint_support() const;
   /**
-   * --restart: the complete checkpoint of restart_directory, checked against this run
-   * (format, deal.II version, dimension, parameters, time step, the CSV files' lengths)
-   * and its binary files read (restart_arrays), before the folder is touched. InputError
-   * naming what does not fit.
+   * --restart, before the mesh is made: the complete checkpoint of restart_directory,
+   * checked against this run (format, deal.II version, dimension, parameters, an adapted
+   * mesh's files); a note where another densityflow commit wrote it. Returns its folder.
+   * InputError naming what does not fit.
    */
-  void check_restart(std::string &folder);
+  std::string check_restart_metadata() const;
+  /**
+   * --restart, after set-up: the checkpoint in @p folder checked against the solver and
+   * the files (time step, the CSV files' lengths) and its binary files read
+   * (restart_arrays), before the folder is touched. InputError naming what does not fit.
+   */
+  void check_restart(const std::string &folder);
   /** Cuts the CSV files back to their length at the checkpoint (rank 0; collective). */
   void truncate_output(const std::string &folder) const;
   /** Reads the state of the checkpoint in @p folder after set-up. Collective. */

@@ -15,6 +15,20 @@ void FokkerPlanckSolver<dim>::save_state(CheckpointValues    &values,
   values.set("solver/previous step", this->previous_step);
   values.set("solver/absorbed", {absorbed_mass, absorbed_flux, survival_integral});
   values.set("solver/dofs", double(dof_handler.n_dofs()));
+  // The shift of V in root_pi = exp(-(V - shift) / 2 eps): the first mesh's minimum of V,
+  // kept through adaptations (y = rho / root_pi refers to it).
+  values.set("solver/shift", shift);
+  if (adaptive_triangulation != nullptr)
+    values.set("solver/last adaptation",
+               {double(last_report.cells_before),
+                double(last_report.cells_after),
+                double(last_report.refined),
+                double(last_report.coarsened),
+                last_report.mass_before,
+                last_report.mass_transferred,
+                last_report.mass_after,
+                last_report.blend,
+                last_report.min_consistent});
   // M y and K y are kept rather than recomputed: the step scales them together with y,
   // and a product computed again differs in the last bits.
   records = cell_records(
@@ -26,12 +40,32 @@ template <int dim>
 void FokkerPlanckSolver<dim>::load_state(const CheckpointValues                 &values,
                                          const std::vector<std::vector<double>> &records)
 {
+  current_time = values.get("solver/time");
+  if (adaptive_triangulation != nullptr)
+    {
+      // The mesh was loaded adapted (Mesh with a saved refinement): the DoFs, root_pi with
+      // the run's shift (this mesh's own minimum of V may differ), the hanging-node map Q
+      // and the matrices as the run's last adaptation left them.
+      shift = values.get("solver/shift");
+      rebuild_after_mesh_change();
+      const std::vector<double> report = values.get_vector("solver/last adaptation");
+      if (report.size() != 9)
+        throw InputError("--restart: the checkpoint's solver/last adaptation is malformed.");
+      last_report = {types::global_cell_index(report[0]),
+                     types::global_cell_index(report[1]),
+                     types::global_cell_index(report[2]),
+                     types::global_cell_index(report[3]),
+                     report[4],
+                     report[5],
+                     report[6],
+                     report[7],
+                     report[8]};
+    }
   const double dofs = values.get("solver/dofs");
   if (dofs != dof_handler.n_dofs())
     throw InputError("--restart: the checkpoint's density has " + std::to_string(long(dofs)) +
                      " DoFs, this mesh " + std::to_string(dof_handler.n_dofs()) +
                      ": it was written for another mesh or degree.");
-  current_time                       = values.get("solver/time");
   step_number                        = static_cast<unsigned int>(values.get("solver/step"));
   this->previous_step                = values.get("solver/previous step");
   const std::vector<double> absorbed = values.get_vector("solver/absorbed");

@@ -327,6 +327,15 @@ unsigned int InteractionSolver<dim>::advance(const double dt)
 }
 
 template <int dim>
+void InteractionSolver<dim>::load_state(const CheckpointValues                 &values,
+                                        const std::vector<std::vector<double>> &records)
+{
+  Base::load_state(values, records);
+  gather_atoms(this->solution, current);
+  rate = current_rate();
+}
+
+template <int dim>
 double InteractionSolver<dim>::time_step() const
 {
   // The velocity changes with the density; the step is the CFL step of the current one

@@ -265,6 +265,14 @@ double ImplicitIntegrator<dim>::state() const
   return last_outflow_change;
 }
 
+template <int dim>
+std::vector<PETScWrappers::MPI::Vector *> ImplicitIntegrator<dim>::checkpoint_vectors()
+{
+  if (scheme == TimeScheme::crank_nicolson)
+    return {&old_solution, &old_operator_solution, &old_source};
+  return {&old_solution};
+}
+
 template class SSPRK3Integrator<1>;
 template class SSPRK3Integrator<2>;
 template class SSPRK3Integrator<3>;

@@ -52,6 +52,12 @@ public:
                    std::vector<double>                                     &rho,
                    std::vector<Tensor<1, dim>> &velocity) const override;
   void fill_output(DataOut<dim> &data_out, const Expression<dim> *exact) const override;
+  /**
+   * The transport solver's state (the interaction field is a function of rho_h: it is
+   * gathered again from the restored density, as after a step).
+   */
+  void load_state(const CheckpointValues                 &values,
+                  const std::vector<std::vector<double>> &records) override;
 
   /** b(x) = -grad V(x) - grad(W * mu_h)(x) of the current density. */
   Tensor<1, dim> velocity(const Point<dim> &x) const;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <densityflow/solvers/checkpointable_solver.h>
 #include <densityflow/solvers/finite_element_solver.h>
 #include <densityflow/solvers/linear_solver.h>
 #include <densityflow/solvers/path/density_path.h>
@@ -33,7 +34,7 @@ struct DiscretizationParameters;
  * rho_h is rho_t itself (exact at every point); the "solution" vector is phi.
  */
 template <int dim>
-class PathSolver : public FiniteElementSolver<dim>
+class PathSolver : public FiniteElementSolver<dim>, public CheckpointableSolver
 {
 public:
   PathSolver(const Mesh<dim>                &mesh,
@@ -99,6 +100,15 @@ public:
   double peak_speed() const;
   /** phi_h (ghosted). */
   const PETScWrappers::MPI::Vector &potential() const;
+
+  /**
+   * The clock, the accumulated action and W2 length, the kinetic energy and speeds of
+   * the current time, and phi_h with the pinned phi (the next solve's initial guess) as
+   * cell records (path_checkpoint.cc). rho_t is the path's own: evaluated again.
+   */
+  void save_state(CheckpointValues &values, std::vector<double> &records) const override;
+  void load_state(const CheckpointValues                 &values,
+                  const std::vector<std::vector<double>> &records) override;
 
 private:
   using Base = FiniteElementSolver<dim>;

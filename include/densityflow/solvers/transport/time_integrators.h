@@ -66,6 +66,14 @@ public:
 
   /** The scalar state a step carries to the next (BDF2's last outflow); 0 if none. */
   virtual double state() const { return 0; }
+
+  /**
+   * Every vector the next step reads besides u, for a checkpoint: history() and what
+   * resume() would recompute (Crank-Nicolson's (s A + D) u^n and inflow at t_n), kept
+   * so that the continued run is the uninterrupted one to the bit. After resume() on the
+   * same mesh, setting them restores the integrator.
+   */
+  virtual std::vector<PETScWrappers::MPI::Vector *> checkpoint_vectors() { return history(); }
 };
 
 /**
@@ -155,6 +163,8 @@ public:
                                                    const double                                           state) override;
   /** The outflow of the last step, which BDF2's quadrature of the outflow uses. */
   double state() const override;
+  /** u^{n-1}; for Crank-Nicolson also (s A + D) u^n and the inflow at t_n. */
+  std::vector<PETScWrappers::MPI::Vector *> checkpoint_vectors() override;
 
 private:
   /** a M + b (s A + D): rebuilt (with its preconditioner) only when it changes. */

@@ -4,6 +4,7 @@
 #include <densityflow/mesh/adaptivity.h>
 #include <densityflow/mesh/mesh.h>
 #include <densityflow/physics/physics.h>
+#include <densityflow/solvers/checkpointable_solver.h>
 #include <densityflow/solvers/discretization.h>
 #include <densityflow/solvers/finite_element_solver.h>
 #include <densityflow/solvers/linear_solver.h>
@@ -69,7 +70,7 @@ struct TransportAdaptationReport
  * (transport/time_integrators.h) are kept apart; this class ties them to the run.
  */
 template <int dim>
-class TransportSolver : public FiniteElementSolver<dim>
+class TransportSolver : public FiniteElementSolver<dim>, public CheckpointableSolver
 {
 public:
   TransportSolver(const Mesh<dim>                &mesh,
@@ -113,6 +114,14 @@ public:
    * then the Zhang-Shu limiter where the scheme has it. Rebuilds the operators. Collective.
    */
   TransportAdaptationReport adapt_mesh(const bool estimate_and_mark = true);
+
+  /**
+   * The clock, the outflow, the time integrator's scalar state, and rho_h with the
+   * integrator's checkpoint_vectors() as cell records (transport_checkpoint.cc).
+   */
+  void save_state(CheckpointValues &values, std::vector<double> &records) const override;
+  void load_state(const CheckpointValues                 &values,
+                  const std::vector<std::vector<double>> &records) override;
 
   /** What the last adapt_mesh() did. */
   const TransportAdaptationReport &last_adaptation() const;

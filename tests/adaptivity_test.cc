@@ -358,7 +358,6 @@ TEST(Adaptivity, RefusedInput)
       {{"Mesh/Adaptivity/Interval=2", "Mesh/Absorbing walls=x-max"}, "absorbing walls"},
       {{"Mesh/Adaptivity/Interval=2", "Physics/Potential=x^2 + y^2 / 2 + t"}, "depends on t"},
       {{"Mesh/Adaptivity/Interval=2", "Output/Grid=16, 16"}, "Output/Grid"},
-      {{"Mesh/Adaptivity/Interval=2", "Checkpoint/Interval=2"}, "does not restore adapted"},
       {{"Mesh/Adaptivity/Interval=2",
         "Mesh/Adaptivity/Refine fraction=0.8",
         "Mesh/Adaptivity/Coarsen fraction=0.3"},

@@ -506,6 +506,39 @@ void truncate_file(const std::string &file, const std::uint64_t size)
   fs::resize_file(file, size);
 }
 
+template <int dim>
+void restore_solver_records(const DoFHandler<dim, dim>                      &dof_handler,
+                            const std::vector<std::vector<double>>          &records,
+                            const std::vector<PETScWrappers::MPI::Vector *> &vectors)
+{
+  const std::size_t missing = restore_cell_records(dof_handler, records, vectors);
+  throw_if_any(
+      missing > 0,
+      "--restart: " + std::to_string(missing) +
+          " cells of this mesh are not in the checkpoint: it was written for another mesh.",
+      dof_handler.get_communicator());
+}
+
+void check_checkpoint_dofs(const CheckpointValues &values,
+                           const std::uint64_t     n_dofs,
+                           const std::string      &what)
+{
+  const double dofs = values.get("solver/dofs");
+  if (dofs != n_dofs)
+    throw InputError("--restart: the checkpoint's " + what + " has " + std::to_string(long(dofs)) +
+                     " DoFs, this mesh " + std::to_string(n_dofs) +
+                     ": it was written for another mesh or degree.");
+}
+
+template void                restore_solver_records(const DoFHandler<1, 1> &,
+                                                    const std::vector<std::vector<double>> &,
+                                                    const std::vector<PETScWrappers::MPI::Vector *> &);
+template void                restore_solver_records(const DoFHandler<2, 2> &,
+                                                    const std::vector<std::vector<double>> &,
+                                                    const std::vector<PETScWrappers::MPI::Vector *> &);
+template void                restore_solver_records(const DoFHandler<3, 3> &,
+                                                    const std::vector<std::vector<double>> &,
+                                                    const std::vector<PETScWrappers::MPI::Vector *> &);
 template std::vector<double> cell_records(const DoFHandler<1, 1> &,
                                           const std::vector<const PETScWrappers::MPI::Vector *> &);
 template std::vector<double> cell_records(const DoFHandler<2, 2> &,

@@ -96,6 +96,24 @@ std::size_t restore_cell_records(const DoFHandler<dim, dim>                     
                                  const std::vector<PETScWrappers::MPI::Vector *> &vectors);
 
 /**
+ * restore_cell_records() for a solver's restart: an InputError on every rank where a
+ * locally owned cell of @p dof_handler has no record (a checkpoint of another mesh).
+ * Collective.
+ */
+template <int dim>
+void restore_solver_records(const DoFHandler<dim, dim>                      &dof_handler,
+                            const std::vector<std::vector<double>>          &records,
+                            const std::vector<PETScWrappers::MPI::Vector *> &vectors);
+
+/**
+ * InputError unless the checkpoint's `solver/dofs` in @p values is @p n_dofs: its @p what
+ * (the density, the potential) was written for another mesh or degree.
+ */
+void check_checkpoint_dofs(const CheckpointValues &values,
+                           const std::uint64_t     n_dofs,
+                           const std::string      &what);
+
+/**
  * The folder of checkpoints of a run in @p run_directory: written into checkpoint.new/,
  * which replaces checkpoint/ only once complete (the previous one is moved to
  * checkpoint.old/ meanwhile and removed after), so that a run killed at any moment leaves

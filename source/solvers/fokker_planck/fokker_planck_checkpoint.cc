@@ -61,11 +61,7 @@ void FokkerPlanckSolver<dim>::load_state(const CheckpointValues                 
                      report[7],
                      report[8]};
     }
-  const double dofs = values.get("solver/dofs");
-  if (dofs != dof_handler.n_dofs())
-    throw InputError("--restart: the checkpoint's density has " + std::to_string(long(dofs)) +
-                     " DoFs, this mesh " + std::to_string(dof_handler.n_dofs()) +
-                     ": it was written for another mesh or degree.");
+  check_checkpoint_dofs(values, dof_handler.n_dofs(), "density");
   step_number                        = static_cast<unsigned int>(values.get("solver/step"));
   this->previous_step                = values.get("solver/previous step");
   const std::vector<double> absorbed = values.get_vector("solver/absorbed");
@@ -81,15 +77,10 @@ void FokkerPlanckSolver<dim>::load_state(const CheckpointValues                 
       update_potential(current_time);
       assemble_matrices();
     }
-  const std::size_t missing = restore_cell_records(
+  restore_solver_records(
       dof_handler,
       records,
       {&solution, &old_solution, &mass_solution, &old_mass_solution, &stiffness_solution});
-  throw_if_any(
-      missing > 0,
-      "--restart: " + std::to_string(missing) +
-          " cells of this mesh are not in the checkpoint: it was written for another mesh.",
-      mpi_communicator);
   matrices_changed = true; // the preconditioner is set up again for the next step
   ghosted_solution = solution;
 }

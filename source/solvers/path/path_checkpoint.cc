@@ -24,11 +24,7 @@ template <int dim>
 void PathSolver<dim>::load_state(const CheckpointValues                 &values,
                                  const std::vector<std::vector<double>> &records)
 {
-  const double dofs = values.get("solver/dofs");
-  if (dofs != dof_handler.n_dofs())
-    throw InputError("--restart: the checkpoint's potential has " + std::to_string(long(dofs)) +
-                     " DoFs, this mesh " + std::to_string(dof_handler.n_dofs()) +
-                     ": it was written for another mesh or degree.");
+  check_checkpoint_dofs(values, dof_handler.n_dofs(), "potential");
   current_time                    = values.get("solver/time");
   this->step_number               = static_cast<unsigned int>(values.get("solver/step"));
   this->previous_step             = values.get("solver/previous step");
@@ -44,12 +40,7 @@ void PathSolver<dim>::load_state(const CheckpointValues                 &values,
   // phi is not solved again (that would start from another guess).
   evaluate_path(current_time);
   pin_largest_density();
-  const std::size_t missing = restore_cell_records(dof_handler, records, {&phi, &phi_pinned});
-  throw_if_any(
-      missing > 0,
-      "--restart: " + std::to_string(missing) +
-          " cells of this mesh are not in the checkpoint: it was written for another mesh.",
-      mpi_communicator);
+  restore_solver_records(dof_handler, records, {&phi, &phi_pinned});
   ghosted_solution = phi;
 }
 

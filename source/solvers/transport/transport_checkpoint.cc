@@ -39,11 +39,7 @@ template <int dim>
 void TransportSolver<dim>::load_state(const CheckpointValues                 &values,
                                       const std::vector<std::vector<double>> &records)
 {
-  const double dofs = values.get("solver/dofs");
-  if (dofs != dof_handler.n_dofs())
-    throw InputError("--restart: the checkpoint's density has " + std::to_string(long(dofs)) +
-                     " DoFs, this mesh " + std::to_string(dof_handler.n_dofs()) +
-                     ": it was written for another mesh or degree.");
+  check_checkpoint_dofs(values, dof_handler.n_dofs(), "density");
   current_time        = values.get("solver/time");
   this->step_number   = static_cast<unsigned int>(values.get("solver/step"));
   this->previous_step = values.get("solver/previous step");
@@ -59,12 +55,7 @@ void TransportSolver<dim>::load_state(const CheckpointValues                 &va
                      std::to_string(long(values.get("solver/vectors"))) +
                      " transport vectors, this time scheme " + std::to_string(vectors.size()) +
                      ": it was written for another scheme.");
-  const std::size_t missing = restore_cell_records(dof_handler, records, vectors);
-  throw_if_any(
-      missing > 0,
-      "--restart: " + std::to_string(missing) +
-          " cells of this mesh are not in the checkpoint: it was written for another mesh.",
-      mpi_communicator);
+  restore_solver_records(dof_handler, records, vectors);
   ghosted_solution = solution;
   if (adaptive_triangulation != nullptr)
     {

@@ -1,4 +1,5 @@
 // Checkpoints of a run and restarts from them (Checkpoint/Interval, --restart).
+#include <densityflow/base/build_info.h>
 #include <densityflow/base/exceptions.h>
 #include <densityflow/output/checkpoint.h>
 #include <densityflow/simulation/simulation.h>
@@ -145,9 +146,9 @@ std::string Simulation<dim>::check_restart_metadata() const
   // The format decides what can be read; another commit of the same format may still
   // compute otherwise, which the user should know when comparing runs.
   const std::string written_by = meta.has("commit") ? meta.get_text("commit") : "unknown";
-  if (written_by != DENSITYFLOW_COMMIT)
+  if (written_by != build_commit())
     pcout << "  warning: " << where << "was written by densityflow " << written_by
-          << ", this is densityflow " << DENSITYFLOW_COMMIT
+          << ", this is densityflow " << build_commit()
           << " (same checkpoint format: continuing; the results may differ from those of an "
              "uninterrupted run of either)"
           << std::endl;
@@ -281,7 +282,7 @@ void Simulation<dim>::write_checkpoint()
             meta.set_text("mesh/" + name, file_checksum(folder + "/" + name));
     }
   meta.set_text("format", format_name);
-  meta.set_text("commit", DENSITYFLOW_COMMIT);
+  meta.set_text("commit", build_commit());
   meta.set_text("deal.II", DEAL_II_PACKAGE_VERSION);
   meta.set_text("problem", parameters.name);
   meta.set("dimension", dim);

@@ -152,6 +152,34 @@ TEST(ZhangShuLimiter, NonNegativeCellIsUntouched)
     }
 }
 
+// Degree >= 2 skips the point values where the Bernstein coefficients prove rho > 0:
+// a positive cell whose values span two orders of magnitude (which fails the cheap bound
+// min - (max - min) max_x sum_j max(-phi_j(x), 0) >= 0) is left bit for bit,
+// and a cell that dips below 0 by 1e-9 of its values between positive nodes is still
+// found (its Bernstein coefficients are not all positive, so the points are evaluated).
+TEST(ZhangShuLimiter, BernsteinShortcutKeepsTheAnswer)
+{
+  for (const unsigned int degree : {2u, 3u})
+    {
+      const OneCell<2>                 cell(degree);
+      const PETScWrappers::MPI::Vector tail =
+          cell.interpolate([](const Point<2> &x) { return 0.01 + x[0] * x[0] + x[1] * x[1]; });
+      PETScWrappers::MPI::Vector u(tail);
+      const ZhangShuLimiter<2>   limiter(cell.space(), true);
+      EXPECT_EQ(limiter.limit(u), 0u) << "degree " << degree;
+      for (unsigned int j = 0; j < cell.fe.n_dofs_per_cell(); ++j)
+        EXPECT_EQ(u(j), tail(j)) << "degree " << degree << ", node " << j;
+
+      // (x - 1/2)^2 + y / 100 - 1e-9: -1e-9 at the limiter's point (1/2, 0). Q3's nodes
+      // miss x = 1/2, so for Q3 the dip lies between positive nodes.
+      PETScWrappers::MPI::Vector dip = cell.interpolate(
+          [](const Point<2> &x) { return (x[0] - 0.5) * (x[0] - 0.5) + 0.01 * x[1] - 1e-9; });
+      ASSERT_LT(cell.minimum(dip), 0) << "degree " << degree;
+      EXPECT_EQ(limiter.limit(dip), 1u) << "degree " << degree;
+      EXPECT_GE(cell.minimum(dip), -1e-14 * cell.mean(dip)) << "degree " << degree;
+    }
+}
+
 TEST(ZhangShuLimiter, DisabledLimiterDoesNothing)
 {
   const OneCell<2>           cell(2);

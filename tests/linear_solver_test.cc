@@ -1,9 +1,12 @@
 // The linear solver's preconditioner choice: `auto` starts with Jacobi and switches to
 // BoomerAMG for good after two solves in a row that need more than
 // auto_switch_iterations iterations; an explicit choice stays; a solve that does not
-// converge throws RunError naming the solver, the reason and the limits.
+// converge throws RunError naming the solver, the reason and the limits. The projection
+// of earlier solutions (SolutionProjection): an energy-orthonormal basis, exact guesses in
+// the span of earlier right-hand sides, never worse than the linear extrapolation.
 #include <densityflow/base/exceptions.h>
 #include <densityflow/solvers/linear_solver.h>
+#include <densityflow/solvers/solution_projection.h>
 
 #include <deal.II/base/index_set.h>
 #include <deal.II/lac/dynamic_sparsity_pattern.h>
@@ -11,6 +14,9 @@
 #include <deal.II/lac/petsc_vector.h>
 
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
 
 using namespace densityflow;
 
@@ -23,7 +29,7 @@ namespace
  */
 struct Laplacian
 {
-  explicit Laplacian(const unsigned int n)
+  explicit Laplacian(const unsigned int n, const double diagonal = 2.0)
       : owned(n)
   {
     const unsigned int ranks = Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD);
@@ -36,7 +42,7 @@ struct Laplacian
     matrix.reinit(owned, owned, pattern, MPI_COMM_WORLD);
     for (const auto i : owned)
       {
-        matrix.set(i, i, 2.0);
+        matrix.set(i, i, diagonal);
         if (i > 0)
           matrix.set(i, i - 1, -1.0);
         if (i + 1 < n)
@@ -155,4 +161,123 @@ TEST(LinearSolver, PreconditionerWords)
   EXPECT_EQ(to_string(Preconditioner::automatic), "auto");
   EXPECT_EQ(to_string(Preconditioner::block_jacobi), "block-jacobi");
   EXPECT_EQ(to_string(Preconditioner::direct), "direct");
+}
+
+namespace
+{
+/** A bump moving with t over the nodes i / n: right-hand sides of successive steps. */
+PETScWrappers::MPI::Vector moving_bump(const Laplacian &system, const double t)
+{
+  PETScWrappers::MPI::Vector b(system.rhs);
+  const double               n = system.owned.size();
+  for (const auto i : system.owned)
+    b(i) = std::exp(-std::pow(i / n - 0.3 - 0.2 * t, 2) / 0.01);
+  b.compress(VectorOperation::insert);
+  return b;
+}
+
+/** ||x||_A^2 = x^T A x. */
+double energy(const Laplacian &system, const PETScWrappers::MPI::Vector &x)
+{
+  PETScWrappers::MPI::Vector Ax(x);
+  system.matrix.vmult(Ax, x);
+  return x * Ax;
+}
+
+/** A^{-1} b by MUMPS: exact to round-off. */
+PETScWrappers::MPI::Vector exact_solution(const Laplacian &system, const PETScWrappers::MPI::Vector &b)
+{
+  LinearSolver direct(parameters(Preconditioner::direct), MPI_COMM_WORLD);
+  direct.set_matrix(system.matrix);
+  PETScWrappers::MPI::Vector x(b);
+  x = 0;
+  direct.solve(x, b);
+  return x;
+}
+} // namespace
+
+// A mass-dominated system like M + dt K: A = tridiag(-1, 2 + s, -1).
+TEST(SolutionProjection, BasisIsEnergyOrthonormalAndStartsAgainWhenFull)
+{
+  const Laplacian    system(300, 2.5);
+  SolutionProjection projection(4);
+  EXPECT_FALSE(projection.ready());
+  for (unsigned int n = 0; n < 4; ++n)
+    {
+      projection.add(exact_solution(system, moving_bump(system, 0.1 * n)), system.matrix);
+      EXPECT_EQ(projection.size(), n + 1);
+    }
+  EXPECT_TRUE(projection.ready());
+  const auto basis = projection.basis();
+  for (unsigned int i = 0; i < basis.size(); ++i)
+    for (unsigned int j = 0; j < basis.size(); ++j)
+      {
+        PETScWrappers::MPI::Vector Ax(*basis[j]);
+        system.matrix.vmult(Ax, *basis[j]);
+        EXPECT_NEAR(*basis[i] * Ax, i == j ? 1.0 : 0.0, 1e-12) << i << ", " << j;
+      }
+  // Full: the next solution starts a basis of its own.
+  projection.add(exact_solution(system, moving_bump(system, 0.4)), system.matrix);
+  EXPECT_EQ(projection.size(), 1u);
+  EXPECT_NEAR(energy(system, *projection.basis()[0]), 1.0, 1e-12);
+  projection.reset();
+  EXPECT_EQ(projection.size(), 0u);
+
+  SolutionProjection off(0);
+  off.add(exact_solution(system, moving_bump(system, 0)), system.matrix);
+  EXPECT_EQ(off.size(), 0u);
+}
+
+// Fischer's property: for b in the span of earlier right-hand sides the guess is A^{-1} b.
+TEST(SolutionProjection, GuessIsExactInTheSpanOfEarlierRightHandSides)
+{
+  const Laplacian                         system(300, 2.5);
+  SolutionProjection                      projection(8);
+  std::vector<PETScWrappers::MPI::Vector> b;
+  for (unsigned int n = 0; n < 3; ++n)
+    {
+      b.push_back(moving_bump(system, 0.5 * n));
+      projection.add(exact_solution(system, b.back()), system.matrix);
+    }
+  PETScWrappers::MPI::Vector combination(b[0]);
+  combination.sadd(0.3, -2.0, b[1]);
+  combination += b[2];
+  PETScWrappers::MPI::Vector guess(combination);
+  projection.guess(combination, guess);
+  PETScWrappers::MPI::Vector error = exact_solution(system, combination);
+  error -= guess;
+  EXPECT_LT(std::sqrt(energy(system, error)), 1e-12 * std::sqrt(energy(system, guess)));
+}
+
+// The span holds x^n and x^{n-1}, so the energy-norm best guess in it is no worse than
+// 2 x^n - x^{n-1}; along a smooth sequence it is much better.
+TEST(SolutionProjection, GuessIsNoWorseThanLinearExtrapolation)
+{
+  const Laplacian                         system(300, 2.5);
+  SolutionProjection                      projection(6);
+  std::vector<PETScWrappers::MPI::Vector> x;
+  double                                  worst_ratio = 0;
+  for (unsigned int n = 0; n < 12; ++n)
+    {
+      const PETScWrappers::MPI::Vector b     = moving_bump(system, 0.02 * n);
+      const PETScWrappers::MPI::Vector exact = exact_solution(system, b);
+      if (projection.ready())
+        {
+          PETScWrappers::MPI::Vector guess(b), extrapolated(x[n - 1]);
+          projection.guess(b, guess);
+          extrapolated.sadd(2.0, -1.0, x[n - 2]);
+          guess -= exact;
+          extrapolated -= exact;
+          const double ratio = std::sqrt(energy(system, guess) / energy(system, extrapolated));
+          EXPECT_LE(ratio, 1 + 1e-9) << "step " << n;
+          if (projection.size() >= 3)
+            worst_ratio = std::max(worst_ratio, ratio);
+        }
+      projection.add(exact, system.matrix);
+      x.push_back(exact);
+    }
+  // With three or more solutions the span holds the quadratic extrapolation too, which
+  // gains an order in the step on a bump moving smoothly.
+  EXPECT_GT(worst_ratio, 0);
+  EXPECT_LT(worst_ratio, 0.5);
 }

@@ -97,6 +97,14 @@ void LinearSolverParameters::declare_parameters(ParameterHandler &prm)
                     "whatever the tolerance (see the solver's documentation).");
   prm.declare_entry(
       "Maximum iterations", "1000", Patterns::Integer(1), "Iteration limit per solve.");
+  prm.declare_entry("Previous solutions",
+                    "12",
+                    Patterns::Integer(0, 64),
+                    "Fokker-Planck: each solve starts from the best combination, in the "
+                    "energy norm, of up to this many earlier solutions with the same matrix "
+                    "(Fischer's projection: one extra product with the matrix per step, and "
+                    "this many vectors of memory); 0: from the linear extrapolation of the "
+                    "last two steps. Changes the iterations, not the tolerance.");
   prm.leave_subsection();
 }
 
@@ -106,6 +114,7 @@ void LinearSolverParameters::parse_parameters(ParameterHandler &prm)
   preconditioner = parse_preconditioner(prm.get("Preconditioner"));
   tolerance      = prm.get_double("Tolerance");
   max_iterations = prm.get_integer("Maximum iterations");
+  previous_solutions = prm.get_integer("Previous solutions");
   prm.leave_subsection();
 }
 

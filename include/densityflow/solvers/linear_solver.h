@@ -37,6 +37,12 @@ struct LinearSolverParameters
   Preconditioner preconditioner = Preconditioner::automatic;
   double         tolerance      = 1e-10;
   unsigned int   max_iterations = 1000;
+  /**
+   * Fokker-Planck: the initial guess of a solve is the best combination (energy norm) of
+   * up to this many earlier solutions with the same matrix (SolutionProjection); 0: the
+   * linear extrapolation from the last two steps.
+   */
+  unsigned int previous_solutions = 12;
 
   static void declare_parameters(ParameterHandler &prm);
   void        parse_parameters(ParameterHandler &prm);

@@ -29,11 +29,17 @@ void FokkerPlanckSolver<dim>::save_state(CheckpointValues    &values,
                 last_report.mass_after,
                 last_report.blend,
                 last_report.min_consistent});
+  // The system matrix's coefficients and the projection's basis: the next guess is then
+  // the one the run would have made.
+  values.set("solver/system", {system_a, system_b});
+  values.set("solver/previous solutions", double(projection.size()));
   // M y and K y are kept rather than recomputed: the step scales them together with y,
   // and a product computed again differs in the last bits.
-  records = cell_records(
-      dof_handler,
-      {&solution, &old_solution, &mass_solution, &old_mass_solution, &stiffness_solution});
+  std::vector<const PETScWrappers::MPI::Vector *> vectors = {
+      &solution, &old_solution, &mass_solution, &old_mass_solution, &stiffness_solution};
+  for (const PETScWrappers::MPI::Vector *x : projection.basis())
+    vectors.push_back(x);
+  records = cell_records(dof_handler, vectors);
 }
 
 template <int dim>
@@ -77,10 +83,22 @@ void FokkerPlanckSolver<dim>::load_state(const CheckpointValues                 
       update_potential(current_time);
       assemble_matrices();
     }
-  restore_solver_records(
-      dof_handler,
-      records,
-      {&solution, &old_solution, &mass_solution, &old_mass_solution, &stiffness_solution});
+  std::vector<PETScWrappers::MPI::Vector *> vectors = {
+      &solution, &old_solution, &mass_solution, &old_mass_solution, &stiffness_solution};
+  // (Checkpoints written before the projection have neither: the restart starts its basis
+  // afresh.)
+  if (values.has("solver/system") && values.has("solver/previous solutions"))
+    {
+      const std::vector<double> system = values.get_vector("solver/system");
+      if (system.size() != 2)
+        throw InputError("--restart: the checkpoint's solver/system is malformed.");
+      system_a = system[0];
+      system_b = system[1];
+      for (PETScWrappers::MPI::Vector *x : projection.resize_for_restart(
+               static_cast<unsigned int>(values.get("solver/previous solutions")), solution))
+        vectors.push_back(x);
+    }
+  restore_solver_records(dof_handler, records, vectors);
   matrices_changed = true; // the preconditioner is set up again for the next step
   ghosted_solution = solution;
 }

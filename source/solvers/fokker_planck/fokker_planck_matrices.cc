@@ -231,6 +231,7 @@ void FokkerPlanckSolver<dim>::assemble_matrices()
   pi.scale(root_pi);
   partition_function = compensated_dot(lumped_mass, pi);
   matrices_changed   = true;
+  projection.reset();
 }
 
 template <int dim>

@@ -92,6 +92,7 @@ FokkerPlanckSolver<dim>::FokkerPlanckSolver(const Mesh<dim>                &mesh
     , step_size(time.step_size())
     , linear_solver_parameters(linear_solver_parameters)
     , linear_solver(std::make_unique<LinearSolver>(linear_solver_parameters, mesh.communicator()))
+    , projection(linear_solver_parameters.previous_solutions)
 {
   // Physics has checked eps > 0, DiscretizationParameters the degree.
   auto start = std::chrono::steady_clock::now();
@@ -207,6 +208,8 @@ void FokkerPlanckSolver<dim>::set_system_matrix(const double a, const double b)
 {
   if (!matrices_changed && a == system_a && b == system_b)
     return;
+  if (a != system_a || b != system_b)
+    projection.reset(); // (a rebuild for the preconditioner alone keeps the matrix)
   const auto start = std::chrono::steady_clock::now();
   system_matrix.copy_from(stiffness_matrix);
   system_matrix *= b;
@@ -400,8 +403,13 @@ unsigned int FokkerPlanckSolver<dim>::advance(const double dt)
   PETScWrappers::MPI::Vector &system_rhs = periodic ? condensed_rhs : rhs;
   if (absorbing)
     apply_absorbing_walls(system_rhs);
-  const auto         solve_start = std::chrono::steady_clock::now();
-  const unsigned int iterations  = linear_solver->solve(new_solution, system_rhs);
+  const PETScWrappers::MPI::SparseMatrix &solved_matrix =
+      periodic ? condensed_system_matrix : system_matrix;
+  const auto solve_start = std::chrono::steady_clock::now();
+  if (projection.ready())
+    projection.guess(system_rhs, new_solution);
+  const unsigned int iterations = linear_solver->solve(new_solution, system_rhs);
+  projection.add(new_solution, solved_matrix);
   timing.solves += seconds_since(solve_start);
   timing.solve_iterations += iterations;
   ++timing.n_solves;

@@ -3,13 +3,37 @@
 
 #include <deal.II/base/quadrature_lib.h>
 #include <deal.II/fe/fe_values.h>
+#include <deal.II/lac/full_matrix.h>
 
 #include <petscvec.h>
 
+#include <cmath>
 #include <limits>
 
 namespace densityflow
 {
+namespace
+{
+/**
+ * The tensor-product Bernstein polynomial of degree @p p in each coordinate with
+ * exponents given by the lexicographic index @p k, at @p x of the unit cell.
+ */
+template <int dim>
+double bernstein(const unsigned int p, unsigned int k, const Point<dim> &x)
+{
+  double value = 1;
+  for (unsigned int d = 0; d < dim; ++d, k /= p + 1)
+    {
+      const unsigned int i = k % (p + 1);
+      double             binomial = 1;
+      for (unsigned int m = 1; m <= i; ++m)
+        binomial = binomial * (p - i + m) / m;
+      value *= binomial * std::pow(x[d], i) * std::pow(1 - x[d], p - i);
+    }
+  return value;
+}
+} // namespace
+
 double largest_cfl_number(const unsigned int degree)
 {
   // min(Zhang-Shu's first Gauss-Lobatto weight, the SSP-RK3 stability limit of DG-Q_p):
@@ -86,6 +110,44 @@ ZhangShuLimiter<dim>::ZhangShuLimiter(const DGDiscretization<dim> &space, const 
       negative_shape_sum = std::max(negative_shape_sum, negative);
     }
 
+  if (fe.degree >= 2)
+    {
+      // rho_i = sum_k beta_k B_k(x_i) at the nodes x_i: beta = V^{-1} rho.
+      const std::vector<Point<dim>> &nodes = fe.get_unit_support_points();
+      FullMatrix<double>             V(n, n);
+      for (unsigned int i = 0; i < n; ++i)
+        for (unsigned int k = 0; k < n; ++k)
+          V(i, k) = bernstein(fe.degree, k, nodes[i]);
+      V.gauss_jordan();
+      to_bernstein.resize(n * n);
+      double conversion_norm = 0, lebesgue = 0;
+      for (unsigned int k = 0; k < n; ++k)
+        {
+          double row = 0;
+          for (unsigned int j = 0; j < n; ++j)
+            {
+              to_bernstein[k * n + j] = V(k, j);
+              row += std::abs(V(k, j));
+            }
+          conversion_norm = std::max(conversion_norm, row);
+        }
+      for (unsigned int k = 0; k < unit_points.size(); ++k)
+        {
+          double row = 0;
+          for (unsigned int j = 0; j < n; ++j)
+            row += std::abs(point_values[k * n + j]);
+          lebesgue = std::max(lebesgue, row);
+        }
+      // A sum of n products is off by at most n u times the sum of their magnitudes
+      // (u = 2^-53), for the coefficients and for the point values alike; the inverse
+      // itself is off in its last digits times V's condition. Ten times the first, and
+      // never below 1e-10, so that a coefficient above the margin means a positive
+      // computed point value: the limiter's answer is the same to the bit.
+      bernstein_margin = std::max(1e-10,
+                                  10 * n * std::numeric_limits<double>::epsilon() *
+                                      (conversion_norm + lebesgue));
+    }
+
   FEValues<dim> fe_values(space.mapping, fe, space.quadrature, update_values | update_JxW_values);
   std::vector<types::global_dof_index> dofs(n);
   // (A rank may own no cells at all on a coarse mesh.)
@@ -146,7 +208,8 @@ bool ZhangShuLimiter<dim>::limit_cell(double *rho, const double *w) const
     }
   // rho(x) = m + sum_j (rho_j - m) phi_j(x) >= m - (M - m) sum_j max(-phi_j(x), 0):
   // where that bound is >= 0, no point can be negative.
-  if (!nodal_minimum && minimum - (maximum - minimum) * negative_shape_sum < 0)
+  if (!nodal_minimum && minimum - (maximum - minimum) * negative_shape_sum < 0 &&
+      !bernstein_positive(rho, std::max(std::abs(minimum), std::abs(maximum))))
     for (unsigned int k = 0; k < n_points; ++k)
       {
         double value = 0;
@@ -168,6 +231,24 @@ bool ZhangShuLimiter<dim>::limit_cell(double *rho, const double *w) const
     return false;
   for (unsigned int j = 0; j < n; ++j)
     rho[j] = mean + theta * (rho[j] - mean);
+  return true;
+}
+
+template <int dim>
+bool ZhangShuLimiter<dim>::bernstein_positive(const double *rho, const double largest) const
+{
+  if (to_bernstein.empty() || !(largest > 0))
+    return false;
+  const unsigned int n         = fe.n_dofs_per_cell();
+  const double       threshold = bernstein_margin * largest;
+  for (unsigned int k = 0; k < n; ++k)
+    {
+      double beta = 0;
+      for (unsigned int j = 0; j < n; ++j)
+        beta += to_bernstein[k * n + j] * rho[j];
+      if (!(beta > threshold))
+        return false;
+    }
   return true;
 }
 

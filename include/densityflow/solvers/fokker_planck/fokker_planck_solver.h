@@ -9,6 +9,7 @@
 #include <densityflow/solvers/discretization.h>
 #include <densityflow/solvers/finite_element_solver.h>
 #include <densityflow/solvers/linear_solver.h>
+#include <densityflow/solvers/solution_projection.h>
 
 #include <deal.II/fe/fe_values.h>
 #include <deal.II/lac/la_parallel_vector.h>
@@ -303,7 +304,9 @@ private:
   /** Made anew when the mesh changes (PETSc's solver keeps the sizes of its vectors). */
   std::unique_ptr<LinearSolver> linear_solver;
   unsigned int                  iterations_after_setup = 0;
-  FokkerPlanckSetupTiming       timing;
+  /** Initial guesses from the earlier solutions of the current system matrix. */
+  SolutionProjection      projection;
+  FokkerPlanckSetupTiming timing;
 
   /** y^n, y^{n-1}, M y^n, M y^{n-1} (with the old M where V depends on t), K y^n. */
   PETScWrappers::MPI::Vector solution, old_solution;

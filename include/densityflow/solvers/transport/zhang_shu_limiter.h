@@ -64,6 +64,11 @@ public:
 private:
   /** Scales one cell's values @p rho with mean weights @p w; whether it did. */
   bool limit_cell(double *rho, const double *w) const;
+  /**
+   * Whether the Bernstein coefficients of @p rho all exceed the margin (@p largest:
+   * max |rho_j|), which proves rho > 0 at every point; false when unsure.
+   */
+  bool bernstein_positive(const double *rho, const double largest) const;
 
   const FiniteElement<dim, dim> &fe;
   const bool                     enabled;
@@ -74,5 +79,18 @@ private:
   std::vector<double> point_values;
   /** max over the points of sum_j max(-phi_j, 0), for a cheap bound from below. */
   double negative_shape_sum = 0;
+  /**
+   * Degree >= 2: the Bernstein coefficients of a cell's polynomial from its nodal values,
+   * row-major. The polynomial is a convex combination of them, so where all exceed
+   * bernstein_margin times the largest |rho_j| the cell is non-negative everywhere, and
+   * the point values need not be computed: the same answer at a fraction of the cost.
+   */
+  std::vector<double> to_bernstein;
+  /**
+   * Larger than the rounding of the coefficients and of the point values (relative to
+   * max |rho_j|, and at least 1e-10): a cell it lets through has every computed point
+   * value > 0 as well.
+   */
+  double bernstein_margin = 0;
 };
 } // namespace densityflow

@@ -245,10 +245,14 @@ void expect_same_csv(const std::string &a, const std::string &b, const double to
             const double u = std::strtod(x[r][c].c_str(), &end_x);
             const double v = std::strtod(y[r][c].c_str(), &end_y);
             if (end_x == x[r][c].c_str() || end_y == y[r][c].c_str())
-              EXPECT_EQ(x[r][c], y[r][c]) << a << " row " << r << " column " << x[0][c];
+              {
+                EXPECT_EQ(x[r][c], y[r][c]) << a << " row " << r << " column " << x[0][c];
+              }
             else if (!std::isnan(u) || !std::isnan(v))
-              EXPECT_NEAR(u, v, tolerance * std::max(1.0, std::abs(u)))
-                  << a << " row " << r << " column " << x[0][c];
+              {
+                EXPECT_NEAR(u, v, tolerance * std::max(1.0, std::abs(u)))
+                    << a << " row " << r << " column " << x[0][c];
+              }
           }
     }
 }

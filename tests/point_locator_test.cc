@@ -88,6 +88,9 @@ void expect_located(const Mesh<2>                       &mesh,
           EXPECT_EQ(p.cells[k], found.first) << "tag " << tag << " at " << p.points[k];
         }
     }
+  // Grouped by cell, in the order of the cells' active indices.
+  for (std::size_t k = 1; k < n; ++k)
+    EXPECT_LE(p.cells[k - 1]->active_cell_index(), p.cells[k]->active_cell_index()) << k;
   std::multiset<std::size_t> all;
   for (const auto &part : Utilities::MPI::all_gather(MPI_COMM_WORLD, tags))
     all.insert(part.begin(), part.end());
@@ -149,6 +152,13 @@ TEST(PointLocator, FindsTheCellOnABoxAndMovesTheData)
   ASSERT_EQ(tags.size(), n);
   std::vector<std::size_t> outside = locate(mesh, p);
   expect_located(mesh, p, outside, tags);
+  // On one rank every point is found here, in tag order: a cell's points keep that order.
+  if (n_ranks() == 1)
+    for (std::size_t k = 1; k < p.points.size(); ++k)
+      if (p.cells[k - 1] == p.cells[k])
+        {
+          EXPECT_LT(p.data[3 * (k - 1)], p.data[3 * k]) << k;
+        }
   std::vector<std::size_t> all_outside;
   for (const auto &part : Utilities::MPI::all_gather(MPI_COMM_WORLD, outside))
     all_outside.insert(all_outside.end(), part.begin(), part.end());

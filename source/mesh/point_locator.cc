@@ -198,6 +198,44 @@ typename PointLocator<dim>::CellIterator PointLocator<dim>::find_local(const Poi
   return {};
 }
 
+namespace
+{
+/**
+ * The permutation that sorts @p cells stably by active cell index (what std::stable_sort
+ * by that key gives): a counting sort where the points are many against the cells, else a
+ * stable sort of the keys read once.
+ */
+template <int dim>
+std::vector<std::size_t>
+cell_order(const std::vector<typename Triangulation<dim>::active_cell_iterator> &cells)
+{
+  std::vector<std::size_t> order(cells.size());
+  if (cells.empty())
+    return order;
+  std::vector<unsigned int> key(cells.size());
+  for (std::size_t k = 0; k < cells.size(); ++k)
+    key[k] = cells[k]->active_cell_index();
+  const std::size_t n_cells = cells[0]->get_triangulation().n_active_cells();
+  if (4 * cells.size() >= n_cells)
+    {
+      std::vector<std::size_t> start(n_cells + 1, 0);
+      for (const unsigned int c : key)
+        ++start[c + 1];
+      std::partial_sum(start.begin(), start.end(), start.begin());
+      for (std::size_t k = 0; k < cells.size(); ++k)
+        order[start[key[k]]++] = k;
+    }
+  else
+    {
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(), [&](const std::size_t a, const std::size_t b) {
+        return key[a] < key[b];
+      });
+    }
+  return order;
+}
+} // namespace
+
 template <int dim>
 std::vector<std::size_t>
 PointLocator<dim>::locate(std::vector<Point<dim>>                                        &points,
@@ -205,21 +243,38 @@ PointLocator<dim>::locate(std::vector<Point<dim>>                               
                           const unsigned int                                              stride,
                           std::vector<typename Triangulation<dim>::active_cell_iterator> &cells)
 {
+  // Each point's cell among this rank's (invalid where it is not there).
+  const bool                hinted = cells.size() == points.size();
+  std::vector<CellIterator> found(points.size());
+  bool                      all_found_in_order = true;
+  for (std::size_t k = 0; k < points.size(); ++k)
+    {
+      found[k] = hinted && is_current_active_cell<dim>(cells[k]) ? find_near(cells[k], points[k])
+                                                                 : CellIterator();
+      if (found[k].state() != IteratorState::valid)
+        found[k] = find_local(points[k]);
+      all_found_in_order = all_found_in_order && found[k].state() == IteratorState::valid &&
+                           (k == 0 || found[k - 1]->active_cell_index() <=
+                                          found[k]->active_cell_index());
+    }
+  // The common case of small steps: every point is still here and still grouped by cell,
+  // so the arrays stay as they are (what the general path below would give them).
+  if (Utilities::MPI::sum<std::uint64_t>(all_found_in_order ? 0 : 1, mpi_communicator) == 0)
+    {
+      cells = std::move(found);
+      return {};
+    }
+
   // Points in this rank's cells stay; the others (and their indices) go to the global
   // search.
   std::vector<Point<dim>>   near_points, far_points;
   std::vector<double>       near_data, far_data;
   std::vector<CellIterator> near_cells, far_cells;
   std::vector<std::size_t>  far_index;
-  const bool                hinted = cells.size() == points.size();
   for (std::size_t k = 0; k < points.size(); ++k)
     {
-      CellIterator cell = hinted && is_current_active_cell<dim>(cells[k])
-                              ? find_near(cells[k], points[k])
-                              : CellIterator();
-      if (cell.state() != IteratorState::valid)
-        cell = find_local(points[k]);
-      const bool near = cell.state() == IteratorState::valid;
+      const CellIterator &cell = found[k];
+      const bool          near = cell.state() == IteratorState::valid;
       (near ? near_points : far_points).push_back(points[k]);
       auto &d = near ? near_data : far_data;
       d.insert(d.end(), data.begin() + k * stride, data.begin() + (k + 1) * stride);
@@ -237,11 +292,7 @@ PointLocator<dim>::locate(std::vector<Point<dim>>                               
   near_points.insert(near_points.end(), far_points.begin(), far_points.end());
   near_data.insert(near_data.end(), far_data.begin(), far_data.end());
   near_cells.insert(near_cells.end(), far_cells.begin(), far_cells.end());
-  std::vector<std::size_t> order(near_points.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](const std::size_t a, const std::size_t b) {
-    return near_cells[a]->active_cell_index() < near_cells[b]->active_cell_index();
-  });
+  std::vector<std::size_t> order = cell_order<dim>(near_cells);
   points.resize(order.size()), cells.resize(order.size()), data.resize(order.size() * stride);
   for (std::size_t i = 0; i < order.size(); ++i)
     {

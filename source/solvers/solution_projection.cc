@@ -10,6 +10,12 @@ namespace densityflow
 {
 namespace
 {
+/** Whether @p x has the size and the parallel layout of @p model. */
+bool same_layout(const PETScWrappers::MPI::Vector &x, const PETScWrappers::MPI::Vector &model)
+{
+  return x.size() == model.size() && x.local_range() == model.local_range();
+}
+
 /** The raw Vecs of x_1..x_k, for PETSc's multi-vector operations (one sweep over the
  * shared operand instead of k). */
 std::vector<Vec> raw(std::vector<PETScWrappers::MPI::Vector> &vectors, const unsigned int k)
@@ -27,12 +33,9 @@ SolutionProjection::SolutionProjection(const unsigned int capacity)
 
 void SolutionProjection::reset()
 {
-  // The vectors go too: the next A may belong to another mesh.
-  vectors.clear();
-  product    = PETScWrappers::MPI::Vector();
-  last_guess = PETScWrappers::MPI::Vector();
-  k          = 0;
-  guessed    = false;
+  // The vectors stay allocated; add() lays them out again if the mesh has changed.
+  k       = 0;
+  guessed = false;
 }
 
 unsigned int SolutionProjection::size() const
@@ -55,6 +58,8 @@ void SolutionProjection::guess(const PETScWrappers::MPI::Vector &rhs,
   DENSITYFLOW_PETSC(VecMDot(static_cast<Vec>(rhs), k, X.data(), coefficients.data()));
   x = 0;
   DENSITYFLOW_PETSC(VecMAXPY(static_cast<Vec>(x), k, coefficients.data(), X.data()));
+  if (!same_layout(last_guess, x))
+    last_guess.reinit(x);
   last_guess = x;
   guessed    = true;
 }
@@ -69,9 +74,9 @@ void SolutionProjection::add(const PETScWrappers::MPI::Vector       &solution,
   if (k == capacity)
     k = 0; // full: start again from the newest solution
   PETScWrappers::MPI::Vector &w = vectors[k];
-  if (w.size() != solution.size())
+  if (!same_layout(w, solution))
     w.reinit(solution);
-  if (product.size() != solution.size())
+  if (!same_layout(product, solution))
     product.reinit(solution);
   // What the solve added to a guess from the span is (nearly) A-orthogonal to it already:
   // orthogonalising that difference rather than the solution loses no digits.

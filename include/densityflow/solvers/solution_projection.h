@@ -31,7 +31,7 @@ public:
   /** Up to @p capacity vectors; 0 switches the projection off (ready() is never true). */
   explicit SolutionProjection(const unsigned int capacity);
 
-  /** Forgets the basis (A has changed). */
+  /** Forgets the basis (A has changed; the memory stays for the next one). */
   void reset();
 
   /** The number of basis vectors. */

@@ -409,7 +409,9 @@ unsigned int FokkerPlanckSolver<dim>::advance(const double dt)
   if (projection.ready())
     projection.guess(system_rhs, new_solution);
   const unsigned int iterations = linear_solver->solve(new_solution, system_rhs);
-  projection.add(new_solution, solved_matrix);
+  // (Where V depends on time every step has a matrix of its own: nothing to keep.)
+  if (!physics.potential().depends_on_time())
+    projection.add(new_solution, solved_matrix);
   timing.solves += seconds_since(solve_start);
   timing.solve_iterations += iterations;
   ++timing.n_solves;

@@ -181,7 +181,8 @@ int main(int argc, char **argv)
         }
     }
   if (root)
-    std::printf("\nthroughput target (>= 1e7 DoF-steps/s for Q1 at ~66k DoFs):\n");
+    std::printf("\nthroughput target (>= 1.2e7 DoF-steps/s for Q1 at ~66k DoFs, issue 16; "
+                "initial guesses from Linear solver/Previous solutions = 12):\n");
   if (root)
     print_header();
   const Run      q1{1, 8, "bdf2", 0.01};
@@ -189,8 +190,10 @@ int main(int argc, char **argv)
   if (root)
     {
       print(q1, m);
-      std::printf("    -> %.3e DoF-steps/s\n",
-                  m.dofs * double(m.timing.n_steps) / m.timing.solve_seconds);
+      const double throughput = m.dofs * double(m.timing.n_steps) / m.timing.solve_seconds;
+      std::printf("    -> %.3e DoF-steps/s (%s)\n",
+                  throughput,
+                  throughput >= 1.2e7 ? "meets the target" : "misses the target");
     }
   return 0;
 }

@@ -104,7 +104,8 @@ void LinearSolverParameters::declare_parameters(ParameterHandler &prm)
                     "energy norm, of up to this many earlier solutions with the same matrix "
                     "(Fischer's projection: one extra product with the matrix per step, and "
                     "this many vectors of memory); 0: from the linear extrapolation of the "
-                    "last two steps. Changes the iterations, not the tolerance.");
+                    "last two steps. Changes the iterations, not the tolerance; unused by the "
+                    "direct solver.");
   prm.leave_subsection();
 }
 

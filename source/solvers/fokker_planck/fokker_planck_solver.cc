@@ -92,7 +92,10 @@ FokkerPlanckSolver<dim>::FokkerPlanckSolver(const Mesh<dim>                &mesh
     , step_size(time.step_size())
     , linear_solver_parameters(linear_solver_parameters)
     , linear_solver(std::make_unique<LinearSolver>(linear_solver_parameters, mesh.communicator()))
-    , projection(linear_solver_parameters.previous_solutions)
+    // (A direct solve ignores any guess: no basis to keep then.)
+    , projection(linear_solver_parameters.preconditioner == Preconditioner::direct
+                     ? 0
+                     : linear_solver_parameters.previous_solutions)
 {
   // Physics has checked eps > 0, DiscretizationParameters the degree.
   auto start = std::chrono::steady_clock::now();

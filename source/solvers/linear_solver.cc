@@ -105,7 +105,7 @@ void LinearSolverParameters::declare_parameters(ParameterHandler &prm)
                     "(Fischer's projection: one extra product with the matrix per step, and "
                     "this many vectors of memory); 0: from the linear extrapolation of the "
                     "last two steps. Changes the iterations, not the tolerance; unused by the "
-                    "direct solver.");
+                    "direct solver and where the potential depends on time.");
   prm.leave_subsection();
 }
 

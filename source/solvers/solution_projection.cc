@@ -71,7 +71,7 @@ void SolutionProjection::add(const PETScWrappers::MPI::Vector       &solution,
     return;
   if (vectors.size() < capacity)
     vectors.resize(capacity);
-  if (k == capacity)
+  if (k >= capacity)
     k = 0; // full: start again from the newest solution
   PETScWrappers::MPI::Vector &w = vectors[k];
   if (!same_layout(w, solution))

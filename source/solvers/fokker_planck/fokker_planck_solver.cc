@@ -92,8 +92,10 @@ FokkerPlanckSolver<dim>::FokkerPlanckSolver(const Mesh<dim>                &mesh
     , step_size(time.step_size())
     , linear_solver_parameters(linear_solver_parameters)
     , linear_solver(std::make_unique<LinearSolver>(linear_solver_parameters, mesh.communicator()))
-    // (A direct solve ignores any guess: no basis to keep then.)
-    , projection(linear_solver_parameters.preconditioner == Preconditioner::direct
+    // No basis where it cannot serve: a direct solve ignores any guess, and where V
+    // depends on time every step has a matrix of its own.
+    , projection(linear_solver_parameters.preconditioner == Preconditioner::direct ||
+                         physics.potential().depends_on_time()
                      ? 0
                      : linear_solver_parameters.previous_solutions)
 {
@@ -412,9 +414,7 @@ unsigned int FokkerPlanckSolver<dim>::advance(const double dt)
   if (projection.ready())
     projection.guess(system_rhs, new_solution);
   const unsigned int iterations = linear_solver->solve(new_solution, system_rhs);
-  // (Where V depends on time every step has a matrix of its own: nothing to keep.)
-  if (!physics.potential().depends_on_time())
-    projection.add(new_solution, solved_matrix);
+  projection.add(new_solution, solved_matrix);
   timing.solves += seconds_since(solve_start);
   timing.solve_iterations += iterations;
   ++timing.n_solves;

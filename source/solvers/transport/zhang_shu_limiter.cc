@@ -112,13 +112,13 @@ ZhangShuLimiter<dim>::ZhangShuLimiter(const DGDiscretization<dim> &space, const 
 
   if (fe.degree >= 2)
     {
-      // rho_i = sum_k beta_k B_k(x_i) at the nodes x_i: beta = V^{-1} rho.
+      // rho_i = sum_k beta_k B_k(x_i) at the nodes x_i: beta = V^{-1} rho, V_ik = B_k(x_i).
       const std::vector<Point<dim>> &nodes = fe.get_unit_support_points();
       FullMatrix<double>             V(n, n);
       for (unsigned int i = 0; i < n; ++i)
         for (unsigned int k = 0; k < n; ++k)
           V(i, k) = bernstein(fe.degree, k, nodes[i]);
-      V.gauss_jordan();
+      V.gauss_jordan(); // V holds V^{-1} from here on
       to_bernstein.resize(n * n);
       double conversion_norm = 0, lebesgue = 0;
       for (unsigned int k = 0; k < n; ++k)

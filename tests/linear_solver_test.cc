@@ -4,11 +4,20 @@
 // converge throws RunError naming the solver, the reason and the limits. The projection
 // of earlier solutions (SolutionProjection): an energy-orthonormal basis, exact guesses in
 // the span of earlier right-hand sides, never worse than the linear extrapolation.
+// CellMatrixWriter: the same matrix to the bit as AffineConstraints.
 #include <densityflow/base/exceptions.h>
+#include <densityflow/solvers/cell_matrix_writer.h>
 #include <densityflow/solvers/linear_solver.h>
 #include <densityflow/solvers/solution_projection.h>
 
 #include <deal.II/base/index_set.h>
+#include <deal.II/distributed/tria.h>
+#include <deal.II/dofs/dof_handler.h>
+#include <deal.II/dofs/dof_tools.h>
+#include <deal.II/fe/fe_q.h>
+#include <deal.II/grid/grid_generator.h>
+#include <deal.II/lac/affine_constraints.h>
+#include <deal.II/lac/sparsity_tools.h>
 #include <deal.II/lac/dynamic_sparsity_pattern.h>
 #include <deal.II/lac/petsc_sparse_matrix.h>
 #include <deal.II/lac/petsc_vector.h>
@@ -280,4 +289,76 @@ TEST(SolutionProjection, GuessIsNoWorseThanLinearExtrapolation)
   // gains an order in the step on a bump moving smoothly.
   EXPECT_GT(worst_ratio, 0);
   EXPECT_LT(worst_ratio, 0.5);
+}
+
+TEST(CellMatrixWriter, SameMatrixAsAffineConstraintsToTheBit)
+{
+  // Q2 on a 6 x 6 mesh of the unit square, cut in two on 2 ranks: cells whose rows are
+  // owned by the other rank go through PETSc's stash. Each DoF in turn near the middle
+  // (on the cut) and in a corner is constrained to zero; one cell matrix has a zero
+  // diagonal there (AffineConstraints then puts the mean |A(j, j)| on it).
+  parallel::distributed::Triangulation<2> mesh(MPI_COMM_WORLD);
+  GridGenerator::subdivided_hyper_cube(mesh, 6);
+  const FE_Q<2>  fe(2);
+  DoFHandler<2> dofs(mesh);
+  dofs.distribute_dofs(fe);
+  const IndexSet owned = dofs.locally_owned_dofs();
+  IndexSet       relevant;
+  DoFTools::extract_locally_relevant_dofs(dofs, relevant);
+  DynamicSparsityPattern pattern(relevant);
+  DoFTools::make_sparsity_pattern(dofs, pattern);
+  SparsityTools::distribute_sparsity_pattern(pattern, owned, MPI_COMM_WORLD, relevant);
+
+  const unsigned int                   n = fe.n_dofs_per_cell();
+  std::vector<types::global_dof_index> cell_dofs, local(n);
+  for (const auto &cell : dofs.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        cell->get_dof_indices(local);
+        cell_dofs.insert(cell_dofs.end(), local.begin(), local.end());
+      }
+  const auto cell_matrix = [&](const std::size_t c, const types::global_dof_index zero_at) {
+    FullMatrix<double> m(n, n);
+    for (unsigned int i = 0; i < n; ++i)
+      for (unsigned int j = 0; j < n; ++j)
+        m(i, j) = std::sin(1.0 + cell_dofs[c * n + i] * 0.37 + cell_dofs[c * n + j] * 0.91) /
+                  (1.0 + 0.1 * c);
+    for (unsigned int i = 0; i < n; ++i)
+      if (cell_dofs[c * n + i] == zero_at && c % 2 == 0)
+        m(i, i) = 0;
+    return m;
+  };
+
+  for (const types::global_dof_index constrained :
+       {types::global_dof_index(dofs.n_dofs() / 2), types::global_dof_index(0)})
+    {
+      SCOPED_TRACE("constrained DoF " + std::to_string(constrained));
+      AffineConstraints<double> constraints(relevant);
+      if (relevant.is_element(constrained))
+        constraints.add_line(constrained);
+      constraints.close();
+      PETScWrappers::MPI::SparseMatrix expected, written;
+      expected.reinit(owned, owned, pattern, MPI_COMM_WORLD);
+      written.reinit(owned, owned, pattern, MPI_COMM_WORLD);
+      CellMatrixWriter writer(written, cell_dofs, n);
+      writer.begin(written);
+      for (std::size_t c = 0; c < cell_dofs.size() / n; ++c)
+        {
+          const FullMatrix<double> m = cell_matrix(c, constrained);
+          std::copy(cell_dofs.begin() + c * n, cell_dofs.begin() + (c + 1) * n, local.begin());
+          constraints.distribute_local_to_global(m, local, expected);
+          writer.add(c, m, constrained);
+        }
+      writer.end();
+      expected.compress(VectorOperation::add);
+      written.compress(VectorOperation::add);
+
+      const double norm = expected.frobenius_norm();
+      ASSERT_GT(norm, 1.0);
+      // x - y == 0 exactly only where x == y.
+      written.add(-1.0, expected);
+      EXPECT_EQ(written.frobenius_norm(), 0.0);
+      if (owned.is_element(constrained))
+        EXPECT_GT(expected.el(constrained, constrained), 0.0);
+    }
 }

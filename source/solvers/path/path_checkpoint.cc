@@ -15,9 +15,10 @@ void PathSolver<dim>::save_state(CheckpointValues &values, std::vector<double> &
   values.set("solver/path",
              {accumulated_action, accumulated_length, energy, largest_speed, largest_speed_so_far});
   values.set("solver/dofs", double(dof_handler.n_dofs()));
-  // phi_pinned is the next solve's initial guess: CG from another guess ends elsewhere
-  // within its tolerance.
-  records = cell_records(dof_handler, {&phi, &phi_pinned});
+  // phi and the solution before it make the next solve's initial guess: CG from another
+  // guess ends elsewhere within its tolerance.
+  values.set("solver/guess times", {guess_times[0], guess_times[1]});
+  records = cell_records(dof_handler, {&phi, &phi_before});
 }
 
 template <int dim>
@@ -40,7 +41,11 @@ void PathSolver<dim>::load_state(const CheckpointValues                 &values,
   // phi is not solved again (that would start from another guess).
   evaluate_path(current_time);
   pin_largest_density();
-  restore_solver_records(dof_handler, records, {&phi, &phi_pinned});
+  const std::vector<double> times = values.get_vector("solver/guess times");
+  if (times.size() != 2)
+    throw InputError("--restart: the checkpoint's solver/guess times is malformed.");
+  guess_times = {{times[0], times[1]}};
+  restore_solver_records(dof_handler, records, {&phi, &phi_before});
   ghosted_solution = phi;
 }
 

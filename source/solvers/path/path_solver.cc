@@ -3,6 +3,7 @@
 #include <densityflow/physics/physics.h>
 #include <densityflow/solvers/discretization.h>
 #include <densityflow/solvers/path/path_solver.h>
+#include <densityflow/solvers/petsc_check.h>
 
 #include <deal.II/dofs/dof_tools.h>
 #include <deal.II/fe/fe_q.h>
@@ -66,6 +67,7 @@ PathSolver<dim>::PathSolver(const Mesh<dim>                &mesh,
   system_rhs.reinit(locally_owned_dofs, mpi_communicator);
   phi_pinned.reinit(locally_owned_dofs, mpi_communicator);
   phi.reinit(locally_owned_dofs, mpi_communicator);
+  phi_before.reinit(locally_owned_dofs, mpi_communicator);
 }
 
 template <int dim>
@@ -77,7 +79,10 @@ double PathSolver<dim>::set_initial_density(const Expression<dim> &rho0)
   path = std::make_unique<DensityPath<dim>>(parameters, physics, rho0);
   this->reset_clock();
   accumulated_action = accumulated_length = largest_speed_so_far = 0;
-  phi_pinned                                                     = 0;
+  guess_times        = {{std::numeric_limits<double>::quiet_NaN(),
+                         std::numeric_limits<double>::quiet_NaN()}};
+  // New endpoints: the cached quadrature data are the old path's.
+  JxW_q.clear();
   solve_at(0.0);
 
   // The mass of rho0 on the mesh, for the factor the log reports; where U is given,
@@ -147,38 +152,35 @@ unsigned int PathSolver<dim>::solve_at(const double t)
 {
   evaluate_path(t);
 
-  // <dU/dt>_rho with the quadrature of Z_t and of the load vector: the load then sums to
-  // zero up to round-off (compatibility of the discrete Neumann problem).
-  FEValues<dim>  fe_values(mapping, fe, quadrature, update_JxW_values);
-  CompensatedSum mass, rate;
-  std::size_t    k = 0;
-  for (const auto &cell : dof_handler.active_cell_iterators())
-    if (cell->is_locally_owned())
-      {
-        fe_values.reinit(cell);
-        for (unsigned int q = 0; q < quadrature.size(); ++q, ++k)
-          {
-            const double w = std::exp(-(U_q[k] - U_min)) * fe_values.JxW(q);
-            mass.add(w);
-            rate.add(w * U_rate_q[k]);
-          }
-      }
-  std::vector<double> sums = {mass.value(), rate.value()};
-  Utilities::MPI::sum(sums, mpi_communicator, sums);
-  const double mean_rate = sums[1] / sums[0];
-
-  const types::global_dof_index old_pin = pinned_dof;
   pin_largest_density();
-  assemble(mean_rate);
+  assemble();
 
   // The preconditioner is set up anew at every step: rho_t changes by many orders of
   // magnitude in the tails between steps (U_t - U_s grows with |x|), and a
   // preconditioner kept from an earlier step then stalls CG (measured: no convergence
   // in 1000 iterations on a 1D Gaussian path, with Jacobi and with AMG).
   linear_solver.set_matrix(system_matrix);
-  // The previous phi (pinned) is the initial guess while the pin stays.
-  if (old_pin != pinned_dof)
+  // The initial guess: the previous phi, extrapolated linearly in time from the one
+  // before where the times increase, and shifted to 0 at the pin (which moves with the
+  // largest density).
+  if (std::isfinite(guess_times[1]))
+    {
+      phi_pinned = phi;
+      if (guess_times[0] < guess_times[1] && guess_times[1] < t)
+        {
+          const double r = (t - guess_times[1]) / (guess_times[1] - guess_times[0]);
+          phi_pinned *= 1 + r;
+          phi_pinned.add(-r, phi_before);
+        }
+      const double at_pin = Utilities::MPI::sum(
+          locally_owned_dofs.is_element(pinned_dof) ? double(phi_pinned(pinned_dof)) : 0.,
+          mpi_communicator);
+      phi_pinned.add(-at_pin);
+    }
+  else
     phi_pinned = 0;
+  phi_before.swap(phi);
+  guess_times = {{guess_times[1], t}};
   const unsigned int iterations = linear_solver.solve(phi_pinned, system_rhs);
   constraints.distribute(phi_pinned);
 
@@ -188,64 +190,107 @@ unsigned int PathSolver<dim>::solve_at(const double t)
 }
 
 template <int dim>
-void PathSolver<dim>::evaluate_path(const double t)
+void PathSolver<dim>::cache_quadrature()
 {
+  // The path model never changes its mesh, so the points and weights of the locally
+  // owned cells' quadrature and their DoF indices are found once; every step then runs
+  // over flat arrays.
   FEValues<dim> fe_values(mapping, fe, quadrature, update_quadrature_points | update_JxW_values);
-  U_q.clear(), U_rate_q.clear();
-  // V (a sum over a data file's rows, say) once per point, not at every step.
-  const bool   fixed_endpoints = path->has_fixed_endpoints();
-  const bool   first_time      = endpoints_q.empty();
-  const double b               = fixed_endpoints ? path->schedule(t) : 0;
-  const double b_rate          = fixed_endpoints ? path->schedule_rate(t) : 0;
-  bool         failed          = false;
-  std::string  message;
-  double       local_min = std::numeric_limits<double>::infinity();
+  const bool    fixed_endpoints = path->has_fixed_endpoints();
+  const unsigned int                   n = fe.n_dofs_per_cell();
+  std::vector<types::global_dof_index> dofs(n);
+  JxW_q.clear(), points_q.clear(), endpoints_q.clear(), cell_dofs.clear();
   for (const auto &cell : dof_handler.active_cell_iterators())
     if (cell->is_locally_owned())
       {
+        cell->get_dof_indices(dofs);
+        cell_dofs.insert(cell_dofs.end(), dofs.begin(), dofs.end());
         fe_values.reinit(cell);
         for (unsigned int q = 0; q < quadrature.size(); ++q)
           {
-            const Point<dim> &x = fe_values.quadrature_point(q);
-            double            U, rate;
+            JxW_q.push_back(fe_values.JxW(q));
+            // V (a sum over a data file's rows, say) once per point, not at every step.
             if (fixed_endpoints)
-              {
-                if (first_time)
-                  endpoints_q.push_back(path->endpoints(x));
-                std::tie(U, rate) = path->from_endpoints(endpoints_q[U_q.size()], b, b_rate);
-              }
+              endpoints_q.push_back(path->endpoints(fe_values.quadrature_point(q)));
             else
-              U = path->value(x, t), rate = path->time_derivative(x, t);
-            if (!(std::isfinite(U) && std::isfinite(rate)) && !failed)
-              {
-                failed = true;
-                std::ostringstream out;
-                out << path->parameter_name() << " gives U = " << U << ", dU/dt = " << rate
-                    << " at x = (" << x << "), t = " << t << ": the path density exp(-U) must "
-                    << "be positive and finite on the mesh"
-                    << (path->is_geometric() ? " (the geometric path takes -log of the Initial "
-                                               "density, which must be > 0 everywhere)."
-                                             : ".");
-                message = out.str();
-              }
-            local_min = std::min(local_min, U);
-            U_q.push_back(U);
-            U_rate_q.push_back(rate);
+              points_q.push_back(fe_values.quadrature_point(q));
           }
       }
-  throw_if_any(failed, message, mpi_communicator);
-  U_min = Utilities::MPI::min(local_min, mpi_communicator);
+}
 
-  CompensatedSum z;
-  std::size_t    k = 0;
+template <int dim>
+Point<dim> PathSolver<dim>::quadrature_point(const std::size_t k) const
+{
+  if (!points_q.empty())
+    return points_q[k];
+  FEValues<dim> fe_values(mapping, fe, quadrature, update_quadrature_points);
+  std::size_t   first = 0;
   for (const auto &cell : dof_handler.active_cell_iterators())
     if (cell->is_locally_owned())
       {
-        fe_values.reinit(cell);
-        for (unsigned int q = 0; q < quadrature.size(); ++q, ++k)
-          z.add(std::exp(-(U_q[k] - U_min)) * fe_values.JxW(q));
+        if (k < first + quadrature.size())
+          {
+            fe_values.reinit(cell);
+            return fe_values.quadrature_point(k - first);
+          }
+        first += quadrature.size();
       }
-  partition_function = Utilities::MPI::sum(z.value(), mpi_communicator);
+  return Point<dim>();
+}
+
+template <int dim>
+void PathSolver<dim>::evaluate_path(const double t)
+{
+  if (JxW_q.empty())
+    cache_quadrature();
+  const std::size_t n_points        = JxW_q.size();
+  const bool        fixed_endpoints = path->has_fixed_endpoints();
+  const double      b               = fixed_endpoints ? path->schedule(t) : 0;
+  const double      b_rate          = fixed_endpoints ? path->schedule_rate(t) : 0;
+  U_q.resize(n_points), U_rate_q.resize(n_points), rho_q.resize(n_points);
+  bool        failed = false;
+  std::string message;
+  double      local_min = std::numeric_limits<double>::infinity();
+  for (std::size_t k = 0; k < n_points; ++k)
+    {
+      double U, rate;
+      if (fixed_endpoints)
+        std::tie(U, rate) = path->from_endpoints(endpoints_q[k], b, b_rate);
+      else
+        U = path->value(points_q[k], t), rate = path->time_derivative(points_q[k], t);
+      if (!(std::isfinite(U) && std::isfinite(rate)) && !failed)
+        {
+          failed = true;
+          std::ostringstream out;
+          out << path->parameter_name() << " gives U = " << U << ", dU/dt = " << rate
+              << " at x = (" << quadrature_point(k) << "), t = " << t << ": the path density exp(-U) must be positive and finite on "
+              << "the mesh"
+              << (path->is_geometric() ? " (the geometric path takes -log of the Initial "
+                                         "density, which must be > 0 everywhere)."
+                                       : ".");
+          message = out.str();
+        }
+      local_min   = std::min(local_min, U);
+      U_q[k]      = U;
+      U_rate_q[k] = rate;
+    }
+  throw_if_any(failed, message, mpi_communicator);
+  U_min = Utilities::MPI::min(local_min, mpi_communicator);
+
+  // Z_t and <dU/dt>_rho with the quadrature of the load vector: the load then sums to
+  // zero up to round-off (compatibility of the discrete Neumann problem).
+  CompensatedSum z, rate;
+  for (std::size_t k = 0; k < n_points; ++k)
+    {
+      rho_q[k]       = std::exp(-(U_q[k] - U_min));
+      const double w = rho_q[k] * JxW_q[k];
+      z.add(w);
+      rate.add(w * U_rate_q[k]);
+    }
+  std::vector<double> sums = {z.value(), rate.value()};
+  Utilities::MPI::sum(sums, mpi_communicator, sums);
+  partition_function = sums[0];
+  mean_rate          = sums[1] / sums[0];
 }
 
 template <int dim>
@@ -253,18 +298,15 @@ void PathSolver<dim>::pin_largest_density()
 {
   // The cell of the quadrature point with the smallest U (the largest rho_t); its
   // first DoF is pinned. Ties: the smallest DoF index.
-  double                               local_best = std::numeric_limits<double>::infinity();
-  types::global_dof_index              local_dof  = 0;
-  std::vector<types::global_dof_index> dofs(fe.n_dofs_per_cell());
-  std::size_t                          k = 0;
-  for (const auto &cell : dof_handler.active_cell_iterators())
-    if (cell->is_locally_owned())
-      {
-        cell->get_dof_indices(dofs);
-        for (unsigned int q = 0; q < quadrature.size(); ++q, ++k)
-          if (U_q[k] < local_best || (U_q[k] == local_best && dofs[0] < local_dof))
-            local_best = U_q[k], local_dof = dofs[0];
-      }
+  const unsigned int      n          = fe.n_dofs_per_cell();
+  double                  local_best = std::numeric_limits<double>::infinity();
+  types::global_dof_index local_dof  = 0;
+  for (std::size_t k = 0; k < U_q.size(); ++k)
+    {
+      const types::global_dof_index first = cell_dofs[k / quadrature.size() * n];
+      if (U_q[k] < local_best || (U_q[k] == local_best && first < local_dof))
+        local_best = U_q[k], local_dof = first;
+    }
   const double best = Utilities::MPI::min(local_best, mpi_communicator);
   pinned_dof        = Utilities::MPI::min(
       local_best == best ? local_dof : std::numeric_limits<types::global_dof_index>::max(),
@@ -277,19 +319,27 @@ void PathSolver<dim>::pin_largest_density()
 }
 
 template <int dim>
-void PathSolver<dim>::assemble(const double mean_rate)
+void PathSolver<dim>::assemble()
 {
   FEValues<dim> fe_values(
       mapping, fe, quadrature, update_values | update_gradients | update_JxW_values);
-  const unsigned int                   n = fe.n_dofs_per_cell(), n_q = quadrature.size();
-  FullMatrix<double>                   cell_matrix(n, n);
-  Vector<double>                       cell_rhs(n);
-  std::vector<types::global_dof_index> dofs(n);
+  const unsigned int    n = fe.n_dofs_per_cell(), n_q = quadrature.size();
+  FullMatrix<double>    cell_matrix(n, n);
+  Vector<double>        cell_rhs(n);
+  std::vector<PetscInt> indices(n);
   // rho_t relative to its largest value is exp(-(U - U_min)); the weight floor is relative.
   const double floor = parameters.weight_floor;
   system_matrix      = 0;
   system_rhs         = 0;
-  std::size_t k      = 0;
+  DENSITYFLOW_PETSC(VecSetOption(system_rhs, VEC_IGNORE_NEGATIVE_INDICES, PETSC_TRUE));
+  // The one constraint (phi = 0 at the pinned DoF) is applied as AffineConstraints
+  // would, at a fraction of its cost: the writer leaves out the pinned row and column
+  // (and PETSc the load's, at the negative index) and sets the diagonal as it would.
+  if (writer == nullptr)
+    writer = std::make_unique<CellMatrixWriter>(system_matrix, cell_dofs, n);
+  writer->begin(system_matrix);
+  const auto  begin = cell_dofs.begin();
+  std::size_t k = 0, c = 0, cell_index = 0;
   for (const auto &cell : dof_handler.active_cell_iterators())
     if (cell->is_locally_owned())
       {
@@ -298,7 +348,7 @@ void PathSolver<dim>::assemble(const double mean_rate)
         cell_rhs    = 0;
         for (unsigned int q = 0; q < n_q; ++q, ++k)
           {
-            const double rho    = std::exp(-(U_q[k] - U_min)) / partition_function;
+            const double rho    = rho_q[k] / partition_function;
             const double weight = std::max(rho, floor / partition_function) * fe_values.JxW(q);
             const double load   = rho * (mean_rate - U_rate_q[k]) * fe_values.JxW(q);
             for (unsigned int i = 0; i < n; ++i)
@@ -312,10 +362,13 @@ void PathSolver<dim>::assemble(const double mean_rate)
         for (unsigned int i = 0; i < n; ++i)
           for (unsigned int j = i + 1; j < n; ++j)
             cell_matrix(i, j) = cell_matrix(j, i);
-        cell->get_dof_indices(dofs);
-        constraints.distribute_local_to_global(
-            cell_matrix, cell_rhs, dofs, system_matrix, system_rhs);
+        writer->add(cell_index, cell_matrix, pinned_dof);
+        for (unsigned int i = 0; i < n; ++i, ++c)
+          indices[i] = begin[c] == pinned_dof ? PetscInt(-1) : static_cast<PetscInt>(begin[c]);
+        DENSITYFLOW_PETSC(VecSetValues(system_rhs, n, indices.data(), cell_rhs.data(), ADD_VALUES));
+        ++cell_index;
       }
+  writer->end();
   system_matrix.compress(VectorOperation::add);
   system_rhs.compress(VectorOperation::add);
 }
@@ -326,26 +379,32 @@ void PathSolver<dim>::finish_potential()
   ghosted_solution = phi;
   FEValues<dim> fe_values(
       mapping, fe, quadrature, update_values | update_gradients | update_JxW_values);
-  const unsigned int          n_q = quadrature.size();
-  std::vector<double>         phi_q(n_q);
-  std::vector<Tensor<1, dim>> grad_q(n_q);
-  CompensatedSum              mean, kinetic;
-  double                      speed = 0;
-  std::size_t                 k     = 0;
+  const unsigned int n = fe.n_dofs_per_cell(), n_q = quadrature.size();
+  // All cells' DoF values in one read of the ghosted vector, not one per cell.
+  std::vector<double> values(cell_dofs.size());
+  ghosted_solution.extract_subvector_to(cell_dofs.begin(), cell_dofs.end(), values.begin());
+  CompensatedSum mean, kinetic;
+  double         speed = 0;
+  std::size_t    k = 0, c = 0;
   for (const auto &cell : dof_handler.active_cell_iterators())
     if (cell->is_locally_owned())
       {
         fe_values.reinit(cell);
-        fe_values.get_function_values(ghosted_solution, phi_q);
-        fe_values.get_function_gradients(ghosted_solution, grad_q);
         for (unsigned int q = 0; q < n_q; ++q, ++k)
           {
-            const double rho_JxW =
-                std::exp(-(U_q[k] - U_min)) / partition_function * fe_values.JxW(q);
-            mean.add(rho_JxW * phi_q[q]);
-            kinetic.add(rho_JxW * grad_q[q].norm_square());
-            speed = std::max(speed, grad_q[q].norm());
+            double         phi_q  = 0;
+            Tensor<1, dim> grad_q;
+            for (unsigned int i = 0; i < n; ++i)
+              {
+                phi_q += values[c + i] * fe_values.shape_value(i, q);
+                grad_q += values[c + i] * fe_values.shape_grad(i, q);
+              }
+            const double rho_JxW = rho_q[k] / partition_function * fe_values.JxW(q);
+            mean.add(rho_JxW * phi_q);
+            kinetic.add(rho_JxW * grad_q.norm_square());
+            speed = std::max(speed, grad_q.norm());
           }
+        c += n;
       }
   std::vector<double> sums = {mean.value(), kinetic.value()};
   Utilities::MPI::sum(sums, mpi_communicator, sums);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <densityflow/solvers/cell_matrix_writer.h>
 #include <densityflow/solvers/checkpointable_solver.h>
 #include <densityflow/solvers/finite_element_solver.h>
 #include <densityflow/solvers/linear_solver.h>
@@ -9,6 +10,8 @@
 #include <deal.II/lac/petsc_sparse_matrix.h>
 #include <deal.II/lac/petsc_vector.h>
 
+#include <array>
+#include <limits>
 #include <memory>
 
 namespace densityflow
@@ -130,11 +133,19 @@ private:
 
   /** rho_t, its normalisation and phi at time @p t; returns the CG iterations. */
   unsigned int solve_at(const double t);
-  /** U and dU/dt at the quadrature points, U_min, Z_t; InputError where U is not finite. */
+  /** The quadrature's weights and points (or the path's endpoints there), once. */
+  void cache_quadrature();
+  /** The @p k th locally owned quadrature point (for messages: walks the cells). */
+  Point<dim> quadrature_point(const std::size_t k) const;
+  /**
+   * U, dU/dt and exp(-(U - U_min)) at the quadrature points, U_min, Z_t and <dU/dt>_rho;
+   * InputError where U is not finite.
+   */
   void evaluate_path(const double t);
   /** The DoF pinned to 0 and the constraint that says so. */
   void pin_largest_density();
-  void assemble(const double mean_rate);
+  /** The weighted Neumann operator and its load, from rho_q and mean_rate. */
+  void assemble();
   /** Shifts phi to rho-weighted mean zero; kinetic energy and largest |v|. */
   void finish_potential();
 
@@ -142,18 +153,33 @@ private:
   std::unique_ptr<DensityPath<dim>> path;
   const double                      step_size;
 
-  /** U, dU/dt at the quadrature points of the locally owned cells, in cell order. */
-  std::vector<double> U_q, U_rate_q;
-  /** U0 and V at the same points, kept from the first time where the path allows it. */
+  /**
+   * At the quadrature points of the locally owned cells, in cell order: U, dU/dt, the
+   * density relative to its largest value exp(-(U - U_min)), and JxW.
+   */
+  std::vector<double> U_q, U_rate_q, rho_q, JxW_q;
+  /** The DoF indices of the locally owned cells, in cell order. */
+  std::vector<types::global_dof_index> cell_dofs;
+  /** The points themselves, kept where U is an expression of x and t. */
+  std::vector<Point<dim>> points_q;
+  /** U0 and V at the same points, where the path is built from them. */
   std::vector<std::pair<double, double>> endpoints_q;
-  double                                 U_min = 0, partition_function = 1;
+  /** U_min, Z_t (of exp(-(U - U_min))) and <dU/dt>_rho. */
+  double U_min = 0, partition_function = 1, mean_rate = 0;
 
   types::global_dof_index          pinned_dof = 0;
   AffineConstraints<double>        constraints;
   PETScWrappers::MPI::SparseMatrix system_matrix;
+  /** Adds the cells' matrices into system_matrix in place (made at the first assembly). */
+  std::unique_ptr<CellMatrixWriter> writer;
   PETScWrappers::MPI::Vector       system_rhs, phi_pinned;
   /** phi (mean zero), without ghosts. */
   PETScWrappers::MPI::Vector phi;
+  /** The solution before phi, for the extrapolated initial guess. */
+  PETScWrappers::MPI::Vector phi_before;
+  /** The times of phi_before and phi (NaN: none). */
+  std::array<double, 2> guess_times{{std::numeric_limits<double>::quiet_NaN(),
+                                     std::numeric_limits<double>::quiet_NaN()}};
   LinearSolver               linear_solver;
 
   double energy = 0, accumulated_action = 0, accumulated_length = 0, largest_speed = 0,

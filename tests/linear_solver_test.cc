@@ -17,10 +17,10 @@
 #include <deal.II/fe/fe_q.h>
 #include <deal.II/grid/grid_generator.h>
 #include <deal.II/lac/affine_constraints.h>
-#include <deal.II/lac/sparsity_tools.h>
 #include <deal.II/lac/dynamic_sparsity_pattern.h>
 #include <deal.II/lac/petsc_sparse_matrix.h>
 #include <deal.II/lac/petsc_vector.h>
+#include <deal.II/lac/sparsity_tools.h>
 
 #include <gtest/gtest.h>
 
@@ -194,7 +194,8 @@ double energy(const Laplacian &system, const PETScWrappers::MPI::Vector &x)
 }
 
 /** A^{-1} b by MUMPS: exact to round-off. */
-PETScWrappers::MPI::Vector exact_solution(const Laplacian &system, const PETScWrappers::MPI::Vector &b)
+PETScWrappers::MPI::Vector exact_solution(const Laplacian                  &system,
+                                          const PETScWrappers::MPI::Vector &b)
 {
   LinearSolver direct(parameters(Preconditioner::direct), MPI_COMM_WORLD);
   direct.set_matrix(system.matrix);
@@ -299,7 +300,7 @@ TEST(CellMatrixWriter, SameMatrixAsAffineConstraintsToTheBit)
   // diagonal there (AffineConstraints then puts the mean |A(j, j)| on it).
   parallel::distributed::Triangulation<2> mesh(MPI_COMM_WORLD);
   GridGenerator::subdivided_hyper_cube(mesh, 6);
-  const FE_Q<2>  fe(2);
+  const FE_Q<2> fe(2);
   DoFHandler<2> dofs(mesh);
   dofs.distribute_dofs(fe);
   const IndexSet owned = dofs.locally_owned_dofs();
@@ -329,36 +330,40 @@ TEST(CellMatrixWriter, SameMatrixAsAffineConstraintsToTheBit)
     return m;
   };
 
-  for (const types::global_dof_index constrained :
-       {types::global_dof_index(dofs.n_dofs() / 2), types::global_dof_index(0)})
-    {
-      SCOPED_TRACE("constrained DoF " + std::to_string(constrained));
-      AffineConstraints<double> constraints(relevant);
-      if (relevant.is_element(constrained))
-        constraints.add_line(constrained);
-      constraints.close();
-      PETScWrappers::MPI::SparseMatrix expected, written;
-      expected.reinit(owned, owned, pattern, MPI_COMM_WORLD);
-      written.reinit(owned, owned, pattern, MPI_COMM_WORLD);
-      CellMatrixWriter writer(written, cell_dofs, n);
-      writer.begin(written);
-      for (std::size_t c = 0; c < cell_dofs.size() / n; ++c)
-        {
-          const FullMatrix<double> m = cell_matrix(c, constrained);
-          std::copy(cell_dofs.begin() + c * n, cell_dofs.begin() + (c + 1) * n, local.begin());
-          constraints.distribute_local_to_global(m, local, expected);
-          writer.add(c, m, constrained);
-        }
-      writer.end();
-      expected.compress(VectorOperation::add);
-      written.compress(VectorOperation::add);
+  for (const bool keep : {true, false})
+    for (const types::global_dof_index constrained :
+         {types::global_dof_index(dofs.n_dofs() / 2), types::global_dof_index(0)})
+      {
+        SCOPED_TRACE("constrained DoF " + std::to_string(constrained) +
+                     (keep ? ", positions kept" : ", positions found per cell"));
+        AffineConstraints<double> constraints(relevant);
+        if (relevant.is_element(constrained))
+          constraints.add_line(constrained);
+        constraints.close();
+        PETScWrappers::MPI::SparseMatrix expected, written;
+        expected.reinit(owned, owned, pattern, MPI_COMM_WORLD);
+        written.reinit(owned, owned, pattern, MPI_COMM_WORLD);
+        CellMatrixWriter         writer(written, cell_dofs, n, keep);
+        CellMatrixWriter::Target target = writer.open(written);
+        for (std::size_t c = 0; c < cell_dofs.size() / n; ++c)
+          {
+            const FullMatrix<double> m = cell_matrix(c, constrained);
+            std::copy(cell_dofs.begin() + c * n, cell_dofs.begin() + (c + 1) * n, local.begin());
+            constraints.distribute_local_to_global(m, local, expected);
+            writer.add(target, c, m, constrained);
+          }
+        writer.close(target);
+        expected.compress(VectorOperation::add);
+        written.compress(VectorOperation::add);
 
-      const double norm = expected.frobenius_norm();
-      ASSERT_GT(norm, 1.0);
-      // x - y == 0 exactly only where x == y.
-      written.add(-1.0, expected);
-      EXPECT_EQ(written.frobenius_norm(), 0.0);
-      if (owned.is_element(constrained))
-        EXPECT_GT(expected.el(constrained, constrained), 0.0);
-    }
+        const double norm = expected.frobenius_norm();
+        ASSERT_GT(norm, 1.0);
+        // x - y == 0 exactly only where x == y.
+        written.add(-1.0, expected);
+        EXPECT_EQ(written.frobenius_norm(), 0.0);
+        if (owned.is_element(constrained))
+          {
+            EXPECT_GT(expected.el(constrained, constrained), 0.0);
+          }
+      }
 }

@@ -1,5 +1,6 @@
 #include <densityflow/base/compensated_sum.h>
 #include <densityflow/base/exceptions.h>
+#include <densityflow/solvers/cell_matrix_writer.h>
 #include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
 #include <densityflow/solvers/fokker_planck/weighted_cell_matrices.h>
 #include <densityflow/solvers/petsc_check.h>
@@ -65,19 +66,6 @@ void apply_eafe_weights(const std::vector<double> &V,
     }
 }
 
-/**
- * Adds a cell's matrix in one MatSetValues call (row-major, as FullMatrix stores it): the same
- * sums in the same order as deal.II's add(), which calls PETSc once per row and skips the
- * zeros (adding 0 changes no entry).
- */
-void add_cell_matrix(PETScWrappers::MPI::SparseMatrix &matrix,
-                     const std::vector<PetscInt>      &indices,
-                     const FullMatrix<double>         &cell_matrix)
-{
-  const PetscInt n = indices.size();
-  DENSITYFLOW_PETSC(MatSetValues(
-      matrix.petsc_matrix(), n, indices.data(), n, indices.data(), &cell_matrix(0, 0), ADD_VALUES));
-}
 } // namespace
 
 template <int dim>
@@ -187,19 +175,33 @@ void FokkerPlanckSolver<dim>::assemble_matrices()
   const bool           consistent_mass = !discretization.mass_lumping, eafe = fe.degree == 1;
   WeightedCellMatrices cell_matrices;
   std::vector<double>  V(dofs_per_cell);
-  std::vector<types::global_dof_index> dof_indices(dofs_per_cell);
-  std::vector<PetscInt>                petsc_indices(dofs_per_cell);
+  std::vector<types::global_dof_index> dof_indices(dofs_per_cell), cell_dofs;
 
   stiffness_matrix = 0;
   lumped_mass      = 0;
   if (consistent_mass)
     mass_matrix = 0;
 
+  // M and K share one pattern: each cell's positions in it are found once for both.
+  for (const auto &cell : dof_handler.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        cell->get_dof_indices(dof_indices);
+        cell_dofs.insert(cell_dofs.end(), dof_indices.begin(), dof_indices.end());
+      }
+  CellMatrixWriter         writer(stiffness_matrix, cell_dofs, dofs_per_cell, false);
+  CellMatrixWriter::Target stiffness = writer.open(stiffness_matrix), mass;
+  if (consistent_mass)
+    mass = writer.open(mass_matrix);
+
+  std::size_t c = 0;
   for (const auto &cell : dof_handler.active_cell_iterators())
     if (cell->is_locally_owned())
       {
         fe_values.reinit(cell);
-        cell->get_dof_indices(dof_indices);
+        std::copy(cell_dofs.begin() + c * dofs_per_cell,
+                  cell_dofs.begin() + (c + 1) * dofs_per_cell,
+                  dof_indices.begin());
         // One access to the ghosted vector per cell, not one per entry.
         nodal_potential.extract_subvector_to(dof_indices.begin(), dof_indices.end(), V.begin());
         // Scaled entries: M_ij = int pi phi_i phi_j / sqrt(pi_i pi_j), whose weight
@@ -215,12 +217,15 @@ void FokkerPlanckSolver<dim>::assemble_matrices()
         if (eafe)
           apply_eafe_weights(V, eps, cell_matrices.stiffness);
 
-        std::copy(dof_indices.begin(), dof_indices.end(), petsc_indices.begin());
-        add_cell_matrix(stiffness_matrix, petsc_indices, cell_matrices.stiffness);
+        writer.add(stiffness, c, cell_matrices.stiffness);
         lumped_mass.add(dof_indices, cell_matrices.lumped);
         if (consistent_mass)
-          add_cell_matrix(mass_matrix, petsc_indices, cell_matrices.mass);
+          writer.add(mass, c, cell_matrices.mass);
+        ++c;
       }
+  writer.close(stiffness);
+  if (consistent_mass)
+    writer.close(mass);
   stiffness_matrix.compress(VectorOperation::add);
   lumped_mass.compress(VectorOperation::add);
   if (!discretization.mass_lumping)

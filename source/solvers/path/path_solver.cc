@@ -79,8 +79,8 @@ double PathSolver<dim>::set_initial_density(const Expression<dim> &rho0)
   path = std::make_unique<DensityPath<dim>>(parameters, physics, rho0);
   this->reset_clock();
   accumulated_action = accumulated_length = largest_speed_so_far = 0;
-  guess_times        = {{std::numeric_limits<double>::quiet_NaN(),
-                         std::numeric_limits<double>::quiet_NaN()}};
+  guess_times                                                    = {
+                                                         {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()}};
   // New endpoints: the cached quadrature data are the old path's.
   JxW_q.clear();
   solve_at(0.0);
@@ -180,7 +180,7 @@ unsigned int PathSolver<dim>::solve_at(const double t)
   else
     phi_pinned = 0;
   phi_before.swap(phi);
-  guess_times = {{guess_times[1], t}};
+  guess_times                   = {{guess_times[1], t}};
   const unsigned int iterations = linear_solver.solve(phi_pinned, system_rhs);
   constraints.distribute(phi_pinned);
 
@@ -196,7 +196,7 @@ void PathSolver<dim>::cache_quadrature()
   // owned cells' quadrature and their DoF indices are found once; every step then runs
   // over flat arrays.
   FEValues<dim> fe_values(mapping, fe, quadrature, update_quadrature_points | update_JxW_values);
-  const bool    fixed_endpoints = path->has_fixed_endpoints();
+  const bool    fixed_endpoints          = path->has_fixed_endpoints();
   const unsigned int                   n = fe.n_dofs_per_cell();
   std::vector<types::global_dof_index> dofs(n);
   JxW_q.clear(), points_q.clear(), endpoints_q.clear(), cell_dofs.clear();
@@ -262,8 +262,9 @@ void PathSolver<dim>::evaluate_path(const double t)
         {
           failed = true;
           std::ostringstream out;
-          out << path->parameter_name() << " gives U = " << U << ", dU/dt = " << rate
-              << " at x = (" << quadrature_point(k) << "), t = " << t << ": the path density exp(-U) must be positive and finite on "
+          out << path->parameter_name() << " gives U = " << U << ", dU/dt = " << rate << " at x = ("
+              << quadrature_point(k) << "), t = " << t
+              << ": the path density exp(-U) must be positive and finite on "
               << "the mesh"
               << (path->is_geometric() ? " (the geometric path takes -log of the Initial "
                                          "density, which must be > 0 everywhere)."
@@ -336,10 +337,10 @@ void PathSolver<dim>::assemble()
   // would, at a fraction of its cost: the writer leaves out the pinned row and column
   // (and PETSc the load's, at the negative index) and sets the diagonal as it would.
   if (writer == nullptr)
-    writer = std::make_unique<CellMatrixWriter>(system_matrix, cell_dofs, n);
-  writer->begin(system_matrix);
-  const auto  begin = cell_dofs.begin();
-  std::size_t k = 0, c = 0, cell_index = 0;
+    writer = std::make_unique<CellMatrixWriter>(system_matrix, cell_dofs, n, true);
+  CellMatrixWriter::Target target = writer->open(system_matrix);
+  const auto               begin  = cell_dofs.begin();
+  std::size_t              k = 0, c = 0, cell_index = 0;
   for (const auto &cell : dof_handler.active_cell_iterators())
     if (cell->is_locally_owned())
       {
@@ -362,13 +363,13 @@ void PathSolver<dim>::assemble()
         for (unsigned int i = 0; i < n; ++i)
           for (unsigned int j = i + 1; j < n; ++j)
             cell_matrix(i, j) = cell_matrix(j, i);
-        writer->add(cell_index, cell_matrix, pinned_dof);
+        writer->add(target, cell_index, cell_matrix, pinned_dof);
         for (unsigned int i = 0; i < n; ++i, ++c)
           indices[i] = begin[c] == pinned_dof ? PetscInt(-1) : static_cast<PetscInt>(begin[c]);
         DENSITYFLOW_PETSC(VecSetValues(system_rhs, n, indices.data(), cell_rhs.data(), ADD_VALUES));
         ++cell_index;
       }
-  writer->end();
+  writer->close(target);
   system_matrix.compress(VectorOperation::add);
   system_rhs.compress(VectorOperation::add);
 }
@@ -392,7 +393,7 @@ void PathSolver<dim>::finish_potential()
         fe_values.reinit(cell);
         for (unsigned int q = 0; q < n_q; ++q, ++k)
           {
-            double         phi_q  = 0;
+            double         phi_q = 0;
             Tensor<1, dim> grad_q;
             for (unsigned int i = 0; i < n; ++i)
               {

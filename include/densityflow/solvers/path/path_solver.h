@@ -172,15 +172,15 @@ private:
   PETScWrappers::MPI::SparseMatrix system_matrix;
   /** Adds the cells' matrices into system_matrix in place (made at the first assembly). */
   std::unique_ptr<CellMatrixWriter> writer;
-  PETScWrappers::MPI::Vector       system_rhs, phi_pinned;
+  PETScWrappers::MPI::Vector        system_rhs, phi_pinned;
   /** phi (mean zero), without ghosts. */
   PETScWrappers::MPI::Vector phi;
   /** The solution before phi, for the extrapolated initial guess. */
   PETScWrappers::MPI::Vector phi_before;
   /** The times of phi_before and phi (NaN: none). */
-  std::array<double, 2> guess_times{{std::numeric_limits<double>::quiet_NaN(),
-                                     std::numeric_limits<double>::quiet_NaN()}};
-  LinearSolver               linear_solver;
+  std::array<double, 2> guess_times{
+      {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()}};
+  LinearSolver linear_solver;
 
   double energy = 0, accumulated_action = 0, accumulated_length = 0, largest_speed = 0,
          largest_speed_so_far = 0;

@@ -4,10 +4,12 @@
 // converge throws RunError naming the solver, the reason and the limits. The projection
 // of earlier solutions (SolutionProjection): an energy-orthonormal basis, exact guesses in
 // the span of earlier right-hand sides, never worse than the linear extrapolation.
-// CellMatrixWriter: the same matrix to the bit as AffineConstraints.
+// CellMatrixWriter: the same matrix to the bit as AffineConstraints. MatrixStructure: the
+// matrices deal.II would make of a pattern, alive after the structure and each other.
 #include <densityflow/base/exceptions.h>
 #include <densityflow/solvers/cell_matrix_writer.h>
 #include <densityflow/solvers/linear_solver.h>
+#include <densityflow/solvers/matrix_from_pattern.h>
 #include <densityflow/solvers/solution_projection.h>
 
 #include <deal.II/base/index_set.h>
@@ -366,4 +368,63 @@ TEST(CellMatrixWriter, SameMatrixAsAffineConstraintsToTheBit)
             EXPECT_GT(expected.el(constrained, constrained), 0.0);
           }
       }
+}
+
+TEST(MatrixStructure, MatricesAsDealIIMakesThemAndTheirArraysLiveWithThem)
+{
+  // Q2 on 6 x 6 cells, cut in two on 2 ranks (off-diagonal blocks): two matrices made from
+  // one structure that is then destroyed, filled like one from deal.II's reinit.
+  parallel::distributed::Triangulation<2> mesh(MPI_COMM_WORLD);
+  GridGenerator::subdivided_hyper_cube(mesh, 6);
+  const FE_Q<2> fe(2);
+  DoFHandler<2> dofs(mesh);
+  dofs.distribute_dofs(fe);
+  const IndexSet owned = dofs.locally_owned_dofs();
+  IndexSet       relevant;
+  DoFTools::extract_locally_relevant_dofs(dofs, relevant);
+  DynamicSparsityPattern pattern(relevant);
+  DoFTools::make_sparsity_pattern(dofs, pattern);
+  SparsityTools::distribute_sparsity_pattern(pattern, owned, MPI_COMM_WORLD, relevant);
+
+  PETScWrappers::MPI::SparseMatrix expected, first, second;
+  expected.reinit(owned, owned, pattern, MPI_COMM_WORLD);
+  {
+    const MatrixStructure structure(pattern, owned, MPI_COMM_WORLD);
+    structure.make_matrix(first);
+    structure.make_matrix(second);
+  }
+  EXPECT_EQ(first.n_nonzero_elements(), expected.n_nonzero_elements());
+  EXPECT_EQ(first.frobenius_norm(), 0.0);
+
+  const unsigned int                   n = fe.n_dofs_per_cell();
+  std::vector<types::global_dof_index> local(n);
+  FullMatrix<double>                   m(n, n);
+  for (const auto &cell : dofs.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        cell->get_dof_indices(local);
+        for (unsigned int i = 0; i < n; ++i)
+          for (unsigned int j = 0; j < n; ++j)
+            m(i, j) = std::cos(0.3 + local[i] * 0.17 + local[j] * 0.53);
+        expected.add(local, m);
+        first.add(local, m);
+      }
+  expected.compress(VectorOperation::add);
+  first.compress(VectorOperation::add);
+  ASSERT_GT(expected.frobenius_norm(), 1.0);
+
+  // A copy into the other matrix of the same structure, then the first one destroyed:
+  // the second still holds the structure and multiplies as deal.II's matrix does.
+  second.copy_from(first);
+  first.clear();
+  PETScWrappers::MPI::Vector x(owned, MPI_COMM_WORLD), y(x), z(x);
+  for (const auto i : owned)
+    x(i) = std::sin(1.0 + i);
+  x.compress(VectorOperation::insert);
+  expected.vmult(y, x);
+  second.vmult(z, x);
+  z -= y;
+  EXPECT_EQ(z.l2_norm(), 0.0);
+  second.add(-1.0, expected);
+  EXPECT_EQ(second.frobenius_norm(), 0.0);
 }

@@ -1,6 +1,7 @@
 #include <densityflow/base/compensated_sum.h>
 #include <densityflow/base/exceptions.h>
 #include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
+#include <densityflow/solvers/matrix_from_pattern.h>
 #include <densityflow/solvers/petsc_check.h>
 
 #include <deal.II/dofs/dof_tools.h>
@@ -62,18 +63,6 @@ std::string m_matrix_note(const std::size_t n_positive, const bool lumped, const
          "monitored";
 }
 
-/**
- * Makes @p matrix a matrix of the structure of @p from that shares its row and column
- * indices (MAT_SHARE_NONZERO_PATTERN: a third less memory than a copy of the structure).
- */
-void share_structure(const PETScWrappers::MPI::SparseMatrix &from,
-                     PETScWrappers::MPI::SparseMatrix       &matrix)
-{
-  matrix.reinit(from); // the communicator
-  DENSITYFLOW_PETSC(MatDestroy(&matrix.petsc_matrix()));
-  DENSITYFLOW_PETSC(
-      MatDuplicate(static_cast<Mat>(from), MAT_SHARE_NONZERO_PATTERN, &matrix.petsc_matrix()));
-}
 } // namespace
 
 template <int dim>
@@ -117,25 +106,28 @@ FokkerPlanckSolver<dim>::FokkerPlanckSolver(const Mesh<dim>                &mesh
 template <int dim>
 void FokkerPlanckSolver<dim>::set_up_system()
 {
+  std::unique_ptr<const MatrixStructure> structure;
   {
-    // The pattern makes one matrix and is freed; the others share that matrix's structure.
+    // The pattern makes the matrices' structure and is freed before their values exist.
     DynamicSparsityPattern dsp(locally_relevant_dofs);
     DoFTools::make_sparsity_pattern(dof_handler, dsp);
     SparsityTools::distribute_sparsity_pattern(
         dsp, locally_owned_dofs, mpi_communicator, locally_relevant_dofs);
-    stiffness_matrix.reinit(locally_owned_dofs, locally_owned_dofs, dsp, mpi_communicator);
+    structure = std::make_unique<const MatrixStructure>(dsp, locally_owned_dofs, mpi_communicator);
   }
 #ifdef __GLIBC__
   // The pattern's rows are small blocks of the heap, which malloc keeps after they are freed:
-  // give them back before the other matrices are made (in 3D Q2 the pattern is about as
-  // large as a matrix). Not after a mesh adaptation: the next one needs that memory again,
-  // and taking it back page by page cost more than the rebuild's arithmetic.
+  // give them back before the matrices are made (in 3D Q2 the pattern is about as large as
+  // a matrix). Not after a mesh adaptation: the next one needs that memory again, and
+  // taking it back page by page cost more than the rebuild's arithmetic.
   if (adaptive_triangulation == nullptr)
     malloc_trim(0);
 #endif
-  share_structure(stiffness_matrix, system_matrix);
+  // One structure (row starts and columns) for all three; values of their own.
+  structure->make_matrix(stiffness_matrix);
+  structure->make_matrix(system_matrix);
   if (!discretization.mass_lumping)
-    share_structure(stiffness_matrix, mass_matrix);
+    structure->make_matrix(mass_matrix);
 
   for (auto *v : {&lumped_mass,
                   &root_pi,
@@ -224,7 +216,7 @@ void FokkerPlanckSolver<dim>::set_system_matrix(const double a, const double b)
       diagonal *= a;
       DENSITYFLOW_PETSC(MatDiagonalSet(system_matrix.petsc_matrix(), diagonal, ADD_VALUES));
     }
-  else // the same structure (share_structure): no new matrix, unlike deal.II's add()
+  else // the same structure (MatrixStructure): no new matrix, unlike deal.II's add()
     DENSITYFLOW_PETSC(MatAXPY(
         system_matrix.petsc_matrix(), a, static_cast<Mat>(mass_matrix), SAME_NONZERO_PATTERN));
 

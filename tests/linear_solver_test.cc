@@ -27,6 +27,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <tuple>
 #include <vector>
 
 using namespace densityflow;
@@ -294,23 +295,45 @@ TEST(SolutionProjection, GuessIsNoWorseThanLinearExtrapolation)
   EXPECT_LT(worst_ratio, 0.5);
 }
 
+namespace
+{
+/**
+ * Q2 on 6 x 6 cells of the unit square, cut in two on 2 ranks (so that rows of the other
+ * rank and off-diagonal blocks occur), with the pattern of its cell couplings.
+ */
+struct SplitSquare
+{
+  SplitSquare()
+      : mesh(MPI_COMM_WORLD)
+      , fe(2)
+      , dofs(mesh)
+  {
+    GridGenerator::subdivided_hyper_cube(mesh, 6);
+    dofs.distribute_dofs(fe);
+    owned = dofs.locally_owned_dofs();
+    DoFTools::extract_locally_relevant_dofs(dofs, relevant);
+    pattern.reinit(relevant.size(), relevant.size(), relevant);
+    DoFTools::make_sparsity_pattern(dofs, pattern);
+    SparsityTools::distribute_sparsity_pattern(pattern, owned, MPI_COMM_WORLD, relevant);
+  }
+
+  auto parts() const { return std::tie(fe, dofs, owned, relevant, pattern); }
+
+  parallel::distributed::Triangulation<2> mesh;
+  FE_Q<2>                                 fe;
+  DoFHandler<2>                           dofs;
+  IndexSet                                owned, relevant;
+  DynamicSparsityPattern                  pattern;
+};
+} // namespace
+
 TEST(CellMatrixWriter, SameMatrixAsAffineConstraintsToTheBit)
 {
-  // Q2 on a 6 x 6 mesh of the unit square, cut in two on 2 ranks: cells whose rows are
-  // owned by the other rank go through PETSc's stash. Each DoF in turn near the middle
-  // (on the cut) and in a corner is constrained to zero; one cell matrix has a zero
+  // Cells whose rows are owned by the other rank go through PETSc's stash. Each DoF in turn near
+  // the middle (on the cut) and in a corner is constrained to zero; one cell matrix has a zero
   // diagonal there (AffineConstraints then puts the mean |A(j, j)| on it).
-  parallel::distributed::Triangulation<2> mesh(MPI_COMM_WORLD);
-  GridGenerator::subdivided_hyper_cube(mesh, 6);
-  const FE_Q<2> fe(2);
-  DoFHandler<2> dofs(mesh);
-  dofs.distribute_dofs(fe);
-  const IndexSet owned = dofs.locally_owned_dofs();
-  IndexSet       relevant;
-  DoFTools::extract_locally_relevant_dofs(dofs, relevant);
-  DynamicSparsityPattern pattern(relevant);
-  DoFTools::make_sparsity_pattern(dofs, pattern);
-  SparsityTools::distribute_sparsity_pattern(pattern, owned, MPI_COMM_WORLD, relevant);
+  const SplitSquare square;
+  const auto &[fe, dofs, owned, relevant, pattern] = square.parts();
 
   const unsigned int                   n = fe.n_dofs_per_cell();
   std::vector<types::global_dof_index> cell_dofs, local(n);
@@ -372,19 +395,10 @@ TEST(CellMatrixWriter, SameMatrixAsAffineConstraintsToTheBit)
 
 TEST(MatrixStructure, MatricesAsDealIIMakesThemAndTheirArraysLiveWithThem)
 {
-  // Q2 on 6 x 6 cells, cut in two on 2 ranks (off-diagonal blocks): two matrices made from
-  // one structure that is then destroyed, filled like one from deal.II's reinit.
-  parallel::distributed::Triangulation<2> mesh(MPI_COMM_WORLD);
-  GridGenerator::subdivided_hyper_cube(mesh, 6);
-  const FE_Q<2> fe(2);
-  DoFHandler<2> dofs(mesh);
-  dofs.distribute_dofs(fe);
-  const IndexSet owned = dofs.locally_owned_dofs();
-  IndexSet       relevant;
-  DoFTools::extract_locally_relevant_dofs(dofs, relevant);
-  DynamicSparsityPattern pattern(relevant);
-  DoFTools::make_sparsity_pattern(dofs, pattern);
-  SparsityTools::distribute_sparsity_pattern(pattern, owned, MPI_COMM_WORLD, relevant);
+  // Two matrices made from one structure that is then destroyed, filled like one from
+  // deal.II's reinit.
+  const SplitSquare square;
+  const auto &[fe, dofs, owned, relevant, pattern] = square.parts();
 
   PETScWrappers::MPI::SparseMatrix expected, first, second;
   expected.reinit(owned, owned, pattern, MPI_COMM_WORLD);

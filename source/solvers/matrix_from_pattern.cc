@@ -18,7 +18,10 @@ namespace densityflow
 {
 namespace
 {
-/** A zeroed array on 2 MiB boundaries with transparent huge pages asked for. */
+/**
+ * A zeroed array; from 2 MiB on, on 2 MiB boundaries with transparent huge pages asked
+ * for.
+ */
 template <typename T>
 class LargeArray
 {
@@ -27,14 +30,22 @@ public:
       : n(std::max<std::size_t>(n, 1)) // never null for PETSc
   {
     constexpr std::size_t huge_page = std::size_t(2) << 20;
-    const std::size_t     bytes     = (this->n * sizeof(T) + huge_page - 1) / huge_page * huge_page;
-    data                            = static_cast<T *>(std::aligned_alloc(huge_page, bytes));
+    const std::size_t     bytes     = this->n * sizeof(T);
+    if (bytes < huge_page)
+      data = static_cast<T *>(std::calloc(this->n, sizeof(T)));
+    else
+      {
+        const std::size_t rounded = (bytes + huge_page - 1) / huge_page * huge_page;
+        data                      = static_cast<T *>(std::aligned_alloc(huge_page, rounded));
+#if defined(MADV_HUGEPAGE)
+        if (data != nullptr)
+          madvise(data, rounded, MADV_HUGEPAGE); // a hint: where it fails, nothing changes
+#endif
+        if (data != nullptr)
+          std::memset(data, 0, bytes);
+      }
     if (data == nullptr)
       throw std::bad_alloc();
-#if defined(MADV_HUGEPAGE)
-    madvise(data, bytes, MADV_HUGEPAGE); // a hint: where it fails, nothing changes
-#endif
-    std::memset(data, 0, this->n * sizeof(T));
   }
   ~LargeArray()
   {

@@ -79,8 +79,7 @@ double PathSolver<dim>::set_initial_density(const Expression<dim> &rho0)
   path = std::make_unique<DensityPath<dim>>(parameters, physics, rho0);
   this->reset_clock();
   accumulated_action = accumulated_length = largest_speed_so_far = 0;
-  guess_times                                                    = {
-                                                         {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()}};
+  guess_times.fill(std::numeric_limits<double>::quiet_NaN());
   // New endpoints: the cached quadrature data are the old path's.
   JxW_q.clear();
   solve_at(0.0);

@@ -1,10 +1,10 @@
 // The path benchmark: a path step (Physics/Model = path: the path's density and its
 // time derivative at every quadrature point, assembly of the weighted Neumann operator,
-// AMG set up anew, CG) against a Fokker-Planck step (BDF2, CG + AMG kept) on the same
-// mesh. Problem: OU-2D, V = |x|^2/2, eps = 0.5 on [-4, 4]^2, rho0 = N((1, 0.5), 0.1 I),
-// the built-in geometric path from rho0 to pi over [0, 1], 20 steps of 0.05 (the
-// Fokker-Planck run takes the same steps). Issue 11's target: a Q1 path step at ~66k
-// DoFs costs at most 5x a Fokker-Planck step.
+// AMG set up anew, CG) against a Fokker-Planck step (BDF2, CG with the `auto`
+// preconditioner: Jacobi at these sizes) on the same mesh. Problem: OU-2D, V = |x|^2/2,
+// eps = 0.5 on [-4, 4]^2, rho0 = N((1, 0.5), 0.1 I), the built-in geometric path from
+// rho0 to pi over [0, 1], 20 steps of 0.05 (the Fokker-Planck run takes the same steps).
+// Issue 11's target: a Q1 path step at ~66k DoFs costs at most 5x a Fokker-Planck step.
 //
 //   path_benchmark          (1 rank; mpirun -np 2 for two)
 #include <densityflow/simulation/problem_parameters.h>

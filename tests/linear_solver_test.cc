@@ -9,7 +9,7 @@
 #include <densityflow/base/exceptions.h>
 #include <densityflow/solvers/cell_matrix_writer.h>
 #include <densityflow/solvers/linear_solver.h>
-#include <densityflow/solvers/matrix_from_pattern.h>
+#include <densityflow/solvers/matrix_structure.h>
 #include <densityflow/solvers/solution_projection.h>
 
 #include <deal.II/base/index_set.h>

@@ -19,18 +19,13 @@ double local_sum(const Vec x, const Vec y)
   VecGetArrayRead(x, &a);
   if (y != nullptr)
     VecGetArrayRead(y, &b);
-  double sum = 0, compensation = 0;
+  CompensatedSum sum;
   for (PetscInt i = 0; i < n; ++i)
-    {
-      const double value = b != nullptr ? a[i] * b[i] : a[i];
-      const double t     = sum + value;
-      compensation += std::abs(sum) >= std::abs(value) ? (sum - t) + value : (value - t) + sum;
-      sum = t;
-    }
+    sum.add(b != nullptr ? a[i] * b[i] : a[i]);
   VecRestoreArrayRead(x, &a);
   if (y != nullptr)
     VecRestoreArrayRead(y, &b);
-  return sum + compensation;
+  return sum.value();
 }
 } // namespace
 

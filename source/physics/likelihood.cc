@@ -1,3 +1,4 @@
+#include <densityflow/base/compensated_sum.h>
 #include <densityflow/base/csv.h>
 #include <densityflow/base/exceptions.h>
 #include <densityflow/base/muparser_setup.h>
@@ -30,18 +31,6 @@ std::string joined(const std::vector<std::string> &names)
   return result;
 }
 
-/** Neumaier's compensated sum: the rows' terms may differ by orders of magnitude. */
-struct CompensatedSum
-{
-  double sum = 0, compensation = 0;
-  void   add(const double v)
-  {
-    const double t = sum + v;
-    compensation += std::abs(sum) >= std::abs(v) ? (sum - t) + v : (v - t) + sum;
-    sum = t;
-  }
-  double result() const { return sum + compensation; }
-};
 } // namespace
 
 void LikelihoodParameters::declare_parameters(ParameterHandler &prm)
@@ -298,7 +287,7 @@ double Likelihood<dim>::value(const Point<dim> &x, const double t) const
 {
   CompensatedSum sum;
   parsers->for_each_row(x, t, [&] { sum.add(parsers->value->Eval()); });
-  return sum.result();
+  return sum.value();
 }
 
 template <int dim>
@@ -313,7 +302,7 @@ Tensor<1, dim> Likelihood<dim>::gradient(const Point<dim> &x, const double t) co
           sums[d].add(parsers->gradient[d]->Eval());
       });
       for (unsigned int d = 0; d < dim; ++d)
-        result[d] = sums[d].result();
+        result[d] = sums[d].value();
       return result;
     }
   // Fourth-order central differences of the sum, with ScalarField's steps.

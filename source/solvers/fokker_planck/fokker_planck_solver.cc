@@ -1,7 +1,7 @@
 #include <densityflow/base/compensated_sum.h>
 #include <densityflow/base/exceptions.h>
 #include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
-#include <densityflow/solvers/matrix_from_pattern.h>
+#include <densityflow/solvers/matrix_structure.h>
 #include <densityflow/solvers/petsc_check.h>
 
 #include <deal.II/dofs/dof_tools.h>

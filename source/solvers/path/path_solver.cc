@@ -1,3 +1,4 @@
+#include <densityflow/base/compensated_sum.h>
 #include <densityflow/base/exceptions.h>
 #include <densityflow/mesh/mesh.h>
 #include <densityflow/physics/physics.h>
@@ -21,19 +22,6 @@ namespace densityflow
 {
 namespace
 {
-/** Neumaier's compensated sum: Z_t and the moments of rho_t over many points. */
-struct CompensatedSum
-{
-  double sum = 0, compensation = 0;
-  void   add(const double x)
-  {
-    const double t = sum + x;
-    compensation += std::abs(sum) >= std::abs(x) ? (sum - t) + x : (x - t) + sum;
-    sum = t;
-  }
-  double value() const { return sum + compensation; }
-};
-
 /** The path uses CG with BoomerAMG unless the user chose a preconditioner. */
 LinearSolverParameters path_linear_solver(LinearSolverParameters parameters)
 {

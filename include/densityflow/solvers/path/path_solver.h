@@ -133,7 +133,8 @@ private:
 
   /** rho_t, its normalisation and phi at time @p t; returns the CG iterations. */
   unsigned int solve_at(const double t);
-  /** The quadrature's weights and points (or the path's endpoints there), once. */
+  /** The quadrature's weights and points (or the path's endpoints there) and the cells' DoFs, once.
+   */
   void cache_quadrature();
   /** The @p k th locally owned quadrature point (for messages: walks the cells). */
   Point<dim> quadrature_point(const std::size_t k) const;

@@ -43,7 +43,7 @@ public:
 
 private:
   std::shared_ptr<const Arrays> arrays;
-  const IndexSet               &owned;
+  const IndexSet                owned;
   const MPI_Comm                communicator;
 };
 } // namespace densityflow

@@ -1,4 +1,4 @@
-#include <densityflow/solvers/matrix_from_pattern.h>
+#include <densityflow/solvers/matrix_structure.h>
 #include <densityflow/solvers/petsc_check.h>
 
 #include <petscmat.h>

@@ -1,11 +1,14 @@
 #include <densityflow/base/exceptions.h>
 #include <densityflow/mesh/adaptivity.h>
+#include <densityflow/solvers/petsc_check.h>
 
 #include <deal.II/base/quadrature_lib.h>
 #include <deal.II/distributed/tria.h>
 #include <deal.II/dofs/dof_handler.h>
+#include <deal.II/dofs/dof_tools.h>
 #include <deal.II/fe/fe.h>
 #include <deal.II/fe/mapping.h>
+#include <deal.II/lac/la_parallel_vector.h>
 #include <deal.II/numerics/error_estimator.h>
 
 #include <algorithm>
@@ -140,9 +143,27 @@ double mark_cells(const AdaptivityParameters                     &parameters,
       owned.compress(VectorOperation::insert);
       field = owned;
     }
+  // Kelly reads the field cell by cell; from a PETSc vector each value is a separate call
+  // into PETSc (a tenth of an adaptation), so the values are copied once into a deal.II
+  // vector with the same ghosts.
+  IndexSet relevant;
+  DoFTools::extract_locally_relevant_dofs(dof_handler, relevant);
+  LinearAlgebra::distributed::Vector<double> values(
+      field.locally_owned_elements(), relevant, communicator);
+  {
+    const PetscScalar *local;
+    DENSITYFLOW_PETSC(VecGetArrayRead(static_cast<const Vec &>(field), &local));
+    std::copy(local, local + values.locally_owned_size(), values.begin());
+    DENSITYFLOW_PETSC(VecRestoreArrayRead(static_cast<const Vec &>(field), &local));
+  }
+  values.update_ghost_values();
   Vector<float> indicator(triangulation.n_active_cells());
-  KellyErrorEstimator<dim>::estimate(
-      mapping, dof_handler, QGauss<dim - 1>(dof_handler.get_fe().degree + 1), {}, field, indicator);
+  KellyErrorEstimator<dim>::estimate(mapping,
+                                     dof_handler,
+                                     QGauss<dim - 1>(dof_handler.get_fe().degree + 1),
+                                     {},
+                                     values,
+                                     indicator);
   mark_fixed_fraction(parameters, indicator, triangulation);
   return Utilities::MPI::max(static_cast<double>(indicator.linfty_norm()), communicator);
 }

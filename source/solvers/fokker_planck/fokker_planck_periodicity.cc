@@ -131,13 +131,50 @@ void FokkerPlanckSolver<dim>::condense_matrix(const PETScWrappers::MPI::SparseMa
                             PETSC_DEFAULT,
                             &result.petsc_matrix()));
   // The constrained rows of Q^T A Q are empty: 1 on their diagonal (their right-hand side
-  // is 0 after condense(), and distribute() overwrites them) keeps the system SPD.
-  Mat C = result.petsc_matrix();
-  DENSITYFLOW_PETSC(MatSetOption(C, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_FALSE));
+  // is 0 after condense(), and distribute() overwrites them) keeps the system SPD. The
+  // product has no room for those entries: inserting them reallocated the matrix per row
+  // (a fifth of an adaptive run's time), and MatAXPY's merge hashes every entry. The rows
+  // are therefore copied once into compressed rows with the unit diagonals in place, and
+  // the matrix is made from them; the other entries keep their values to the bit.
+  Mat      C = result.petsc_matrix();
+  PetscInt first, end, n_local_columns, n_global;
+  DENSITYFLOW_PETSC(MatGetOwnershipRange(C, &first, &end));
+  DENSITYFLOW_PETSC(MatGetLocalSize(C, nullptr, &n_local_columns));
+  DENSITYFLOW_PETSC(MatGetSize(C, &n_global, nullptr));
+  std::vector<char> unit_diagonal(end - first, 0);
   for (const PetscInt j : periodic_nodes)
-    DENSITYFLOW_PETSC(MatSetValue(C, j, j, 1.0, INSERT_VALUES));
-  DENSITYFLOW_PETSC(MatAssemblyBegin(C, MAT_FINAL_ASSEMBLY));
-  DENSITYFLOW_PETSC(MatAssemblyEnd(C, MAT_FINAL_ASSEMBLY));
+    unit_diagonal[j - first] = 1;
+  std::vector<PetscInt>    row_start(1, 0), columns;
+  std::vector<PetscScalar> values;
+  for (PetscInt row = first; row < end; ++row)
+    {
+      PetscInt           n;
+      const PetscInt    *row_columns;
+      const PetscScalar *row_values;
+      DENSITYFLOW_PETSC(MatGetRow(C, row, &n, &row_columns, &row_values));
+      columns.insert(columns.end(), row_columns, row_columns + n);
+      values.insert(values.end(), row_values, row_values + n);
+      DENSITYFLOW_PETSC(MatRestoreRow(C, row, &n, &row_columns, &row_values));
+      if (unit_diagonal[row - first])
+        {
+          AssertThrow(n == 0, ExcInternalError());
+          columns.push_back(row);
+          values.push_back(1.0);
+        }
+      row_start.push_back(static_cast<PetscInt>(columns.size()));
+    }
+  Mat condensed;
+  DENSITYFLOW_PETSC(MatCreateMPIAIJWithArrays(mpi_communicator,
+                                              end - first,
+                                              n_local_columns,
+                                              n_global,
+                                              n_global,
+                                              row_start.data(),
+                                              columns.data(),
+                                              values.data(),
+                                              &condensed));
+  DENSITYFLOW_PETSC(MatDestroy(&result.petsc_matrix()));
+  result.petsc_matrix() = condensed;
 }
 
 #define DENSITYFLOW_INSTANTIATE(dim)                                                               \

@@ -228,14 +228,14 @@ void FokkerPlanckSolver<dim>::refine_without_transfer()
  * itself and the cellwise L2 projection of rho_h = pi u_h by the solver's Gauss rule.
  */
 template <int dim>
-static void fill_dg_fields(const DoFHandler<dim>            &dof_handler,
-                           const DoFHandler<dim>            &dg,
-                           const Mapping<dim>               &mapping,
-                           const Quadrature<dim>            &quadrature,
-                           const std::vector<double>        &pi_at_quadrature_points,
-                           const PETScWrappers::MPI::Vector &ghosted_u,
-                           DGVector                         &u_field,
-                           DGVector                         &rho_field)
+static void fill_dg_fields(const DoFHandler<dim>     &dof_handler,
+                           const DoFHandler<dim>     &dg,
+                           const Mapping<dim>        &mapping,
+                           const Quadrature<dim>     &quadrature,
+                           const std::vector<double> &pi_at_quadrature_points,
+                           const DGVector            &ghosted_u,
+                           DGVector                  &u_field,
+                           DGVector                  &rho_field)
 {
   const auto        &fe = dof_handler.get_fe(), &fe_dg = dg.get_fe();
   const unsigned int n_q = quadrature.size(), n_dg = fe_dg.n_dofs_per_cell();
@@ -247,6 +247,7 @@ static void fill_dg_fields(const DoFHandler<dim>            &dof_handler,
   std::vector<types::global_dof_index> dg_indices(n_dg);
   FullMatrix<double>                   cell_mass(n_dg, n_dg);
   Vector<double>                       moments(n_dg), coefficients(n_dg);
+  std::vector<double>                  inverted_for;
   for (const auto &cell : dof_handler.active_cell_iterators())
     if (cell->is_locally_owned())
       {
@@ -258,17 +259,27 @@ static void fill_dg_fields(const DoFHandler<dim>            &dof_handler,
         u_values.get_function_values(ghosted_u, u_q);
         u_at_support.get_function_values(ghosted_u, u_support);
         dg_cell->get_dof_indices(dg_indices);
-        cell_mass = 0, moments = 0;
+        moments          = 0;
         const double *pi = &pi_at_quadrature_points[cell->active_cell_index() * n_q];
         for (unsigned int q = 0; q < n_q; ++q)
           for (unsigned int i = 0; i < n_dg; ++i)
-            {
-              const double psi = dg_values.shape_value(i, q) * dg_values.JxW(q);
-              moments(i) += pi[q] * u_q[q] * psi;
-              for (unsigned int j = 0; j < n_dg; ++j)
-                cell_mass(i, j) += psi * dg_values.shape_value(j, q);
-            }
-        cell_mass.gauss_jordan();
+            moments(i) += pi[q] * u_q[q] * (dg_values.shape_value(i, q) * dg_values.JxW(q));
+        // The inverse mass matrix depends on the cell through JxW only: cells of one size on
+        // a box share it, so it is inverted again only when JxW changes (to the bit).
+        const std::vector<double> &JxW = dg_values.get_JxW_values();
+        if (JxW != inverted_for)
+          {
+            cell_mass = 0;
+            for (unsigned int q = 0; q < n_q; ++q)
+              for (unsigned int i = 0; i < n_dg; ++i)
+                {
+                  const double psi = dg_values.shape_value(i, q) * dg_values.JxW(q);
+                  for (unsigned int j = 0; j < n_dg; ++j)
+                    cell_mass(i, j) += psi * dg_values.shape_value(j, q);
+                }
+            cell_mass.gauss_jordan();
+            inverted_for = JxW;
+          }
         cell_mass.vmult(coefficients, moments);
         for (unsigned int i = 0; i < n_dg; ++i)
           {
@@ -298,23 +309,31 @@ AdaptationReport FokkerPlanckSolver<dim>::adapt_mesh(const bool estimate_and_mar
       const double eps              = physics.diffusion(),
                    old_history_mass = compensated_dot(root_pi, old_mass_solution);
 
-      // u of both states (ghosted), and the flags.
-      std::array<PETScWrappers::MPI::Vector, 2> u;
-      for (unsigned int s = 0; s < 2; ++s)
-        {
-          const PETScWrappers::MPI::Vector &y = s == 0 ? solution : old_solution;
-          PETScWrappers::MPI::Vector        owned(locally_owned_dofs, mpi_communicator);
-          for (const auto j : locally_owned_dofs)
-            owned(j) = nodal_u(y(j), nodal_potential(j), shift, eps);
-          owned.compress(VectorOperation::insert);
-          u[s].reinit(locally_owned_dofs, locally_relevant_dofs, mpi_communicator);
-          u[s] = owned;
-        }
+      // u of both states (ghosted; from PETSc's arrays, since a call per value cost more
+      // than the arithmetic), and the flags.
+      std::array<DGVector, 2> u;
+      {
+        const PetscScalar *V;
+        DENSITYFLOW_PETSC(VecGetArrayRead(static_cast<const Vec &>(nodal_potential), &V));
+        for (unsigned int s = 0; s < 2; ++s)
+          {
+            const PETScWrappers::MPI::Vector &y = s == 0 ? solution : old_solution;
+            const PetscScalar                *values;
+            u[s].reinit(locally_owned_dofs, locally_relevant_dofs, mpi_communicator);
+            DENSITYFLOW_PETSC(VecGetArrayRead(static_cast<const Vec &>(y), &values));
+            for (unsigned int k = 0; k < u[s].locally_owned_size(); ++k)
+              u[s].local_element(k) = nodal_u(values[k], V[k], shift, eps);
+            DENSITYFLOW_PETSC(VecRestoreArrayRead(static_cast<const Vec &>(y), &values));
+            u[s].update_ghost_values();
+          }
+        DENSITYFLOW_PETSC(VecRestoreArrayRead(static_cast<const Vec &>(nodal_potential), &V));
+      }
       if (estimate_and_mark)
         {
           PETScWrappers::MPI::Vector rho(solution);
           rho.scale(root_pi);
-          PETScWrappers::MPI::Vector ghosted(u[0]);
+          PETScWrappers::MPI::Vector ghosted(
+              locally_owned_dofs, locally_relevant_dofs, mpi_communicator);
           ghosted = rho;
           mark_cells(adaptivity, mapping, dof_handler, ghosted, tria);
         }
@@ -555,8 +574,12 @@ void FokkerPlanckSolver<dim>::interpolate_carried_u(const DGVector             &
   const unsigned int dofs_per_cell = fe.n_dofs_per_cell();
   FEValues<dim>      at_nodes(
       mapping, dg.get_fe(), Quadrature<dim>(fe.get_unit_support_points()), update_values);
-  std::vector<double>                  u(dofs_per_cell);
+  std::vector<double>                  u(dofs_per_cell), V(dofs_per_cell);
   std::vector<types::global_dof_index> dof_indices(dofs_per_cell);
+  // Written into y's own array (a value per call into PETSc cost more than the rest);
+  // a node of several cells takes the last cell's value, as before.
+  PetscScalar *local;
+  DENSITYFLOW_PETSC(VecGetArray(static_cast<const Vec &>(y), &local));
   for (const auto &cell : dof_handler.active_cell_iterators())
     if (cell->is_locally_owned())
       {
@@ -565,20 +588,23 @@ void FokkerPlanckSolver<dim>::interpolate_carried_u(const DGVector             &
         at_nodes.reinit(dg_cell);
         at_nodes.get_function_values(u_field, u);
         cell->get_dof_indices(dof_indices);
+        nodal_potential.extract_subvector_to(dof_indices.begin(), dof_indices.end(), V.begin());
         for (unsigned int i = 0; i < dofs_per_cell; ++i)
           if (locally_owned_dofs.is_element(dof_indices[i]))
-            y(dof_indices[i]) =
-                u[i] * std::exp(-(nodal_potential(dof_indices[i]) - shift) / (2 * eps));
+            local[locally_owned_dofs.index_within_set(dof_indices[i])] =
+                u[i] * std::exp(-(V[i] - shift) / (2 * eps));
       }
-  y.compress(VectorOperation::insert);
   if (periodic) // the unknowns are z = D^{-1} y at the masters, 0 at the hanging nodes
     {
-      for (const auto j : locally_owned_dofs)
-        y(j) = y(j) / column_scale(j);
+      const PetscScalar *scale;
+      DENSITYFLOW_PETSC(VecGetArrayRead(static_cast<const Vec &>(column_scale), &scale));
+      for (std::size_t k = 0; k < locally_owned_dofs.n_elements(); ++k)
+        local[k] = local[k] / scale[k];
+      DENSITYFLOW_PETSC(VecRestoreArrayRead(static_cast<const Vec &>(column_scale), &scale));
       for (const PetscInt j : periodic_nodes)
-        y(j) = 0;
-      y.compress(VectorOperation::insert);
+        local[locally_owned_dofs.index_within_set(j)] = 0;
     }
+  DENSITYFLOW_PETSC(VecRestoreArray(static_cast<const Vec &>(y), &local));
 }
 
 template <int dim>

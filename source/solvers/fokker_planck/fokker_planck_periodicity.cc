@@ -27,6 +27,7 @@ namespace densityflow
 template <int dim>
 void FokkerPlanckSolver<dim>::set_up_periodicity()
 {
+  DENSITYFLOW_PETSC(MatDestroy(&condensed_product)); // a product of the old Q
   periodic = mesh.is_periodic();
   if (!periodic)
     return;
@@ -123,20 +124,35 @@ template <int dim>
 void FokkerPlanckSolver<dim>::condense_matrix(const PETScWrappers::MPI::SparseMatrix &A,
                                               PETScWrappers::MPI::SparseMatrix       &result) const
 {
-  result.reinit(A); // the communicator
-  DENSITYFLOW_PETSC(MatDestroy(&result.petsc_matrix()));
-  DENSITYFLOW_PETSC(MatPtAP(static_cast<Mat>(A),
-                            static_cast<Mat>(periodicity),
-                            MAT_INITIAL_MATRIX,
-                            PETSC_DEFAULT,
-                            &result.petsc_matrix()));
+  // On an adaptive mesh the mass and the system matrix of one mesh are condensed in turn
+  // (each adaptation); they share their pattern, so PETSc's symbolic product is kept. A
+  // fixed mesh condenses a matrix rarely, and keeping the product would cost its memory.
+  Mat C = nullptr;
+  if (adaptive_triangulation != nullptr && condensed_product != nullptr)
+    {
+      DENSITYFLOW_PETSC(MatPtAP(static_cast<Mat>(A),
+                                static_cast<Mat>(periodicity),
+                                MAT_REUSE_MATRIX,
+                                PETSC_DEFAULT,
+                                &condensed_product));
+      C = condensed_product;
+    }
+  else
+    {
+      DENSITYFLOW_PETSC(MatPtAP(static_cast<Mat>(A),
+                                static_cast<Mat>(periodicity),
+                                MAT_INITIAL_MATRIX,
+                                PETSC_DEFAULT,
+                                &C));
+      if (adaptive_triangulation != nullptr)
+        condensed_product = C;
+    }
   // The constrained rows of Q^T A Q are empty: 1 on their diagonal (their right-hand side
   // is 0 after condense(), and distribute() overwrites them) keeps the system SPD. The
   // product has no room for those entries: inserting them reallocated the matrix per row
   // (a fifth of an adaptive run's time), and MatAXPY's merge hashes every entry. The rows
   // are therefore copied once into compressed rows with the unit diagonals in place, and
   // the matrix is made from them; the other entries keep their values to the bit.
-  Mat      C = result.petsc_matrix();
   PetscInt first, end, n_local_columns, n_global;
   DENSITYFLOW_PETSC(MatGetOwnershipRange(C, &first, &end));
   DENSITYFLOW_PETSC(MatGetLocalSize(C, nullptr, &n_local_columns));
@@ -173,6 +189,15 @@ void FokkerPlanckSolver<dim>::condense_matrix(const PETScWrappers::MPI::SparseMa
                                               columns.data(),
                                               values.data(),
                                               &condensed));
+  if (C != condensed_product)
+    DENSITYFLOW_PETSC(MatDestroy(&C));
+  // The wrapper is made an empty matrix of these rows (no entries: cheap; a copy of A's
+  // structure was not), and then takes the matrix.
+  const types::global_dof_index n = n_global;
+  result.reinit(locally_owned_dofs,
+                locally_owned_dofs,
+                DynamicSparsityPattern(n, n, IndexSet(n)),
+                mpi_communicator);
   DENSITYFLOW_PETSC(MatDestroy(&result.petsc_matrix()));
   result.petsc_matrix() = condensed;
 }

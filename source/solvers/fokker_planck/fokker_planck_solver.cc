@@ -147,7 +147,10 @@ void FokkerPlanckSolver<dim>::set_up_system()
 }
 
 template <int dim>
-FokkerPlanckSolver<dim>::~FokkerPlanckSolver() = default;
+FokkerPlanckSolver<dim>::~FokkerPlanckSolver()
+{
+  MatDestroy(&condensed_product);
+}
 
 template <int dim>
 void FokkerPlanckSolver<dim>::find_absorbing_nodes(const AbsorbingWalls<dim> &walls)

@@ -142,6 +142,7 @@ void FokkerPlanckSolver<dim>::set_up_hanging_nodes()
 {
   // The same map Q as for periodic walls (fokker_planck_periodicity.cc), with u's weights
   // carried over to y = u root_pi: y_j = sum_m c_jm (root_pi_j / root_pi_m) y_m.
+  DENSITYFLOW_PETSC(MatDestroy(&condensed_product)); // a product of the old Q
   AffineConstraints<double> constraints(locally_relevant_dofs);
   DoFTools::make_hanging_node_constraints(dof_handler, constraints);
   constraints.close();

@@ -332,6 +332,12 @@ private:
   PETScWrappers::MPI::SparseMatrix periodicity;
   std::vector<PetscInt>            periodic_nodes;
   PETScWrappers::MPI::SparseMatrix condensed_system_matrix;
+  /**
+   * Adaptive meshes: Q^T A Q as PETSc's PtAP made it, kept with its symbolic part so that
+   * the other matrices of the same mesh (one pattern) need the numeric product only.
+   * Destroyed when Q changes.
+   */
+  mutable Mat condensed_product = nullptr;
 
   /** Mesh/Adaptivity (off: interval 0) and the triangulation it refines. */
   AdaptivityParameters                            adaptivity;

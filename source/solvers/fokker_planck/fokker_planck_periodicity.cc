@@ -127,26 +127,16 @@ void FokkerPlanckSolver<dim>::condense_matrix(const PETScWrappers::MPI::SparseMa
   // On an adaptive mesh the mass and the system matrix of one mesh are condensed in turn
   // (each adaptation); they share their pattern, so PETSc's symbolic product is kept. A
   // fixed mesh condenses a matrix rarely, and keeping the product would cost its memory.
-  Mat C = nullptr;
-  if (adaptive_triangulation != nullptr && condensed_product != nullptr)
-    {
-      DENSITYFLOW_PETSC(MatPtAP(static_cast<Mat>(A),
-                                static_cast<Mat>(periodicity),
-                                MAT_REUSE_MATRIX,
-                                PETSC_DEFAULT,
-                                &condensed_product));
-      C = condensed_product;
-    }
-  else
-    {
-      DENSITYFLOW_PETSC(MatPtAP(static_cast<Mat>(A),
-                                static_cast<Mat>(periodicity),
-                                MAT_INITIAL_MATRIX,
-                                PETSC_DEFAULT,
-                                &C));
-      if (adaptive_triangulation != nullptr)
-        condensed_product = C;
-    }
+  const bool keep  = adaptive_triangulation != nullptr;
+  const bool reuse = keep && condensed_product != nullptr;
+  Mat        C     = reuse ? condensed_product : nullptr;
+  DENSITYFLOW_PETSC(MatPtAP(static_cast<Mat>(A),
+                            static_cast<Mat>(periodicity),
+                            reuse ? MAT_REUSE_MATRIX : MAT_INITIAL_MATRIX,
+                            PETSC_DEFAULT,
+                            &C));
+  if (keep)
+    condensed_product = C;
   // The constrained rows of Q^T A Q are empty: 1 on their diagonal (their right-hand side
   // is 0 after condense(), and distribute() overwrites them) keeps the system SPD. The
   // product has no room for those entries: inserting them reallocated the matrix per row
@@ -160,8 +150,14 @@ void FokkerPlanckSolver<dim>::condense_matrix(const PETScWrappers::MPI::SparseMa
   std::vector<char> unit_diagonal(end - first, 0);
   for (const PetscInt j : periodic_nodes)
     unit_diagonal[j - first] = 1;
-  std::vector<PetscInt>    row_start(1, 0), columns;
+  MatInfo info;
+  DENSITYFLOW_PETSC(MatGetInfo(C, MAT_LOCAL, &info));
+  const auto            n_entries = static_cast<std::size_t>(info.nz_used) + periodic_nodes.size();
+  std::vector<PetscInt> row_start(1, 0), columns;
   std::vector<PetscScalar> values;
+  row_start.reserve(end - first + 1);
+  columns.reserve(n_entries);
+  values.reserve(n_entries);
   for (PetscInt row = first; row < end; ++row)
     {
       PetscInt           n;

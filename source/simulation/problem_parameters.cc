@@ -335,6 +335,9 @@ void ProblemParameters::parse_parameters(ParameterHandler &prm)
   exact_solution = Utilities::trim(prm.get("Expression"));
   prm.leave_subsection();
   time.parse_parameters(prm);
+  if (time.bdf2_start == Bdf2Start::crank_nicolson && physics.model != Model::fokker_planck)
+    throw InputError("Time/BDF2 start = crank-nicolson is implemented for Physics/Model = "
+                     "fokker-planck only.");
   discretization.parse_parameters(prm, physics.model);
   linear_solver.parse_parameters(prm);
   path.parse_parameters(prm);

@@ -105,6 +105,7 @@ struct OuProblem
   unsigned int degree         = 1;
   std::string  lumping        = "auto";
   std::string  scheme         = "bdf2";
+  std::string  bdf2_start     = "backward-euler";
   double       time_step      = 0.01;
   double       end_time       = 0.5;
   double       interval       = 0;
@@ -162,7 +163,7 @@ struct OuProblem
         << "subsection Initial density\n  set Expression = " << initial << "\nend\n"
         << "subsection Exact solution\n  set Expression = " << exact << "\nend\n"
         << "subsection Time\n  set End time = " << end_time << "\n  set Time step = " << time_step
-        << "\n  set Scheme = " << scheme << "\nend\n"
+        << "\n  set Scheme = " << scheme << "\n  set BDF2 start = " << bdf2_start << "\nend\n"
         << "subsection Discretization\n  set Degree = " << degree
         << "\n  set Mass lumping = " << lumping << "\nend\n"
         << "subsection Linear solver\n  set Preconditioner = " << preconditioner

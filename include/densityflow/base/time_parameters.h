@@ -25,6 +25,15 @@ enum class TimeScheme
   imex_ssp3
 };
 
+/** The first step of BDF2 (which needs two earlier states). */
+enum class Bdf2Start
+{
+  /** Backward Euler: L-stable, first order for that step. */
+  backward_euler,
+  /** Crank-Nicolson: second order, not L-stable (the Fokker-Planck model only). */
+  crank_nicolson
+};
+
 /** "auto", "backward-euler", "crank-nicolson", "bdf2", "ssp-rk3", "imex-ssp3". */
 std::string to_string(const TimeScheme scheme);
 
@@ -38,6 +47,8 @@ struct TimeParameters
   double     end_time  = 1.0;
   double     time_step = 0.01;
   TimeScheme scheme    = TimeScheme::automatic;
+  /** How BDF2 takes its first step (Time/BDF2 start). */
+  Bdf2Start bdf2_start = Bdf2Start::backward_euler;
   /** The CFL number of explicit steps; 0 means the solver's default. */
   double cfl_number = 0;
 

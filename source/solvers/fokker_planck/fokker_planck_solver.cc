@@ -79,6 +79,7 @@ FokkerPlanckSolver<dim>::FokkerPlanckSolver(const Mesh<dim>                &mesh
            discretization.degree + 2)
     , discretization(discretization)
     , step_size(time.step_size())
+    , crank_nicolson_start(time.bdf2_start == Bdf2Start::crank_nicolson)
     , linear_solver_parameters(linear_solver_parameters)
     , linear_solver(std::make_unique<LinearSolver>(linear_solver_parameters, mesh.communicator()))
     // No basis where it cannot serve: a direct solve ignores any guess, and where V
@@ -89,6 +90,10 @@ FokkerPlanckSolver<dim>::FokkerPlanckSolver(const Mesh<dim>                &mesh
                      : linear_solver_parameters.previous_solutions)
 {
   // Physics has checked eps > 0, DiscretizationParameters the degree.
+  if (crank_nicolson_start && scheme != TimeScheme::bdf2)
+    throw InputError("Time/BDF2 start = crank-nicolson is the first step of Time/Scheme = bdf2 "
+                     "(or auto), not of " +
+                     to_string(scheme) + ".");
   auto start = std::chrono::steady_clock::now();
   set_up_system();
   find_absorbing_nodes(walls);
@@ -346,7 +351,7 @@ double FokkerPlanckSolver<dim>::project_initial_density(const Expression<dim> &r
 
   old_solution      = solution;
   old_mass_solution = mass_solution;
-  if (scheme == TimeScheme::crank_nicolson)
+  if (scheme == TimeScheme::crank_nicolson || crank_nicolson_start)
     stiffness_matrix.vmult(stiffness_solution, solution);
   this->reset_clock();
   ghosted_solution = solution;
@@ -357,6 +362,9 @@ template <int dim>
 unsigned int FokkerPlanckSolver<dim>::advance(const double dt)
 {
   const double new_time = current_time + dt;
+  // Time/BDF2 start = crank-nicolson: the first step takes K y^0 (kept from t = 0 by
+  // project_initial_density(), rescaled with the other tested vectors where V moves).
+  const bool crank_nicolson_first = crank_nicolson_start && step_number == 0;
   if (physics.potential().depends_on_time())
     {
       update_potential(new_time);
@@ -376,6 +384,11 @@ unsigned int FokkerPlanckSolver<dim>::advance(const double dt)
       a = 1.5;
       rhs *= 2.0;
       rhs.add(-0.5, old_mass_solution);
+    }
+  else if (crank_nicolson_first)
+    {
+      b = dt / 2;
+      rhs.add(-dt / 2, stiffness_solution);
     }
   set_system_matrix(a, b);
 
@@ -478,8 +491,8 @@ std::string FokkerPlanckSolver<dim>::description() const
   out << "Fokker-Planck, symmetric weighted form, Q" << fe.degree
       << (fe.degree == 1 ? " with edge-averaged (EAFE) weights" : " with Gauss-point weights")
       << ", " << (discretization.mass_lumping ? "lumped" : "consistent") << " mass, "
-      << to_string(scheme) << "; " << dof_handler.n_dofs() << " DoFs; "
-      << linear_solver->description();
+      << to_string(scheme) << (crank_nicolson_start ? " (Crank-Nicolson start)" : "") << "; "
+      << dof_handler.n_dofs() << " DoFs; " << linear_solver->description();
   if (physics.potential().depends_on_time())
     out << "; V depends on t: matrices assembled every step";
   return out.str();

@@ -282,6 +282,8 @@ private:
 
   const DiscretizationParameters discretization;
   const double                   step_size;
+  /** Time/BDF2 start = crank-nicolson: the first step by Crank-Nicolson. */
+  const bool crank_nicolson_start;
 
   /** V at the nodes (ghosted) and at the quadrature points of each active cell. */
   PETScWrappers::MPI::Vector nodal_potential;

@@ -213,4 +213,21 @@ struct OuProblem
     return pi;
   }
 };
+
+/**
+ * |X_h - X_exact| per particle of @p initial (by id) for an OuProblem with an isotropic start:
+ * the exact probability-flow map X_t = m_t + (S_t / s0)^{1/2} (X_0 - m0) at p.end_time.
+ */
+inline std::vector<double> flow_map_errors(const OuProblem                         &p,
+                                           const std::map<std::uint64_t, Point<2>> &initial,
+                                           const std::map<std::uint64_t, Point<2>> &final)
+{
+  const Gaussian<2>           exact = p.exact<2>(p.end_time);
+  const SymmetricTensor<2, 2> Phi = symmetric_sqrt(SymmetricTensor<2, 2>(exact.covariance / p.s0));
+  const Point<2>              m0(p.m0[0], p.m0[1]);
+  std::vector<double>         errors;
+  for (const auto &[id, x0] : initial)
+    errors.push_back(final.at(id).distance(Point<2>(exact.mean + Phi * (x0 - m0))));
+  return errors;
+}
 } // namespace densityflow::testing

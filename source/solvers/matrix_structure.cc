@@ -174,9 +174,17 @@ void MatrixStructure::make_matrix(PETScWrappers::MPI::SparseMatrix &matrix) cons
                                          reinterpret_cast<PetscObject>(container)));
   DENSITYFLOW_PETSC(PetscContainerDestroy(&container));
 
+  adopt_matrix(petsc, owned, communicator, matrix);
+}
+
+void adopt_matrix(Mat                               petsc,
+                  const IndexSet                   &owned,
+                  const MPI_Comm                    communicator,
+                  PETScWrappers::MPI::SparseMatrix &matrix)
+{
   // The wrapper is made an empty matrix of these rows on this communicator (no entries:
   // cheap), and then takes the matrix.
-  const auto n = static_cast<types::global_dof_index>(arrays->n);
+  const types::global_dof_index n = owned.size();
   matrix.reinit(owned, owned, DynamicSparsityPattern(n, n, IndexSet(n)), communicator);
   DENSITYFLOW_PETSC(MatDestroy(&matrix.petsc_matrix()));
   matrix.petsc_matrix() = petsc;

@@ -46,4 +46,13 @@ private:
   const IndexSet                owned;
   const MPI_Comm                communicator;
 };
+/**
+ * Gives @p matrix (deal.II's wrapper) the PETSc matrix @p petsc of the rows @p owned on
+ * @p communicator; @p matrix owns it from then on. For matrices PETSc made itself (in
+ * place from arrays, or a product), which deal.II's reinit would only copy.
+ */
+void adopt_matrix(Mat                               petsc,
+                  const IndexSet                   &owned,
+                  const MPI_Comm                    communicator,
+                  PETScWrappers::MPI::SparseMatrix &matrix);
 } // namespace densityflow

@@ -1,5 +1,6 @@
 #include <densityflow/base/exceptions.h>
 #include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
+#include <densityflow/solvers/matrix_structure.h>
 #include <densityflow/solvers/petsc_check.h>
 
 #include <deal.II/dofs/dof_tools.h>
@@ -120,40 +121,30 @@ void FokkerPlanckSolver<dim>::distribute(PETScWrappers::MPI::Vector &y) const
   y = distributed;
 }
 
-template <int dim>
-void FokkerPlanckSolver<dim>::condense_matrix(const PETScWrappers::MPI::SparseMatrix &A,
-                                              PETScWrappers::MPI::SparseMatrix       &result) const
+namespace
 {
-  // On an adaptive mesh the mass and the system matrix of one mesh are condensed in turn
-  // (each adaptation); they share their pattern, so PETSc's symbolic product is kept. A
-  // fixed mesh condenses a matrix rarely, and keeping the product would cost its memory.
-  const bool keep  = adaptive_triangulation != nullptr;
-  const bool reuse = keep && condensed_product != nullptr;
-  Mat        C     = reuse ? condensed_product : nullptr;
-  DENSITYFLOW_PETSC(MatPtAP(static_cast<Mat>(A),
-                            static_cast<Mat>(periodicity),
-                            reuse ? MAT_REUSE_MATRIX : MAT_INITIAL_MATRIX,
-                            PETSC_DEFAULT,
-                            &C));
-  if (keep)
-    condensed_product = C;
-  // The constrained rows of Q^T A Q are empty: 1 on their diagonal (their right-hand side
-  // is 0 after condense(), and distribute() overwrites them) keeps the system SPD. The
-  // product has no room for those entries: inserting them reallocated the matrix per row
-  // (a fifth of an adaptive run's time), and MatAXPY's merge hashes every entry. The rows
-  // are therefore copied once into compressed rows with the unit diagonals in place, and
-  // the matrix is made from them; the other entries keep their values to the bit.
+/**
+ * A copy of the condensed product @p C with 1 on the diagonal of the rows @p constrained
+ * (owned rows, empty in C). The constrained rows of Q^T A Q are empty: the 1 (their
+ * right-hand side is 0 after condense(), and distribute() overwrites them) keeps the system
+ * SPD. The product has no room for those entries: inserting them reallocated the matrix
+ * per row (a fifth of an adaptive run's time), and MatAXPY's merge hashes every entry. The
+ * rows are therefore copied once into compressed rows with the unit diagonals in place;
+ * the other entries keep their values to the bit.
+ */
+Mat with_unit_diagonal(const Mat C, const std::vector<PetscInt> &constrained, const MPI_Comm comm)
+{
   PetscInt first, end, n_local_columns, n_global;
   DENSITYFLOW_PETSC(MatGetOwnershipRange(C, &first, &end));
   DENSITYFLOW_PETSC(MatGetLocalSize(C, nullptr, &n_local_columns));
   DENSITYFLOW_PETSC(MatGetSize(C, &n_global, nullptr));
   std::vector<char> unit_diagonal(end - first, 0);
-  for (const PetscInt j : periodic_nodes)
+  for (const PetscInt j : constrained)
     unit_diagonal[j - first] = 1;
   MatInfo info;
   DENSITYFLOW_PETSC(MatGetInfo(C, MAT_LOCAL, &info));
-  const auto            n_entries = static_cast<std::size_t>(info.nz_used) + periodic_nodes.size();
-  std::vector<PetscInt> row_start(1, 0), columns;
+  const auto               n_entries = static_cast<std::size_t>(info.nz_used) + constrained.size();
+  std::vector<PetscInt>    row_start(1, 0), columns;
   std::vector<PetscScalar> values;
   row_start.reserve(end - first + 1);
   columns.reserve(n_entries);
@@ -176,7 +167,7 @@ void FokkerPlanckSolver<dim>::condense_matrix(const PETScWrappers::MPI::SparseMa
       row_start.push_back(static_cast<PetscInt>(columns.size()));
     }
   Mat condensed;
-  DENSITYFLOW_PETSC(MatCreateMPIAIJWithArrays(mpi_communicator,
+  DENSITYFLOW_PETSC(MatCreateMPIAIJWithArrays(comm,
                                               end - first,
                                               n_local_columns,
                                               n_global,
@@ -185,17 +176,31 @@ void FokkerPlanckSolver<dim>::condense_matrix(const PETScWrappers::MPI::SparseMa
                                               columns.data(),
                                               values.data(),
                                               &condensed));
-  if (C != condensed_product)
+  return condensed;
+}
+} // namespace
+
+template <int dim>
+void FokkerPlanckSolver<dim>::condense_matrix(const PETScWrappers::MPI::SparseMatrix &A,
+                                              PETScWrappers::MPI::SparseMatrix       &result) const
+{
+  // On an adaptive mesh the mass and the system matrix of one mesh are condensed in turn
+  // (each adaptation); they share their pattern, so PETSc's symbolic product is kept. A
+  // fixed mesh condenses a matrix rarely, and keeping the product would cost its memory.
+  const bool keep  = adaptive_triangulation != nullptr;
+  const bool reuse = keep && condensed_product != nullptr;
+  Mat        C     = reuse ? condensed_product : nullptr;
+  DENSITYFLOW_PETSC(MatPtAP(static_cast<Mat>(A),
+                            static_cast<Mat>(periodicity),
+                            reuse ? MAT_REUSE_MATRIX : MAT_INITIAL_MATRIX,
+                            PETSC_DEFAULT,
+                            &C));
+  if (keep)
+    condensed_product = C;
+  Mat condensed = with_unit_diagonal(C, periodic_nodes, mpi_communicator);
+  if (!keep)
     DENSITYFLOW_PETSC(MatDestroy(&C));
-  // The wrapper is made an empty matrix of these rows (no entries: cheap; a copy of A's
-  // structure was not), and then takes the matrix.
-  const types::global_dof_index n = n_global;
-  result.reinit(locally_owned_dofs,
-                locally_owned_dofs,
-                DynamicSparsityPattern(n, n, IndexSet(n)),
-                mpi_communicator);
-  DENSITYFLOW_PETSC(MatDestroy(&result.petsc_matrix()));
-  result.petsc_matrix() = condensed;
+  adopt_matrix(condensed, locally_owned_dofs, mpi_communicator, result);
 }
 
 #define DENSITYFLOW_INSTANTIATE(dim)                                                               \

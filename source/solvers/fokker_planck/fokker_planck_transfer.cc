@@ -43,6 +43,8 @@ namespace densityflow
 namespace
 {
 using DGVector = LinearAlgebra::distributed::Vector<double>;
+/** u on the solver's own (continuous) DoFs, ghosted, as deal.II's evaluations read it fast. */
+using NodalVector = LinearAlgebra::distributed::Vector<double>;
 
 /** The fields carried by the DG transfer: u and rho of y and of the BDF2 history, the level. */
 enum Field : unsigned int
@@ -234,7 +236,7 @@ static void fill_dg_fields(const DoFHandler<dim>     &dof_handler,
                            const Mapping<dim>        &mapping,
                            const Quadrature<dim>     &quadrature,
                            const std::vector<double> &pi_at_quadrature_points,
-                           const DGVector            &ghosted_u,
+                           const NodalVector         &ghosted_u,
                            DGVector                  &u_field,
                            DGVector                  &rho_field)
 {
@@ -312,7 +314,7 @@ AdaptationReport FokkerPlanckSolver<dim>::adapt_mesh(const bool estimate_and_mar
 
       // u of both states (ghosted; from PETSc's arrays, since a call per value cost more
       // than the arithmetic), and the flags.
-      std::array<DGVector, 2> u;
+      std::array<NodalVector, 2> u;
       {
         const PetscScalar *V;
         DENSITYFLOW_PETSC(VecGetArrayRead(static_cast<const Vec &>(nodal_potential), &V));

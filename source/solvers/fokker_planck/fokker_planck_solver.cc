@@ -2,6 +2,7 @@
 #include <densityflow/base/exceptions.h>
 #include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
 #include <densityflow/solvers/matrix_structure.h>
+#include <densityflow/solvers/petsc_array.h>
 #include <densityflow/solvers/petsc_check.h>
 
 #include <deal.II/dofs/dof_tools.h>
@@ -402,16 +403,17 @@ unsigned int FokkerPlanckSolver<dim>::advance(const double dt)
       condensed_rhs.reinit(rhs);
       condensed_rhs = rhs;
       condense(condensed_rhs);
+      WriteArray guess(new_solution);
+      if (hanging_nodes) // the unknowns are z = D^{-1} y at the masters
+        {
+          const ReadArray scale(column_scale);
+          for (std::size_t k = 0; k < locally_owned_dofs.n_elements(); ++k)
+            guess[k] = guess[k] / scale[k];
+        }
       // The condensed system's solution is 0 on the copied nodes: so is the guess, which
       // then solves it at once where y^n does (the stationary state).
       for (const PetscInt j : periodic_nodes)
-        new_solution(j) = 0;
-      new_solution.compress(VectorOperation::insert);
-      if (hanging_nodes) // the unknowns are z = D^{-1} y at the masters
-        for (const auto j : locally_owned_dofs)
-          new_solution(j) = new_solution(j) / column_scale(j);
-      if (hanging_nodes)
-        new_solution.compress(VectorOperation::insert);
+        guess[locally_owned_dofs.index_within_set(j)] = 0;
     }
   PETScWrappers::MPI::Vector &system_rhs = periodic ? condensed_rhs : rhs;
   if (absorbing)

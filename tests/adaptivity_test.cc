@@ -319,6 +319,38 @@ TEST(Adaptivity, OrnsteinUhlenbeckAgainstUniformMesh)
     EXPECT_NEAR(adapted.value(row, "mass"), 1.0, 1e-12);
 }
 
+// Mesh/Adaptivity/Stop time: adapted (levels 2..Refinement + 3 = 6, every 3 steps) before
+// it, the uniform mesh of Mesh/Refinement = 3 from the first adaptation step at or after it
+// (t = 0.12 for 0.1; up to three levels back, one per pass, and up from coarsened level-2
+// cells) to the end, mass 1 to round-off throughout. The finer start is kept in what
+// follows: the L2 error at T is no worse than that of the uniform level-3 run (measured
+// 1.96e-2 against 2.72e-2).
+TEST(Adaptivity, StopTimeReturnsToTheRefinementLevel)
+{
+  const std::string end            = "subsection Time\n set End time = 0.3\nend\n"
+                                     "subsection Output\n set Interval = 0.01\nend\n";
+  const RunResult   uniform        = run(ou_run(end), {"Mesh/Adaptivity/Interval=0"});
+  const RunResult   adapted        = run(ou_run(end),
+                                {"Mesh/Adaptivity/Interval=3",
+                                          "Mesh/Adaptivity/Maximum level=Refinement + 3",
+                                          "Mesh/Adaptivity/Stop time=0.1"});
+  double            largest_before = 0;
+  for (std::size_t row = 0; row < adapted.rows.size(); ++row)
+    {
+      const double t = adapted.value(row, "time"), cells = adapted.value(row, "cells");
+      EXPECT_NEAR(adapted.value(row, "mass"), 1.0, 1e-12) << "t = " << t;
+      if (t < 0.115)
+        largest_before = std::max(largest_before, cells);
+      else
+        EXPECT_EQ(cells, 64) << "t = " << t;
+    }
+  std::cout << "largest mesh before the stop time " << largest_before
+            << " cells; relative L2 error at T " << adapted.last("l2_error")
+            << " against the uniform level-3 run's " << uniform.last("l2_error") << std::endl;
+  EXPECT_GT(largest_before, 64);
+  EXPECT_LE(adapted.last("l2_error"), uniform.last("l2_error"));
+}
+
 // 1 and 2 ranks: the same diagnostics (1e-9 of each column's scale), the same cell counts.
 TEST(Adaptivity, OneAndTwoRanks)
 {
@@ -358,6 +390,14 @@ TEST(Adaptivity, RefusedInput)
       {{"Mesh/Adaptivity/Interval=2", "Mesh/Absorbing walls=x-max"}, "absorbing walls"},
       {{"Mesh/Adaptivity/Interval=2", "Physics/Potential=x^2 + y^2 / 2 + t"}, "depends on t"},
       {{"Mesh/Adaptivity/Interval=2", "Output/Grid=16, 16"}, "Output/Grid"},
+      {{"Mesh/Adaptivity/Interval=2", "Mesh/Adaptivity/Stop time=soon"}, "Stop time = 'soon'"},
+      {{"Mesh/Adaptivity/Interval=2", "Mesh/Adaptivity/Maximum level=Refinement 2"},
+       "Maximum level = 'Refinement 2' is not a level"},
+      {{"Mesh/Adaptivity/Interval=2", "Mesh/Adaptivity/Minimum level=-1"},
+       "Minimum level = '-1' is not a level"},
+      {{"Mesh/Adaptivity/Interval=2", "Mesh/Adaptivity/Minimum level=Refinement - 4"},
+       "is below 0"},
+      {{"Mesh/Adaptivity/Interval=2", "Mesh/Adaptivity/Stop time=-1"}, "Stop time = '-1'"},
       {{"Mesh/Adaptivity/Interval=2",
         "Mesh/Adaptivity/Refine fraction=0.8",
         "Mesh/Adaptivity/Coarsen fraction=0.3"},

@@ -63,6 +63,16 @@ std::string bump(const unsigned int refinement, const double T, const std::strin
   return out.str();
 }
 
+/** Adaptation every 4 steps between levels 3 and 6 by the jump indicator; @p more added. */
+std::string adaptivity(const std::string &more = "")
+{
+  return "subsection Mesh\n subsection Adaptivity\n  set Interval = 4\n"
+         "  set Minimum level = 3\n  set Maximum level = 6\n"
+         "  set Refine fraction = 0.6\n  set Coarsen fraction = 0.05\n"
+         "  set Initial cycles = 3\n" +
+         more + " end\nend\n";
+}
+
 /** A transport solver on its own mesh (not run by Simulation), for the tests to step. */
 struct SolverRun
 {
@@ -218,12 +228,8 @@ TEST(AdaptivityTransport, DiffusionAcrossHangingFaces)
 // mesh of level 6 with fewer than half its cells.
 TEST(AdaptivityTransport, BumpOnAnAdaptiveMesh)
 {
-  const double             T     = 0.3;
-  const std::string        adapt = "subsection Mesh\n subsection Adaptivity\n  set Interval = 4\n"
-                                   "  set Minimum level = 3\n  set Maximum level = 6\n"
-                                   "  set Refine fraction = 0.6\n  set Coarsen fraction = 0.05\n"
-                                   "  set Initial cycles = 3\n end\nend\n";
-  SolverRun                adaptive_run(bump(4, T, adapt), {});
+  const double             T = 0.3;
+  SolverRun                adaptive_run(bump(4, T, adaptivity()), {});
   types::global_cell_index refined = 0, coarsened = 0, adaptations = 0;
   std::ostringstream       cells;
   for (unsigned int step = 1; adaptive_run.solver->time() < T - 1e-12; ++step)
@@ -260,6 +266,38 @@ TEST(AdaptivityTransport, BumpOnAnAdaptiveMesh)
   EXPECT_LT(adaptive.l2_error, 1.3 * uniform_error);
   EXPECT_LT(cells_at_end, 2048u);
   EXPECT_GE(adaptive.min_density, 0);
+}
+
+// Mesh/Adaptivity/Stop time for the transport model: the bump on levels 3..6 (every 4
+// steps) returns to the uniform level 4 of Mesh/Refinement at the first adaptation step at
+// or after the stop time (two levels down, one per pass, and up from coarsened level-3
+// cells), mass and outflow to round-off, and stays there.
+TEST(AdaptivityTransport, StopTimeReturnsToTheRefinementLevel)
+{
+  const double             T = 0.3;
+  SolverRun                run(bump(4, T, adaptivity("  set Stop time = 0.1\n")), {});
+  types::global_cell_index largest_before = 0;
+  bool                     returned       = false;
+  for (unsigned int step = 1; run.solver->time() < T - 1e-12; ++step)
+    {
+      run.step(T);
+      const DensityStatistics<2> s     = run.statistics();
+      const auto                 cells = run.mesh.triangulation().n_global_active_cells();
+      EXPECT_NEAR(s.mass + s.outflow_mass, 1, 1e-12);
+      if (run.solver->time() < 0.1 - 1e-12)
+        largest_before = std::max(largest_before, cells);
+      else if (step % 4 == 0 || returned)
+        {
+          EXPECT_EQ(cells, 256u) << "step " << step;
+          const TransportAdaptationReport r = run.solver->last_adaptation();
+          EXPECT_NEAR(r.mass_after, r.mass_before, 1e-12 * r.mass_before) << "step " << step;
+          returned = true;
+        }
+    }
+  if (on_rank_zero())
+    std::cout << "  largest mesh before the stop time " << largest_before << " cells" << std::endl;
+  EXPECT_TRUE(returned);
+  EXPECT_GT(largest_before, 256u);
 }
 
 // Q2 with the limiter on an adaptive mesh (levels 3..5, every 3 steps): the limiter's

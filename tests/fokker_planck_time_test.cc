@@ -212,6 +212,23 @@ TEST(FokkerPlanckOffGridTime, BDF2WithCrankNicolsonStartIsSecondOrder)
   expect_order(errors, 2, 1.8, "bdf2 with a Crank-Nicolson start");
 }
 
+// The other schemes have no start step: Time/BDF2 start leaves them as they are, to the
+// bit (ou-2d sets it, and its Time/Scheme may be changed on the command line).
+TEST(FokkerPlanckOffGridTime, OtherSchemesIgnoreTheStart)
+{
+  for (const std::string scheme : {"backward-euler", "crank-nicolson"})
+    {
+      OuProblem p            = off_grid_problem_1d(scheme);
+      p.end_time             = 0.1;
+      const RunResult plain  = run(p.text());
+      p.bdf2_start           = "crank-nicolson";
+      const RunResult marked = run(p.text());
+      ASSERT_EQ(plain.rows.size(), marked.rows.size());
+      for (std::size_t row = 0; row < plain.rows.size(); ++row)
+        EXPECT_EQ(plain.value(row, "l2_error"), marked.value(row, "l2_error")) << scheme;
+    }
+}
+
 // The moments in 2D with the non-diagonal A, where the covariance has an off-diagonal
 // entry and the sigma points are not on the axes. (The L2 error of this mesh reaches
 // its space floor at dt = 0.01; the moments, smooth functionals, are far more accurate.)

@@ -129,10 +129,11 @@ namespace
 {
 /** Median, 99th percentile and largest error of @p n probability-flow particles of @p p at
     its end time against the exact flow map (flow_map_errors()). */
-std::array<double, 3> flow_map_quantiles(const OuProblem &p, const unsigned int n)
+std::array<double, 3>
+flow_map_quantiles(const OuProblem &p, const unsigned int n, const std::string &more = "")
 {
   const std::string prm = p.text() + "subsection Particles\n set Number = " + std::to_string(n) +
-                          "\n set Dynamics = probability-flow\nend\n";
+                          "\n set Dynamics = probability-flow\nend\n" + more;
   std::ostringstream log;
   Simulation<2>      simulation(
       ProblemParameters::from_string(prm, {"Output/Write files=false"}), MPI_COMM_WORLD, log);
@@ -142,6 +143,20 @@ std::array<double, 3> flow_map_quantiles(const OuProblem &p, const unsigned int 
   EXPECT_EQ(final.size(), n);
   const std::vector<double> errors = flow_map_errors(p, initial, final);
   return {{quantile(errors, 0.5), quantile(errors, 0.99), quantile(errors, 1.0)}};
+}
+/** ou-2d's problem: Q2, 32 x 32 cells on [-4, 4]^2, dt = 0.01, N((1, 0.5), 0.1 I), T = 1. */
+OuProblem ou_2d()
+{
+  OuProblem p;
+  p.s0         = 0.1;
+  p.half_width = 4;
+  p.m0[0]      = 1;
+  p.m0[1]      = 0.5;
+  p.degree     = 2;
+  p.refinement = 5;
+  p.end_time   = 1;
+  p.time_step  = 0.01;
+  return p;
 }
 } // namespace
 
@@ -177,15 +192,7 @@ TEST(ProbabilityFlow, ParticlesFollowTheExactFlowMap)
 // other machines, not for a change of the scheme).
 TEST(ProbabilityFlow, CrankNicolsonStartFollowsTheNarrowStartsTails)
 {
-  OuProblem p;
-  p.s0                              = 0.1;
-  p.half_width                      = 4;
-  p.m0[0]                           = 1;
-  p.m0[1]                           = 0.5;
-  p.degree                          = 2;
-  p.refinement                      = 5;
-  p.end_time                        = 1;
-  p.time_step                       = 0.01;
+  OuProblem                   p     = ou_2d();
   const std::array<double, 3> euler = flow_map_quantiles(p, 5000);
   p.bdf2_start                      = "crank-nicolson";
   const std::array<double, 3> crank = flow_map_quantiles(p, 5000);
@@ -196,4 +203,32 @@ TEST(ProbabilityFlow, CrankNicolsonStartFollowsTheNarrowStartsTails)
   EXPECT_LT(crank[1], 0.5 * euler[1]);
   EXPECT_LT(crank[1], 7e-3);
   EXPECT_LT(crank[2], 6.5e-2);
+}
+
+// ou-2d as shipped (issue 11's target): the Crank-Nicolson start on a finer start, the
+// mesh refined once where rho0 is (Kelly, 99.9% of the indicator's sum, to level 6) and
+// back to the uniform level 5 at t = 0.2 (Mesh/Adaptivity/Stop time). The largest errors
+// are spatial: particles 3-4.4 standard deviations out follow rho_h's tails while the
+// start is narrow (on level 5 with dt = 0.001 the largest is still 5.3e-2). Measured over
+// six particle seeds: p99 3.6e-3 to 4.1e-3, max 2.0e-2 to 3.5e-2 (this seed: 4.03e-3,
+// 2.46e-2; the uniform start 5.75e-3, 5.06e-2). Required: the issue's p99 <= 5e-3 and
+// max <= 5e-2, and the largest below 0.7 of the uniform start's.
+TEST(ProbabilityFlow, FinerStartMeetsTheTarget)
+{
+  OuProblem p                         = ou_2d();
+  p.bdf2_start                        = "crank-nicolson";
+  const std::array<double, 3> uniform = flow_map_quantiles(p, 5000);
+  const std::array<double, 3> finer   = flow_map_quantiles(
+      p,
+      5000,
+      "subsection Mesh\n subsection Adaptivity\n  set Interval = 20\n  set Minimum level = 5\n"
+        "  set Maximum level = 6\n  set Initial cycles = 1\n  set Refine fraction = 0.999\n"
+        "  set Coarsen fraction = 0\n  set Stop time = 0.2\n end\nend\n");
+  if (root())
+    std::cout << "  median, p99, max: uniform start " << uniform[0] << ", " << uniform[1] << ", "
+              << uniform[2] << "; finer start " << finer[0] << ", " << finer[1] << ", " << finer[2]
+              << std::endl;
+  EXPECT_LE(finer[1], 5e-3);
+  EXPECT_LE(finer[2], 5e-2);
+  EXPECT_LT(finer[2], 0.7 * uniform[2]);
 }

@@ -58,7 +58,8 @@ void TimeParameters::declare_parameters(ParameterHandler &prm)
       "the particles' 99th-percentile error 5.8e-3 instead of 1.6e-2), but it does not "
       "damp unresolved modes, and the bulk L2 error later can be larger (ou-2d at t = 1: "
       "8.8e-5 instead of 4.2e-5, where backward Euler's error happens to cancel part of "
-      "BDF2's). A later step shortened to reach a snapshot time (compare) stays backward Euler.");
+      "BDF2's). A later step shortened to reach a snapshot time (compare) stays backward Euler. "
+      "The other schemes have no start step and ignore it.");
   prm.declare_entry(
       "CFL number",
       "auto",

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <limits>
 #include <vector>
@@ -47,13 +48,15 @@ void AdaptivityParameters::declare_parameters(ParameterHandler &prm)
       "and other p4est meshes); 0 = off: the mesh stays as Mesh/Refinement made it.");
   prm.declare_entry("Minimum level",
                     "0",
-                    Patterns::Integer(0),
-                    "No cell is coarsened below this level of the coarse mesh.");
+                    Patterns::Anything(),
+                    "No cell is coarsened below this level of the coarse mesh: a number, or "
+                    "relative to Mesh/Refinement as 'Refinement', 'Refinement - 1', ... (so "
+                    "that the band follows a --set Mesh/Refinement).");
   prm.declare_entry("Maximum level",
                     "0",
-                    Patterns::Integer(0),
-                    "No cell is refined beyond this level; Mesh/Refinement must lie between the "
-                    "two levels.");
+                    Patterns::Anything(),
+                    "No cell is refined beyond this level (a number, or 'Refinement + 1', ...); "
+                    "Mesh/Refinement must lie between the two levels.");
   prm.declare_entry("Refine fraction",
                     "0.3",
                     Patterns::Double(0, 1),
@@ -75,6 +78,17 @@ void AdaptivityParameters::declare_parameters(ParameterHandler &prm)
                     "which resolves the decades of a density rather than its peak; jump "
                     "(transport model): the jumps of the discontinuous rho_h across faces; "
                     "auto: kelly for the Fokker-Planck model, jump for the transport model.");
+  prm.declare_entry(
+      "Stop time",
+      "",
+      Patterns::Anything(),
+      "Empty (the default): the mesh is adapted to the end. A time: at the first adaptation "
+      "step (a multiple of Interval) at or after it, the mesh returns to the uniform one of "
+      "Mesh/Refinement (each cell coarsened or refined to that level, the solution "
+      "transferred as in any adaptation, mass to round-off) and stays so to the end. A "
+      "finer start for a density that is narrow only at first: Initial cycles refine where "
+      "rho0 is, and once the density has spread the run goes on at the cost of the uniform "
+      "mesh (problems/ou-2d.prm).");
   prm.declare_entry("Particle weight",
                     "0.1",
                     Patterns::Double(0),
@@ -92,12 +106,13 @@ void AdaptivityParameters::parse_parameters(ParameterHandler &prm)
   prm.enter_subsection("Mesh");
   prm.enter_subsection("Adaptivity");
   interval               = prm.get_integer("Interval");
-  minimum_level          = prm.get_integer("Minimum level");
-  maximum_level          = prm.get_integer("Maximum level");
+  minimum_text           = Utilities::trim(prm.get("Minimum level"));
+  maximum_text           = Utilities::trim(prm.get("Maximum level"));
   refine_fraction        = prm.get_double("Refine fraction");
   coarsen_fraction       = prm.get_double("Coarsen fraction");
   initial_cycles         = prm.get_integer("Initial cycles");
   particle_weight        = prm.get_double("Particle weight");
+  const std::string stop = Utilities::trim(prm.get("Stop time"));
   const std::string word = prm.get("Indicator");
   indicator              = word == "kelly"       ? RefinementIndicator::kelly
                            : word == "log-kelly" ? RefinementIndicator::log_kelly
@@ -105,17 +120,60 @@ void AdaptivityParameters::parse_parameters(ParameterHandler &prm)
                                                  : RefinementIndicator::automatic;
   prm.leave_subsection();
   prm.leave_subsection();
+  stop_time = std::numeric_limits<double>::infinity();
+  if (!stop.empty())
+    {
+      char        *end   = nullptr;
+      const double value = std::strtod(stop.c_str(), &end);
+      if (end == stop.c_str() || *end != '\0' || !std::isfinite(value) || value < 0)
+        throw InputError("Mesh/Adaptivity/Stop time = '" + stop +
+                         "' is not a time >= 0 (leave it empty for none).");
+      stop_time = value; // (unused where Interval = 0: nothing adapts)
+    }
+  // The levels' syntax now; their values once Mesh/Refinement is known (set_refinement()).
+  level("Minimum level", minimum_text, 0);
+  level("Maximum level", maximum_text, 0);
   if (!enabled())
     return;
-  if (maximum_level < minimum_level)
-    throw InputError("Mesh/Adaptivity/Maximum level = " + std::to_string(maximum_level) +
-                     " is below Minimum level = " + std::to_string(minimum_level) + ".");
   if (refine_fraction + coarsen_fraction > 1)
     throw InputError("Mesh/Adaptivity/Refine fraction + Coarsen fraction must not exceed 1.");
 }
 
-void AdaptivityParameters::check_levels(const unsigned int refinement) const
+int AdaptivityParameters::level(const std::string &name,
+                                const std::string &text,
+                                const int          refinement)
 {
+  const auto digits = [](const std::string &t) {
+    return !t.empty() && t.size() <= 3 &&
+           std::all_of(t.begin(), t.end(), [](const char c) { return c >= '0' && c <= '9'; });
+  };
+  const std::string word     = "Refinement";
+  const bool        relative = text.compare(0, word.size(), word) == 0;
+  const std::string rest     = Utilities::trim(relative ? text.substr(word.size()) : text);
+  if (!relative && digits(rest))
+    return std::stoi(rest);
+  if (relative && rest.empty())
+    return refinement;
+  if (relative && (rest[0] == '+' || rest[0] == '-') && digits(Utilities::trim(rest.substr(1))))
+    return refinement + (rest[0] == '-' ? -1 : 1) * std::stoi(Utilities::trim(rest.substr(1)));
+  throw InputError("Mesh/Adaptivity/" + name + " = '" + text +
+                   "' is not a level: a number >= 0, or 'Refinement', 'Refinement + 1', "
+                   "'Refinement - 1', ...");
+}
+
+void AdaptivityParameters::set_refinement(const unsigned int refinement)
+{
+  this->refinement  = refinement;
+  const int minimum = level("Minimum level", minimum_text, refinement),
+            maximum = level("Maximum level", maximum_text, refinement);
+  if (enabled() && minimum < 0)
+    throw InputError("Mesh/Adaptivity/Minimum level = '" + minimum_text + "' is below 0 for " +
+                     "Mesh/Refinement = " + std::to_string(refinement) + ".");
+  minimum_level = std::max(minimum, 0);
+  maximum_level = std::max(maximum, 0);
+  if (enabled() && maximum_level < minimum_level)
+    throw InputError("Mesh/Adaptivity/Maximum level = " + std::to_string(maximum_level) +
+                     " is below Minimum level = " + std::to_string(minimum_level) + ".");
   if (enabled() && (refinement < minimum_level || refinement > maximum_level))
     throw InputError("Mesh/Adaptivity/Maximum level and Minimum level: Mesh/Refinement = " +
                      std::to_string(refinement) + " must lie between them (" +
@@ -228,6 +286,24 @@ void mark_fixed_fraction(const AdaptivityParameters                     &paramet
 }
 
 template <int dim>
+bool mark_for_level(const unsigned int                              level,
+                    parallel::distributed::Triangulation<dim, dim> &triangulation)
+{
+  bool any = false;
+  for (const auto &cell : triangulation.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        cell->clear_refine_flag();
+        cell->clear_coarsen_flag();
+        if (cell->level() > static_cast<int>(level))
+          cell->set_coarsen_flag(), any = true;
+        else if (cell->level() < static_cast<int>(level))
+          cell->set_refine_flag(), any = true;
+      }
+  return Utilities::MPI::logical_or(any, triangulation.get_communicator());
+}
+
+template <int dim>
 std::pair<types::global_cell_index, types::global_cell_index>
 count_flagged_cells(const parallel::distributed::Triangulation<dim, dim> &triangulation)
 {
@@ -243,6 +319,10 @@ count_flagged_cells(const parallel::distributed::Triangulation<dim, dim> &triang
           Utilities::MPI::sum(coarsened, communicator) / GeometryInfo<dim>::max_children_per_cell};
 }
 
+// 1D: p4est has none, but the solvers of every dimension call adapt_after_step().
+template bool   mark_for_level(const unsigned int, parallel::distributed::Triangulation<1, 1> &);
+template bool   mark_for_level(const unsigned int, parallel::distributed::Triangulation<2, 2> &);
+template bool   mark_for_level(const unsigned int, parallel::distributed::Triangulation<3, 3> &);
 template void   mark_fixed_fraction(const AdaptivityParameters &,
                                     const Vector<float> &,
                                     parallel::distributed::Triangulation<2, 2> &);

@@ -69,10 +69,6 @@ void compare_in(const ProblemParameters         &parameters,
                 const MPI_Comm                   communicator,
                 std::ostream                    &log)
 {
-  if (parameters.adaptivity.enabled())
-    throw InputError("Mesh/Adaptivity/Interval: `densityflow compare` does not yet work on "
-                     "adaptive meshes (the ensembles' points are located in cells once); set "
-                     "Interval = 0.");
   std::vector<EnsembleSnapshot<dim>> snapshots;
   for (const EnsembleFile &file : files)
     for (auto &s : read_ensembles<dim>(file.file, file.time, parameters.time.end_time))
@@ -83,6 +79,15 @@ void compare_in(const ProblemParameters         &parameters,
   without_particles.particles.number    = 0;
   without_particles.output.directory    = parameters.output_directory() + "/compare";
   without_particles.checkpoint.interval = 0; // a comparison is not continued
+  if (parameters.adaptivity.enabled())
+    {
+      // The ensembles' points are located in cells once, so the mesh may not change.
+      without_particles.adaptivity.interval = 0;
+      if (Utilities::MPI::this_mpi_process(communicator) == 0)
+        log << "compare: Mesh/Adaptivity is not used: the density is solved on the uniform "
+               "mesh of Mesh/Refinement."
+            << std::endl;
+    }
   Simulation<dim> simulation(without_particles, communicator, log);
   simulation.compare_ensembles(std::move(snapshots));
   simulation.run();

@@ -319,7 +319,7 @@ void ProblemParameters::parse_parameters(ParameterHandler &prm)
   mesh.parse_parameters(prm, directory);
   absorbing_walls.parse_parameters(prm);
   adaptivity.parse_parameters(prm);
-  adaptivity.check_levels(mesh.refinement);
+  adaptivity.set_refinement(mesh.refinement);
   physics.parse_parameters(prm, directory);
   velocity_grid.parse_parameters(prm, directory);
   if (!velocity_grid.file.empty() && physics.model != Model::transport)

@@ -64,7 +64,8 @@ void Simulation<dim>::set_up()
         << Utilities::MPI::n_mpi_processes(mpi_communicator) << " MPI rank(s)" << std::endl;
   if (parameters.adaptivity.enabled() && !parameters.output.grid.empty())
     throw InputError("Mesh/Adaptivity/Interval: Output/Grid locates its points in cells once and "
-                     "does not yet work on adaptive meshes; leave Output/Grid empty.");
+                     "does not yet work on adaptive meshes; leave Output/Grid empty, or set "
+                     "Mesh/Adaptivity/Interval = 0 (a uniform mesh).");
   // A restart checks the checkpoint against the parameters first: an adapted mesh is
   // loaded from it in place of the problem file's refinement.
   const bool        resume     = !restart_directory.empty();

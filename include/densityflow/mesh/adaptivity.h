@@ -5,6 +5,9 @@
 #include <deal.II/lac/petsc_vector.h>
 #include <deal.II/lac/vector.h>
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -69,17 +72,41 @@ struct AdaptivityParameters
   RefinementIndicator indicator      = RefinementIndicator::kelly;
   /** What a particle in a cell weighs in the repartitioning, against 1 for the cell. */
   double particle_weight = 0.1;
+  /**
+   * From this time on the mesh is the uniform one of `Mesh/Refinement` again (infinity:
+   * never): a finer start for a density that is narrow only at first.
+   */
+  double stop_time = std::numeric_limits<double>::infinity();
+  /** `Mesh/Refinement`, the level of the mesh at the start and after `Stop time`. */
+  unsigned int refinement = 0;
+  /** The levels as written: a number, or relative to `Mesh/Refinement` (see level()). */
+  std::string minimum_text = "0", maximum_text = "0";
 
   bool enabled() const { return interval > 0; }
+
+  /**
+   * Whether the adaptation after the step that ends at @p time follows the indicator
+   * (before `Stop time`); after it, adapt_after_step() returns to `Mesh/Refinement`.
+   */
+  bool follows_indicator(const double time) const
+  {
+    return std::isinf(stop_time) || time < stop_time - 1e-12 * std::max(1.0, stop_time);
+  }
 
   static void declare_parameters(ParameterHandler &prm);
   /** InputError naming the parameter for values out of range. */
   void parse_parameters(ParameterHandler &prm);
   /**
-   * InputError unless `Mesh/Refinement` = @p refinement lies within the levels (the
-   * mesh starts at that level everywhere).
+   * Takes `Mesh/Refinement` = @p refinement (the mesh starts at that level everywhere) and
+   * with it the levels: InputError unless it lies within them.
    */
-  void check_levels(const unsigned int refinement) const;
+  void set_refinement(const unsigned int refinement);
+
+  /**
+   * The level @p text of the parameter @p name: "5", or "Refinement", "Refinement + 1",
+   * "Refinement - 2" for @p refinement plus that. InputError for anything else.
+   */
+  static int level(const std::string &name, const std::string &text, const int refinement);
 };
 
 /**
@@ -107,6 +134,39 @@ double mark_cells(const AdaptivityParameters                     &parameters,
                   const DoFHandler<dim, dim>                     &dof_handler,
                   const PETScWrappers::MPI::Vector               &rho,
                   parallel::distributed::Triangulation<dim, dim> &triangulation);
+
+/**
+ * Flags every locally owned active cell of @p triangulation above @p level for coarsening
+ * and below it for refinement. Returns whether any cell on any rank is not at @p level
+ * (then the caller adapts and asks again: one call coarsens one level). Collective.
+ */
+template <int dim>
+bool mark_for_level(const unsigned int                              level,
+                    parallel::distributed::Triangulation<dim, dim> &triangulation);
+
+/**
+ * The adaptation due after the step that ends at @p time: @p adapt(true) (estimate, mark
+ * and adapt) before `Stop time`; after it, @p adapt(false) (adapt as flagged) after each
+ * mark_for_level() of `Mesh/Refinement` until the mesh is that uniform one, which then
+ * costs one pass over the cells per Interval.
+ */
+template <int dim, typename Adapt>
+void adapt_after_step(const AdaptivityParameters                     &parameters,
+                      const double                                    time,
+                      parallel::distributed::Triangulation<dim, dim> &triangulation,
+                      const Adapt                                    &adapt)
+{
+  if (parameters.follows_indicator(time))
+    {
+      adapt(true);
+      return;
+    }
+  // One level per pass; the bound only guards against flags that p4est's balance drops.
+  for (unsigned int pass = 0;
+       pass <= parameters.maximum_level && mark_for_level(parameters.refinement, triangulation);
+       ++pass)
+    adapt(false);
+}
 
 /**
  * The cells flagged for refinement and the families flagged for coarsening on

@@ -80,7 +80,10 @@ FokkerPlanckSolver<dim>::FokkerPlanckSolver(const Mesh<dim>                &mesh
            discretization.degree + 2)
     , discretization(discretization)
     , step_size(time.step_size())
-    , crank_nicolson_start(time.bdf2_start == Bdf2Start::crank_nicolson)
+    // The other schemes have no start step: they ignore the option (the log's solver
+    // line names the start only where it is used).
+    , crank_nicolson_start(time.bdf2_start == Bdf2Start::crank_nicolson &&
+                           fokker_planck_scheme(time.scheme) == TimeScheme::bdf2)
     , linear_solver_parameters(linear_solver_parameters)
     , linear_solver(std::make_unique<LinearSolver>(linear_solver_parameters, mesh.communicator()))
     // No basis where it cannot serve: a direct solve ignores any guess, and where V
@@ -91,10 +94,6 @@ FokkerPlanckSolver<dim>::FokkerPlanckSolver(const Mesh<dim>                &mesh
                      : linear_solver_parameters.previous_solutions)
 {
   // Physics has checked eps > 0, DiscretizationParameters the degree.
-  if (crank_nicolson_start && scheme != TimeScheme::bdf2)
-    throw InputError("Time/BDF2 start = crank-nicolson is the first step of Time/Scheme = bdf2 "
-                     "(or auto), not of " +
-                     to_string(scheme) + ".");
   auto start = std::chrono::steady_clock::now();
   set_up_system();
   find_absorbing_nodes(walls);
@@ -464,7 +463,9 @@ unsigned int FokkerPlanckSolver<dim>::advance(const double dt)
 
   this->complete_step(solution, dt, "check Physics/Potential and Time/Time step.");
   if (adaptive_triangulation != nullptr && step_number % adaptivity.interval == 0)
-    adapt_mesh();
+    adapt_after_step(adaptivity, current_time, *adaptive_triangulation, [this](const bool mark) {
+      adapt_mesh(mark);
+    });
   return iterations;
 }
 

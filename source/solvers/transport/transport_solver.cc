@@ -186,7 +186,10 @@ unsigned int TransportSolver<dim>::advance(const double dt)
   outflow += outflow_change;
   this->complete_step(solution, dt, "check Physics/Velocity and the time step.");
   if (adaptive_triangulation != nullptr && this->step_number % adaptivity.interval == 0)
-    adapt_mesh();
+    adapt_after_step(adaptivity,
+                     this->current_time,
+                     *adaptive_triangulation,
+                     [this](const bool mark) { adapt_mesh(mark); });
   return iterations;
 }
 

@@ -296,9 +296,10 @@ bool mark_for_level(const unsigned int                              level,
         cell->clear_refine_flag();
         cell->clear_coarsen_flag();
         if (cell->level() > static_cast<int>(level))
-          cell->set_coarsen_flag(), any = true;
+          cell->set_coarsen_flag();
         else if (cell->level() < static_cast<int>(level))
-          cell->set_refine_flag(), any = true;
+          cell->set_refine_flag();
+        any |= cell->level() != static_cast<int>(level);
       }
   return Utilities::MPI::logical_or(any, triangulation.get_communicator());
 }

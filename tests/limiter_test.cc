@@ -26,6 +26,8 @@ namespace
 template <int dim>
 struct OneCell
 {
+  static constexpr int dimension = dim;
+
   explicit OneCell(const unsigned int degree)
       : fe(degree)
       , quadrature(degree + 2)
@@ -71,8 +73,28 @@ struct OneCell
   /** The minimum of @p u over the limiter's points. */
   double minimum(const PETScWrappers::MPI::Vector &u) const
   {
+    return minimum(u, ZhangShuLimiter<dim>::points(fe, quadrature, face_quadrature));
+  }
+
+  /**
+   * The minimum of @p u over the limiter's points of the cell's children (those of a mesh
+   * with hanging faces), mapped into the cell.
+   */
+  double minimum_in_children(const PETScWrappers::MPI::Vector &u) const
+  {
+    std::vector<Point<dim>> in_cell;
+    for (unsigned int child = 0; child < GeometryInfo<dim>::max_children_per_cell; ++child)
+      for (const Point<dim> &x :
+           ZhangShuLimiter<dim>::points(fe, quadrature, face_quadrature, true))
+        in_cell.push_back(GeometryInfo<dim>::child_to_cell_coordinates(
+            x, child, RefinementCase<dim>::isotropic_refinement));
+    return minimum(u, in_cell);
+  }
+
+  double minimum(const PETScWrappers::MPI::Vector &u, const std::vector<Point<dim>> &points) const
+  {
     double result = std::numeric_limits<double>::infinity();
-    for (const Point<dim> &x : ZhangShuLimiter<dim>::points(fe, quadrature, face_quadrature))
+    for (const Point<dim> &x : points)
       {
         double value = 0;
         for (unsigned int j = 0; j < fe.n_dofs_per_cell(); ++j)
@@ -99,7 +121,7 @@ void expect_limited(const unsigned int                               degree,
 {
   SCOPED_TRACE(what);
   const OneCell<dim>         cell(degree);
-  PETScWrappers::MPI::Vector u = cell.interpolate(f);
+  PETScWrappers::MPI::Vector u           = cell.interpolate(f);
   const double               mean_before = cell.mean(u);
   ASSERT_LT(cell.minimum(u), -1e-3) << "the test cell must dip below 0";
   ASSERT_GT(mean_before, 0);
@@ -121,7 +143,8 @@ TEST(ZhangShuLimiter, NegativeNodeIsScaledToTheMean)
       [](const Point<2> &x) { return x.distance(Point<2>(0.5, 0.5)) < 1e-12 ? -0.5 : 1.0; },
       "Q2, negative centre node");
   // Q1 in 1D and 3D: a linear function that crosses 0 inside the cell.
-  expect_limited<1>(1, [](const Point<1> &x) { return 3 * x[0] - 0.5; }, "Q1 1D ramp");
+  expect_limited<1>(
+      1, [](const Point<1> &x) { return 3 * x[0] - 0.5; }, "Q1 1D ramp");
   expect_limited<3>(
       1, [](const Point<3> &x) { return x[0] + x[1] + x[2] - 0.4; }, "Q1 3D ramp");
 }
@@ -178,6 +201,43 @@ TEST(ZhangShuLimiter, BernsteinShortcutKeepsTheAnswer)
       EXPECT_EQ(limiter.limit(dip), 1u) << "degree " << degree;
       EXPECT_GE(cell.minimum(dip), -1e-14 * cell.mean(dip)) << "degree " << degree;
     }
+}
+
+// A Q2 or Q3 cell >= 0 at its own limiter points may be negative at its children's
+// (and a child's mean could then be negative, which no limiter after the refinement could
+// lift): before a refinement the cell is scaled towards its mean until it is >= 0 at the
+// children's points. rho(x) dips below 0 between the cell's points only.
+TEST(ZhangShuLimiter, CellsToRefineAreLimitedAtTheirChildrensPoints)
+{
+  const auto check = [](const auto &cell, const auto &f, const std::string &what) {
+    SCOPED_TRACE(what);
+    constexpr int              dim         = std::decay_t<decltype(cell)>::dimension;
+    PETScWrappers::MPI::Vector u           = cell.interpolate(f);
+    const double               mean_before = cell.mean(u);
+    ASSERT_GE(cell.minimum(u), 0) << "the cell must be >= 0 at its own points";
+    ASSERT_LT(cell.minimum_in_children(u), -1e-4) << "and < 0 at a child's point";
+
+    const ZhangShuLimiter<dim>       limiter(cell.space(), true);
+    const PETScWrappers::MPI::Vector before(u);
+    EXPECT_EQ(limiter.limit(u), 0u);
+    EXPECT_EQ(limiter.limit_for_refinement(u, {false}), 0u);
+    for (unsigned int j = 0; j < cell.fe.n_dofs_per_cell(); ++j)
+      EXPECT_EQ(u(j), before(j));
+    EXPECT_EQ(limiter.limit_for_refinement(u, {true}), 1u);
+    EXPECT_GE(cell.minimum_in_children(u), -1e-14 * mean_before);
+    EXPECT_LT(cell.minimum_in_children(u), 1e-9 * mean_before);
+    EXPECT_NEAR(cell.mean(u), mean_before, 1e-14 * mean_before);
+  };
+  // Q3 in 1D: the cell's points miss (0.2764, 0.5), the left child's 0.3618, 0.3846.
+  check(
+      OneCell<1>(3),
+      [](const Point<1> &x) { return (x[0] - 0.3) * (x[0] - 0.47) * (1.5 - x[0]); },
+      "Q3 1D");
+  // Q2 in 2D: the cell's points miss (0.33, 0.5) in x, the children's include 0.465.
+  check(
+      OneCell<2>(2),
+      [](const Point<2> &x) { return (x[0] - 0.4) * (x[0] - 0.47) + 0.01 * x[1]; },
+      "Q2 2D");
 }
 
 TEST(ZhangShuLimiter, DisabledLimiterDoesNothing)

@@ -107,7 +107,8 @@ void MeshParameters::parse_parameters(ParameterHandler &prm, const std::string &
 namespace
 {
 template <int dim>
-std::unique_ptr<parallel::TriangulationBase<dim>> make_triangulation(const MPI_Comm communicator)
+std::unique_ptr<parallel::TriangulationBase<dim>> make_triangulation(const MPI_Comm communicator,
+                                                                     const bool     adapted)
 {
   if constexpr (dim == 1)
     // p4est has no 1D; a shared triangulation partitioned along the line (z-order is
@@ -118,7 +119,17 @@ std::unique_ptr<parallel::TriangulationBase<dim>> make_triangulation(const MPI_C
         false,
         parallel::shared::Triangulation<1>::partition_zorder);
   else
-    return std::make_unique<parallel::distributed::Triangulation<dim>>(communicator);
+    {
+      // After an adaptation deal.II numbers the new cells where the old ones were, so the
+      // numbering (and with it the DoFs' and every sum's order) depends on the mesh's
+      // history; rebuilt from the coarse mesh at every partition it depends on the mesh
+      // alone, as after a load.
+      using Tria = parallel::distributed::Triangulation<dim>;
+      return std::make_unique<Tria>(communicator,
+                                    Triangulation<dim>::none,
+                                    adapted ? Tria::mesh_reconstruction_after_repartitioning
+                                            : Tria::default_setting);
+    }
 }
 
 template <int dim>
@@ -138,9 +149,10 @@ template <int dim>
 Mesh<dim>::Mesh(const MeshParameters &parameters,
                 const unsigned int    fe_degree,
                 const MPI_Comm        communicator,
-                const std::string    &saved_refinement)
+                const std::string    &saved_refinement,
+                const bool            adapted)
     : mpi_communicator(communicator)
-    , tria(make_triangulation<dim>(communicator))
+    , tria(make_triangulation<dim>(communicator, adapted))
 {
   create_coarse_mesh(parameters);
   set_up_periodicity(parameters.periodic);

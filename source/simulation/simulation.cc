@@ -74,7 +74,8 @@ void Simulation<dim>::set_up()
       parameters.mesh,
       parameters.discretization.degree,
       mpi_communicator,
-      resume && parameters.adaptivity.enabled() ? checkpoint + "/mesh" : "");
+      resume && parameters.adaptivity.enabled() ? checkpoint + "/mesh" : "",
+      parameters.adaptivity.enabled());
   physics = std::make_unique<Physics<dim>>(parameters.physics, parameters.constants);
   if (!parameters.velocity_grid.file.empty())
     physics->set_velocity(read_velocity_grid(

@@ -67,11 +67,15 @@ public:
       boundary is curved. @param saved_refinement a file of save_refinement() (a
       checkpoint of an adapted mesh): its cells are loaded onto the coarse mesh instead of
       the global refinement (on any number of ranks; the coarse mesh must be the one it
-      was saved from). */
+      was saved from). @param adapted whether the mesh will be adapted: then p4est
+      rebuilds deal.II's cells from the coarse mesh at every partition, so that cells and
+      DoFs are numbered alike after an adaptation and after a load (a restart is the
+      same run to the bit). */
   Mesh(const MeshParameters &parameters,
        const unsigned int    fe_degree,
        const MPI_Comm        communicator,
-       const std::string    &saved_refinement = "");
+       const std::string    &saved_refinement = "",
+       const bool            adapted          = false);
   ~Mesh();
 
   parallel::TriangulationBase<dim>       &triangulation();

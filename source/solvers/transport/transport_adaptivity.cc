@@ -12,8 +12,8 @@
 #include <deal.II/fe/fe_values.h>
 
 #include <cmath>
-#include <tuple>
 #include <limits>
+#include <tuple>
 
 // Mesh adaptation of the transport solver (Mesh/Adaptivity).
 //
@@ -163,6 +163,20 @@ TransportAdaptationReport TransportSolver<dim>::adapt_mesh(const bool estimate_a
         mark_fixed_fraction(adaptivity, jump_indicator(), tria);
       tria.prepare_coarsening_and_refinement();
       std::tie(report.refined, report.coarsened) = count_flagged_cells(tria);
+      const bool limited_scheme = scheme == TimeScheme::ssp_rk3 || scheme == TimeScheme::imex_ssp3;
+      if (limited_scheme)
+        {
+          // A child of a Q2/Q3 cell >= 0 at the cell's own points could have a negative
+          // mean, which no limiter lifts: the cells to refine are first limited at their
+          // children's points (mass kept).
+          std::vector<bool> refine;
+          for (const auto &cell : dof_handler.active_cell_iterators())
+            if (cell->is_locally_owned())
+              refine.push_back(cell->refine_flag_set());
+          report.limited = Utilities::MPI::sum(static_cast<types::global_cell_index>(
+                                                   limiter->limit_for_refinement(solution, refine)),
+                                               mpi_communicator);
+        }
 
       // rho_h and the integrator's history, ghosted as the transfer reads them.
       const std::vector<PETScWrappers::MPI::Vector *> history = integrator->history();
@@ -196,8 +210,8 @@ TransportAdaptationReport TransportSolver<dim>::adapt_mesh(const bool estimate_a
       solution                = outputs[0];
       report.cells_after      = tria.n_global_active_cells();
       report.mass_transferred = dg_mass(op->mass_matrix(), solution);
-      if (scheme == TimeScheme::ssp_rk3 || scheme == TimeScheme::imex_ssp3)
-        report.limited = Utilities::MPI::sum(
+      if (limited_scheme)
+        report.limited += Utilities::MPI::sum(
             static_cast<types::global_cell_index>(limiter->limit(solution)), mpi_communicator);
       std::vector<const PETScWrappers::MPI::Vector *> carried;
       for (std::size_t k = 1; k < outputs.size(); ++k)

@@ -1,3 +1,4 @@
+#include <densityflow/solvers/petsc_array.h>
 #include <densityflow/solvers/petsc_check.h>
 #include <densityflow/solvers/transport/zhang_shu_limiter.h>
 
@@ -24,7 +25,7 @@ double bernstein(const unsigned int p, unsigned int k, const Point<dim> &x)
   double value = 1;
   for (unsigned int d = 0; d < dim; ++d, k /= p + 1)
     {
-      const unsigned int i = k % (p + 1);
+      const unsigned int i        = k % (p + 1);
       double             binomial = 1;
       for (unsigned int m = 1; m <= i; ++m)
         binomial = binomial * (p - i + m) / m;
@@ -112,6 +113,22 @@ ZhangShuLimiter<dim>::ZhangShuLimiter(const DGDiscretization<dim> &space, const 
 
   if (fe.degree >= 2)
     {
+      // The children's points: a refined mesh has hanging faces, hence the subfaces'.
+      const std::vector<Point<dim>> child_points =
+          points(fe, space.quadrature, space.face_quadrature, true);
+      for (unsigned int child = 0; child < GeometryInfo<dim>::max_children_per_cell; ++child)
+        for (const Point<dim> &x : child_points)
+          {
+            Point<dim> parent;
+            for (unsigned int d = 0; d < dim; ++d)
+              parent[d] = (x[d] + ((child >> d) & 1)) / 2;
+            for (unsigned int j = 0; j < n; ++j)
+              child_point_values.push_back(fe.shape_value(j, parent));
+          }
+    }
+
+  if (fe.degree >= 2)
+    {
       // rho_i = sum_k beta_k B_k(x_i) at the nodes x_i: beta = V^{-1} rho, V_ik = B_k(x_i).
       const std::vector<Point<dim>> &nodes = fe.get_unit_support_points();
       FullMatrix<double>             V(n, n);
@@ -143,9 +160,8 @@ ZhangShuLimiter<dim>::ZhangShuLimiter(const DGDiscretization<dim> &space, const 
       // itself is off in its last digits times V's condition. Ten times the first, and
       // never below 1e-10, so that a coefficient above the margin means a positive
       // computed point value: the limiter's answer is the same to the bit.
-      bernstein_margin = std::max(1e-10,
-                                  10 * n * std::numeric_limits<double>::epsilon() *
-                                      (conversion_norm + lebesgue));
+      bernstein_margin = std::max(
+          1e-10, 10 * n * std::numeric_limits<double>::epsilon() * (conversion_norm + lebesgue));
     }
 
   FEValues<dim> fe_values(space.mapping, fe, space.quadrature, update_values | update_JxW_values);
@@ -178,27 +194,43 @@ ZhangShuLimiter<dim>::ZhangShuLimiter(const DGDiscretization<dim> &space, const 
 template <int dim>
 unsigned int ZhangShuLimiter<dim>::limit(PETScWrappers::MPI::Vector &u) const
 {
+  return limit_cells(u, point_values, {});
+}
+
+template <int dim>
+unsigned int ZhangShuLimiter<dim>::limit_for_refinement(PETScWrappers::MPI::Vector &u,
+                                                        const std::vector<bool>    &refine) const
+{
+  AssertDimension(refine.size(), cell_first_dof.size());
+  return child_point_values.empty() ? 0 : limit_cells(u, child_point_values, refine);
+}
+
+template <int dim>
+unsigned int ZhangShuLimiter<dim>::limit_cells(PETScWrappers::MPI::Vector &u,
+                                               const std::vector<double>  &point_table,
+                                               const std::vector<bool>    &only) const
+{
   if (!enabled)
     return 0;
   const unsigned int n       = fe.n_dofs_per_cell();
   unsigned int       limited = 0;
-  PetscScalar       *values;
-  Vec                vector = static_cast<const Vec &>(u);
-  DENSITYFLOW_PETSC(VecGetArray(vector, &values));
+  WriteArray         values(static_cast<const Vec &>(u));
   for (std::size_t c = 0; c < cell_first_dof.size(); ++c)
-    if (limit_cell(values + cell_first_dof[c], &mean_weights[c * n]))
+    if ((only.empty() || only[c]) &&
+        limit_cell(values.data() + cell_first_dof[c], &mean_weights[c * n], point_table))
       ++limited;
-  DENSITYFLOW_PETSC(VecRestoreArray(vector, &values));
   return limited;
 }
 
 template <int dim>
-bool ZhangShuLimiter<dim>::limit_cell(double *rho, const double *w) const
+bool ZhangShuLimiter<dim>::limit_cell(double                    *rho,
+                                      const double              *w,
+                                      const std::vector<double> &point_table) const
 {
-  const unsigned int n = fe.n_dofs_per_cell(), n_points = point_values.size() / n;
+  const unsigned int n = fe.n_dofs_per_cell(), n_points = point_table.size() / n;
   // A multilinear function takes its extremes at the vertices, which are the nodes of Q1.
   const bool    nodal_minimum = fe.degree == 1;
-  const double *P             = point_values.data();
+  const double *P             = point_table.data();
   double        minimum       = std::numeric_limits<double>::infinity();
   double        maximum       = -std::numeric_limits<double>::infinity();
   for (unsigned int j = 0; j < n; ++j)

@@ -41,7 +41,10 @@ struct TransportAdaptationReport
   double mass_before = 0, mass_transferred = 0, mass_after = 0;
   /** The smallest rho_h at the limiter's points after the transfer and the limiter. */
   double min_after = 0;
-  /** Cells the limiter scaled after the transfer (all ranks). */
+  /**
+   * Cells the limiter scaled (all ranks): cells to refine, at their children's points,
+   * before the transfer (degree >= 2), and cells after it.
+   */
   types::global_cell_index limited = 0;
 };
 

@@ -48,6 +48,17 @@ public:
   unsigned int limit(PETScWrappers::MPI::Vector &u) const;
 
   /**
+   * Before an adaptation refines the locally owned cells c with @p refine[c] (in the
+   * order of the owned cells): limits each such cell of @p u at the limiter's points of
+   * its children, so that after the refinement every child's mean is >= 0 (a positive
+   * combination of the child's quadrature point values) and the children's limiter can
+   * make them >= 0 at their points. Degree >= 2 only: a multilinear function >= 0 at the
+   * vertices is >= 0 everywhere. Keeps each cell's mean; returns the cells it scaled.
+   */
+  unsigned int limit_for_refinement(PETScWrappers::MPI::Vector &u,
+                                    const std::vector<bool>    &refine) const;
+
+  /**
    * Points of the unit cell where the limiter makes rho >= 0: those the Zhang-Shu proof
    * needs (N-point Gauss-Lobatto with 2N - 3 >= degree in one direction, the face
    * quadrature's points in the others, over all directions), and also the nodes and
@@ -62,8 +73,19 @@ public:
                                         const bool                     subfaces = false);
 
 private:
-  /** Scales one cell's values @p rho with mean weights @p w; whether it did. */
-  bool limit_cell(double *rho, const double *w) const;
+  /**
+   * Limits the owned cells c of @p u with @p only[c] (all where @p only is empty) at the
+   * points whose shape values are @p point_table; returns the cells it scaled.
+   */
+  unsigned int limit_cells(PETScWrappers::MPI::Vector &u,
+                           const std::vector<double>  &point_table,
+                           const std::vector<bool>    &only) const;
+  /**
+   * Scales one cell's values @p rho with mean weights @p w so that rho >= 0 at the points
+   * whose shape values are @p point_table (row-major, n_dofs_per_cell() per point);
+   * whether it did.
+   */
+  bool limit_cell(double *rho, const double *w, const std::vector<double> &point_table) const;
   /**
    * Whether the Bernstein coefficients of @p rho all exceed the margin (@p largest:
    * max |rho_j|), which proves rho > 0 at every point; false when unsure.
@@ -77,6 +99,8 @@ private:
   std::vector<double>       mean_weights;
   /** Values of the shape functions at the limiter's points, row-major. */
   std::vector<double> point_values;
+  /** The same at the limiter's points of the children (degree >= 2). */
+  std::vector<double> child_point_values;
   /** max over the points of sum_j max(-phi_j, 0), for a cheap bound from below. */
   double negative_shape_sum = 0;
   /**

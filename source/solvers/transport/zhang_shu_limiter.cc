@@ -89,6 +89,27 @@ std::vector<Point<dim>> ZhangShuLimiter<dim>::points(const FiniteElement<dim, di
 }
 
 template <int dim>
+typename ZhangShuLimiter<dim>::PointTable
+ZhangShuLimiter<dim>::point_table(const FiniteElement<dim, dim> &fe,
+                                  const std::vector<Point<dim>> &unit_points)
+{
+  const unsigned int n = fe.n_dofs_per_cell();
+  PointTable         table;
+  table.values.resize(unit_points.size() * n);
+  for (unsigned int k = 0; k < unit_points.size(); ++k)
+    {
+      double negative = 0;
+      for (unsigned int j = 0; j < n; ++j)
+        {
+          table.values[k * n + j] = fe.shape_value(j, unit_points[k]);
+          negative += std::max(-table.values[k * n + j], 0.0);
+        }
+      table.negative_shape_sum = std::max(table.negative_shape_sum, negative);
+    }
+  return table;
+}
+
+template <int dim>
 ZhangShuLimiter<dim>::ZhangShuLimiter(const DGDiscretization<dim> &space, const bool enabled)
     : fe(space.dof_handler.get_fe())
     , enabled(enabled && fe.degree > 0)
@@ -99,32 +120,20 @@ ZhangShuLimiter<dim>::ZhangShuLimiter(const DGDiscretization<dim> &space, const 
              space.face_quadrature,
              space.dof_handler.get_triangulation().has_hanging_nodes());
   const unsigned int n = fe.n_dofs_per_cell();
-  point_values.resize(unit_points.size() * n);
-  for (unsigned int k = 0; k < unit_points.size(); ++k)
-    {
-      double negative = 0;
-      for (unsigned int j = 0; j < n; ++j)
-        {
-          point_values[k * n + j] = fe.shape_value(j, unit_points[k]);
-          negative += std::max(-point_values[k * n + j], 0.0);
-        }
-      negative_shape_sum = std::max(negative_shape_sum, negative);
-    }
-
+  cell_points          = point_table(fe, unit_points);
   if (fe.degree >= 2)
     {
       // The children's points: a refined mesh has hanging faces, hence the subfaces'.
-      const std::vector<Point<dim>> child_points =
-          points(fe, space.quadrature, space.face_quadrature, true);
+      std::vector<Point<dim>> in_parent;
       for (unsigned int child = 0; child < GeometryInfo<dim>::max_children_per_cell; ++child)
-        for (const Point<dim> &x : child_points)
+        for (const Point<dim> &x : points(fe, space.quadrature, space.face_quadrature, true))
           {
             Point<dim> parent;
             for (unsigned int d = 0; d < dim; ++d)
               parent[d] = (x[d] + ((child >> d) & 1)) / 2;
-            for (unsigned int j = 0; j < n; ++j)
-              child_point_values.push_back(fe.shape_value(j, parent));
+            in_parent.push_back(parent);
           }
+      child_points = point_table(fe, in_parent);
     }
 
   if (fe.degree >= 2)
@@ -148,13 +157,14 @@ ZhangShuLimiter<dim>::ZhangShuLimiter(const DGDiscretization<dim> &space, const 
             }
           conversion_norm = std::max(conversion_norm, row);
         }
-      for (unsigned int k = 0; k < unit_points.size(); ++k)
-        {
-          double row = 0;
-          for (unsigned int j = 0; j < n; ++j)
-            row += std::abs(point_values[k * n + j]);
-          lebesgue = std::max(lebesgue, row);
-        }
+      for (const PointTable *table : {&cell_points, &child_points})
+        for (std::size_t k = 0; k < table->values.size() / n; ++k)
+          {
+            double row = 0;
+            for (unsigned int j = 0; j < n; ++j)
+              row += std::abs(table->values[k * n + j]);
+            lebesgue = std::max(lebesgue, row);
+          }
       // A sum of n products is off by at most n u times the sum of their magnitudes
       // (u = 2^-53), for the coefficients and for the point values alike; the inverse
       // itself is off in its last digits times V's condition. Ten times the first, and
@@ -194,7 +204,7 @@ ZhangShuLimiter<dim>::ZhangShuLimiter(const DGDiscretization<dim> &space, const 
 template <int dim>
 unsigned int ZhangShuLimiter<dim>::limit(PETScWrappers::MPI::Vector &u) const
 {
-  return limit_cells(u, point_values, {});
+  return limit_cells(u, cell_points, {});
 }
 
 template <int dim>
@@ -202,12 +212,12 @@ unsigned int ZhangShuLimiter<dim>::limit_for_refinement(PETScWrappers::MPI::Vect
                                                         const std::vector<bool>    &refine) const
 {
   AssertDimension(refine.size(), cell_first_dof.size());
-  return child_point_values.empty() ? 0 : limit_cells(u, child_point_values, refine);
+  return child_points.values.empty() ? 0 : limit_cells(u, child_points, refine);
 }
 
 template <int dim>
 unsigned int ZhangShuLimiter<dim>::limit_cells(PETScWrappers::MPI::Vector &u,
-                                               const std::vector<double>  &point_table,
+                                               const PointTable           &table,
                                                const std::vector<bool>    &only) const
 {
   if (!enabled)
@@ -217,20 +227,18 @@ unsigned int ZhangShuLimiter<dim>::limit_cells(PETScWrappers::MPI::Vector &u,
   WriteArray         values(static_cast<const Vec &>(u));
   for (std::size_t c = 0; c < cell_first_dof.size(); ++c)
     if ((only.empty() || only[c]) &&
-        limit_cell(values.data() + cell_first_dof[c], &mean_weights[c * n], point_table))
+        limit_cell(values.data() + cell_first_dof[c], &mean_weights[c * n], table))
       ++limited;
   return limited;
 }
 
 template <int dim>
-bool ZhangShuLimiter<dim>::limit_cell(double                    *rho,
-                                      const double              *w,
-                                      const std::vector<double> &point_table) const
+bool ZhangShuLimiter<dim>::limit_cell(double *rho, const double *w, const PointTable &table) const
 {
-  const unsigned int n = fe.n_dofs_per_cell(), n_points = point_table.size() / n;
+  const unsigned int n = fe.n_dofs_per_cell(), n_points = table.values.size() / n;
   // A multilinear function takes its extremes at the vertices, which are the nodes of Q1.
   const bool    nodal_minimum = fe.degree == 1;
-  const double *P             = point_table.data();
+  const double *P             = table.values.data();
   double        minimum       = std::numeric_limits<double>::infinity();
   double        maximum       = -std::numeric_limits<double>::infinity();
   for (unsigned int j = 0; j < n; ++j)
@@ -240,7 +248,7 @@ bool ZhangShuLimiter<dim>::limit_cell(double                    *rho,
     }
   // rho(x) = m + sum_j (rho_j - m) phi_j(x) >= m - (M - m) sum_j max(-phi_j(x), 0):
   // where that bound is >= 0, no point can be negative.
-  if (!nodal_minimum && minimum - (maximum - minimum) * negative_shape_sum < 0 &&
+  if (!nodal_minimum && minimum - (maximum - minimum) * table.negative_shape_sum < 0 &&
       !bernstein_positive(rho, std::max(std::abs(minimum), std::abs(maximum))))
     for (unsigned int k = 0; k < n_points; ++k)
       {

@@ -73,19 +73,30 @@ public:
                                         const bool                     subfaces = false);
 
 private:
+  /** Points of the unit cell where the limiter makes rho >= 0, as what it needs of them. */
+  struct PointTable
+  {
+    /** The shape functions' values at the points, row-major (n_dofs_per_cell() a point). */
+    std::vector<double> values;
+    /** max over the points of sum_j max(-phi_j, 0), for a cheap bound from below. */
+    double negative_shape_sum = 0;
+  };
+
+  static PointTable point_table(const FiniteElement<dim, dim> &fe,
+                                const std::vector<Point<dim>> &unit_points);
+
   /**
    * Limits the owned cells c of @p u with @p only[c] (all where @p only is empty) at the
-   * points whose shape values are @p point_table; returns the cells it scaled.
+   * points of @p table; returns the cells it scaled.
    */
   unsigned int limit_cells(PETScWrappers::MPI::Vector &u,
-                           const std::vector<double>  &point_table,
+                           const PointTable           &table,
                            const std::vector<bool>    &only) const;
   /**
    * Scales one cell's values @p rho with mean weights @p w so that rho >= 0 at the points
-   * whose shape values are @p point_table (row-major, n_dofs_per_cell() per point);
-   * whether it did.
+   * of @p table; whether it did.
    */
-  bool limit_cell(double *rho, const double *w, const std::vector<double> &point_table) const;
+  bool limit_cell(double *rho, const double *w, const PointTable &table) const;
   /**
    * Whether the Bernstein coefficients of @p rho all exceed the margin (@p largest:
    * max |rho_j|), which proves rho > 0 at every point; false when unsure.
@@ -97,12 +108,8 @@ private:
   /** Each owned cell's first local dof and its mean weights (n per cell). */
   std::vector<unsigned int> cell_first_dof;
   std::vector<double>       mean_weights;
-  /** Values of the shape functions at the limiter's points, row-major. */
-  std::vector<double> point_values;
-  /** The same at the limiter's points of the children (degree >= 2). */
-  std::vector<double> child_point_values;
-  /** max over the points of sum_j max(-phi_j, 0), for a cheap bound from below. */
-  double negative_shape_sum = 0;
+  /** The limiter's points, and those of the children (degree >= 2; else empty). */
+  PointTable cell_points, child_points;
   /**
    * Degree >= 2: the Bernstein coefficients of a cell's polynomial from its nodal values,
    * row-major. The polynomial is a convex combination of them, so where all exceed

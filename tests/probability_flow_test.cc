@@ -147,11 +147,8 @@ flow_map_quantiles(const OuProblem &p, const unsigned int n, const std::string &
 /** ou-2d's problem: Q2, 32 x 32 cells on [-4, 4]^2, dt = 0.01, N((1, 0.5), 0.1 I), T = 1. */
 OuProblem ou_2d()
 {
-  OuProblem p;
+  OuProblem p  = wide_start();
   p.s0         = 0.1;
-  p.half_width = 4;
-  p.m0[0]      = 1;
-  p.m0[1]      = 0.5;
   p.degree     = 2;
   p.refinement = 5;
   p.end_time   = 1;

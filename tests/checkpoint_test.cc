@@ -5,15 +5,24 @@
 // (later rows written) continues without duplicate rows; a restart on another number of
 // ranks gives the same numbers to 1e-9, the tolerance of 1 against 2 ranks
 // (parallel_consistency_test).
+#include <densityflow/output/checkpoint.h>
 #include <densityflow/simulation/problem_parameters.h>
 #include <densityflow/simulation/simulation.h>
 #include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
 
+#include <deal.II/base/function.h>
 #include <deal.II/base/mpi.h>
+#include <deal.II/distributed/tria.h>
+#include <deal.II/dofs/dof_handler.h>
+#include <deal.II/fe/fe_dgq.h>
+#include <deal.II/fe/fe_q.h>
+#include <deal.II/grid/grid_generator.h>
+#include <deal.II/numerics/vector_tools.h>
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -287,6 +296,137 @@ void copy_folder(const std::string &from, const std::string &to)
   MPI_Barrier(MPI_COMM_WORLD);
 }
 } // namespace
+
+namespace
+{
+/**
+ * [0, 1]^2 as 16 x 3 coarse cells, refined twice (p4est orders the coarse cells otherwise
+ * than deal.II); @p skewed: its partition weighs the cells left of x = 0.3 8x.
+ */
+void make_unit_square(parallel::distributed::Triangulation<2> &mesh, const bool skewed)
+{
+  GridGenerator::subdivided_hyper_rectangle(mesh, {16, 3}, Point<2>(0, 0), Point<2>(1, 1));
+  mesh.refine_global(2);
+  if (skewed)
+    {
+      mesh.signals.weight.connect(
+          [](const auto &cell, const auto) { return cell->center()[0] < 0.3 ? 8U : 1U; });
+      mesh.repartition();
+    }
+}
+
+/** Three nodal vectors whose values differ at every DoF and between vectors. */
+std::vector<PETScWrappers::MPI::Vector> distinct_vectors(const DoFHandler<2> &dofs)
+{
+  std::vector<PETScWrappers::MPI::Vector> vectors;
+  for (unsigned int v = 0; v < 3; ++v)
+    {
+      vectors.emplace_back(dofs.locally_owned_dofs(), MPI_COMM_WORLD);
+      VectorTools::interpolate(dofs,
+                               ScalarFunctionFromFunctionObject<2>([v](const Point<2> &p) {
+                                 return std::sin(3 * p[0] + 1.7 * v) * std::exp(p[1]) +
+                                        1e-3 * p[0] * p[1];
+                               }),
+                               vectors.back());
+    }
+  return vectors;
+}
+} // namespace
+
+// The records hold each DoF once (values = vectors x DoFs, summed over the ranks), and
+// read back -- in order, by lookup, and on a mesh partitioned otherwise, where a DoF may
+// be in the record of a cell another rank owns -- they give every vector to the bit; a
+// mesh the records do not describe is reported DoF by DoF.
+TEST(Checkpoint, CellRecordsHoldEachDofOnceAndReadBackToTheBit)
+{
+  for (const unsigned int degree : {1U, 2U})
+    for (const bool discontinuous : {false, true})
+      {
+        SCOPED_TRACE("degree " + std::to_string(degree) +
+                     (discontinuous ? " discontinuous" : " continuous"));
+        const std::unique_ptr<FiniteElement<2>> fe =
+            discontinuous ? std::unique_ptr<FiniteElement<2>>(new FE_DGQ<2>(degree))
+                          : std::unique_ptr<FiniteElement<2>>(new FE_Q<2>(degree));
+        parallel::distributed::Triangulation<2> mesh(MPI_COMM_WORLD);
+        make_unit_square(mesh, false);
+        DoFHandler<2> dofs(mesh);
+        dofs.distribute_dofs(*fe);
+        const auto                                      vectors = distinct_vectors(dofs);
+        std::vector<const PETScWrappers::MPI::Vector *> sources;
+        for (const auto &v : vectors)
+          sources.push_back(&v);
+        const std::vector<double> mine = cell_records(dofs, sources);
+
+        // Each record: 2 key words, 1 mask word (one bit per dof of the cell it holds),
+        // then its DoFs' values for each vector.
+        unsigned long n_records = 0, n_values = 0;
+        std::size_t   at = 0;
+        while (at + 3 <= mine.size())
+          {
+            std::uint64_t mask;
+            std::memcpy(&mask, &mine[at + 2], sizeof(mask));
+            const unsigned int count = __builtin_popcountll(mask);
+            EXPECT_GT(count, 0U);
+            ++n_records;
+            n_values += 3 * count;
+            at += 3 + 3 * count;
+          }
+        EXPECT_EQ(at, mine.size());
+        n_records = Utilities::MPI::sum(n_records, MPI_COMM_WORLD);
+        EXPECT_EQ(Utilities::MPI::sum(n_values, MPI_COMM_WORLD), 3 * dofs.n_dofs());
+        if (!discontinuous && degree == 1)
+          {
+            EXPECT_LE(n_records, dofs.n_dofs()); // not one per cell with 4 values each
+          }
+        const std::vector<std::vector<double>> all =
+            Utilities::MPI::all_gather(MPI_COMM_WORLD, mine);
+
+        const auto expect_restored = [&](const DoFHandler<2>                    &into,
+                                         const std::vector<std::vector<double>> &records,
+                                         const std::string                      &how) {
+          SCOPED_TRACE(how);
+          auto                                      expected = distinct_vectors(into);
+          std::vector<PETScWrappers::MPI::Vector>   restored;
+          std::vector<PETScWrappers::MPI::Vector *> targets;
+          for (const auto &v : expected)
+            restored.emplace_back(v), restored.back() = 0;
+          for (auto &v : restored)
+            targets.push_back(&v);
+          EXPECT_EQ(restore_cell_records(into, records, targets), 0U);
+          for (unsigned int v = 0; v < 3; ++v)
+            {
+              restored[v] -= expected[v];
+              EXPECT_EQ(restored[v].linfty_norm(), 0.0) << "vector " << v;
+            }
+        };
+        expect_restored(dofs, all, "in order");
+        std::vector<std::vector<double>> reversed(all.rbegin(), all.rend());
+        reversed.emplace_back();
+        expect_restored(dofs, reversed, "by lookup");
+
+        parallel::distributed::Triangulation<2> skewed(MPI_COMM_WORLD);
+        make_unit_square(skewed, true);
+        DoFHandler<2> other(skewed);
+        other.distribute_dofs(*fe);
+        if (Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD) > 1)
+          {
+            EXPECT_NE(skewed.n_locally_owned_active_cells(), mesh.n_locally_owned_active_cells());
+          }
+        expect_restored(other, all, "another partition");
+
+        parallel::distributed::Triangulation<2> finer(MPI_COMM_WORLD);
+        make_unit_square(finer, false);
+        finer.refine_global(1);
+        DoFHandler<2> finer_dofs(finer);
+        finer_dofs.distribute_dofs(*fe);
+        auto                                      lost = distinct_vectors(finer_dofs);
+        std::vector<PETScWrappers::MPI::Vector *> targets;
+        for (auto &v : lost)
+          targets.push_back(&v);
+        EXPECT_EQ(restore_cell_records(finer_dofs, all, targets),
+                  finer_dofs.locally_owned_dofs().n_elements());
+      }
+}
 
 TEST(Checkpoint, RestartIsTheSameRunBitForBit)
 {

@@ -15,7 +15,7 @@ namespace densityflow
 {
 namespace
 {
-const char *format_name = "densityflow checkpoint 1";
+const char *format_name = "densityflow checkpoint 2";
 /** What may change on a restart: the run may be extended; it writes where it was. */
 const std::vector<std::string> may_differ = {
     "Time/End time", "Checkpoint/Interval", "Output/Directory", "Output/Keep previous run"};

@@ -77,9 +77,11 @@ std::vector<double> read_checkpoint_array(const std::string &file, std::string &
 
 /**
  * The nodal values of @p vectors (locally owned, not ghosted) as records of the locally
- * owned cells of @p dof_handler: per cell its CellId (4 numbers) and, per vector, the
- * values of its dofs. A record names its cell, not the rank: read back on any number of
- * ranks (restore_cell_records()), the vectors are the same to the bit. Collective.
+ * owned cells of @p dof_handler, each DoF once: a record is a cell's CellId (two 64-bit
+ * words), a mask of the cell's dofs it holds (one bit per dof, 64 per word) and, per
+ * vector, their values. A DoF is in the record of the first owned cell that has it on the
+ * rank that owns it. A record names its cell, not the rank: read back on any number of
+ * ranks (restore_cell_records()), the vectors are the same to the bit. Local.
  */
 template <int dim>
 std::vector<double> cell_records(const DoFHandler<dim, dim>                            &dof_handler,
@@ -88,7 +90,7 @@ std::vector<double> cell_records(const DoFHandler<dim, dim>                     
 /**
  * Sets the locally owned entries of @p vectors from the records of every rank that wrote
  * them (@p records, one array per writing rank). Collective (compress). Returns the number
- * of locally owned cells that no record named (0 for a checkpoint of the same mesh).
+ * of locally owned DoFs that no record held (0 for a checkpoint of the same mesh).
  */
 template <int dim>
 std::size_t restore_cell_records(const DoFHandler<dim, dim>                      &dof_handler,
@@ -97,7 +99,7 @@ std::size_t restore_cell_records(const DoFHandler<dim, dim>                     
 
 /**
  * restore_cell_records() for a solver's restart: an InputError on every rank where a
- * locally owned cell of @p dof_handler has no record (a checkpoint of another mesh).
+ * locally owned DoF of @p dof_handler is in no record (a checkpoint of another mesh).
  * Collective.
  */
 template <int dim>

@@ -386,7 +386,6 @@ TEST(Adaptivity, RefusedInput)
       {{"Mesh/Adaptivity/Interval=2", "Mesh/Adaptivity/Maximum level=1"}, "Maximum level"},
       {{"Mesh/Adaptivity/Interval=2", "Mesh/Refinement=7"}, "Mesh/Refinement = 7"},
       {{"Mesh/Adaptivity/Interval=2", "Physics/Model=path"}, "fokker-planck and transport only"},
-      {{"Mesh/Adaptivity/Interval=2", "Mesh/Periodic=true, false"}, "Mesh/Periodic"},
       {{"Mesh/Adaptivity/Interval=2", "Mesh/Absorbing walls=x-max"}, "absorbing walls"},
       {{"Mesh/Adaptivity/Interval=2", "Physics/Potential=x^2 + y^2 / 2 + t"}, "depends on t"},
       {{"Mesh/Adaptivity/Interval=2", "Output/Grid=16, 16"}, "Output/Grid"},

@@ -69,19 +69,20 @@ std::vector<std::pair<double, std::string>> parse_series(const std::string &text
 }
 
 /**
- * The arrays <prefix><rank>.bin that @p n_ranks ranks wrote in @p folder: on as many ranks,
- * each reads its own (the others' stay empty: the partition is the same); else every rank
+ * The arrays <prefix><rank>.bin that @p n_ranks ranks wrote in @p folder: on as many ranks
+ * and with @p same_partition, each reads its own (the others' stay empty); else every rank
  * reads all.
  */
 std::vector<std::vector<double>> read_rank_arrays(const std::string &folder,
                                                   const std::string &prefix,
                                                   const unsigned int n_ranks,
+                                                  const bool         same_partition,
                                                   const MPI_Comm     communicator)
 {
   std::vector<std::vector<double>> arrays(n_ranks);
   std::string                      error;
   const unsigned int               rank = Utilities::MPI::this_mpi_process(communicator);
-  const bool                       same = n_ranks == Utilities::MPI::n_mpi_processes(communicator);
+  const bool same = same_partition && n_ranks == Utilities::MPI::n_mpi_processes(communicator);
   for (unsigned int r = 0; r < n_ranks && error.empty(); ++r)
     if (!same || r == rank)
       arrays[r] = read_checkpoint_array(folder + "/" + prefix + std::to_string(r) + ".bin", error);
@@ -184,11 +185,16 @@ void Simulation<dim>::check_restart(const std::string &folder)
 
   Timer              clock;
   const unsigned int n_ranks = static_cast<unsigned int>(meta.get("ranks"));
-  restart_arrays["density_"] = read_rank_arrays(folder, "density_", n_ranks, mpi_communicator);
+  // A uniform mesh is partitioned alike on as many ranks; a loaded adapted one need not be
+  // (measured on a periodic one: a rank owned a DoF that the other had written), so the
+  // density's records are read by every rank, which takes what it owns.
+  const bool adapted = parameters.adaptivity.enabled();
+  restart_arrays["density_"] =
+      read_rank_arrays(folder, "density_", n_ranks, !adapted, mpi_communicator);
   for (const auto &ensemble : particles->systems())
     {
       const std::string prefix = "particles_" + std::to_string(ensemble->system()) + "_";
-      restart_arrays[prefix]   = read_rank_arrays(folder, prefix, n_ranks, mpi_communicator);
+      restart_arrays[prefix]   = read_rank_arrays(folder, prefix, n_ranks, true, mpi_communicator);
     }
   pcout << "  restart: checkpoint files read in " << clock.wall_time() << " s" << std::endl;
 }

@@ -104,14 +104,16 @@ void FokkerPlanckSolver<dim>::enable_adaptivity(
   if (absorbing)
     throw InputError("Mesh/Adaptivity/Interval: adaptive meshes are not yet supported with "
                      "absorbing walls or windows (Mesh/Absorbing walls, Absorbing windows).");
-  if (periodic)
-    throw InputError("Mesh/Adaptivity/Interval: adaptive meshes are not yet supported with "
-                     "periodic directions (Mesh/Periodic).");
   if (physics.potential().depends_on_time())
     throw InputError("Mesh/Adaptivity/Interval: adaptive meshes are not yet supported for a "
                      "potential that depends on t (Physics/Potential).");
   adaptivity             = parameters;
   adaptive_triangulation = &triangulation;
+  // Periodic walls and later meshes' hanging nodes share one map Q (set_up_hanging_nodes()),
+  // from the first mesh on: a restart, which rebuilds the loaded mesh, then continues the
+  // same run to the bit. (V's periodicity has been checked on the first mesh.)
+  if (periodic)
+    rebuild_after_mesh_change();
 }
 
 template <int dim>
@@ -143,10 +145,22 @@ template <int dim>
 void FokkerPlanckSolver<dim>::set_up_hanging_nodes()
 {
   // The same map Q as for periodic walls (fokker_planck_periodicity.cc), with u's weights
-  // carried over to y = u root_pi: y_j = sum_m c_jm (root_pi_j / root_pi_m) y_m.
+  // carried over to y = u root_pi: y_j = sum_m c_jm (root_pi_j / root_pi_m) y_m. On a
+  // periodic mesh the walls' identities join the hanging nodes' constraints (a hanging
+  // node on an upper wall, or a wall's cells finer than their images across it, make
+  // chains that close() resolves); V is not copied to the upper walls here, the weights
+  // carry its round-off.
   DENSITYFLOW_PETSC(MatDestroy(&condensed_product)); // a product of the old Q
   AffineConstraints<double> constraints(locally_relevant_dofs);
   DoFTools::make_hanging_node_constraints(dof_handler, constraints);
+  for (unsigned int d = 0; d < dim; ++d)
+    if (mesh.periodic_directions()[d])
+      DoFTools::make_periodicity_constraints(dof_handler, 2 * d, 2 * d + 1, d, constraints);
+  // A rank may lack a wall's identity that a chain through its nodes needs (the image
+  // cell is another rank's and no ghost here): the ranks share their lines first.
+  if (mesh.is_periodic())
+    constraints.make_consistent_in_parallel(
+        locally_owned_dofs, locally_relevant_dofs, mpi_communicator);
   constraints.close();
   periodic_nodes.clear();
   bool any = false;

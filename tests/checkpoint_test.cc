@@ -5,6 +5,7 @@
 // (later rows written) continues without duplicate rows; a restart on another number of
 // ranks gives the same numbers to 1e-9, the tolerance of 1 against 2 ranks
 // (parallel_consistency_test).
+#include <densityflow/base/word_bits.h>
 #include <densityflow/output/checkpoint.h>
 #include <densityflow/simulation/problem_parameters.h>
 #include <densityflow/simulation/simulation.h>
@@ -22,7 +23,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -382,9 +382,7 @@ TEST(Checkpoint, CellRecordsHoldEachDofOnceAndReadBackToTheBit)
         std::size_t   at = 0;
         while (at + 3 <= mine.size())
           {
-            std::uint64_t mask;
-            std::memcpy(&mask, &mine[at + 2], sizeof(mask));
-            const unsigned int count = __builtin_popcountll(mask);
+            const unsigned int count = __builtin_popcountll(double_as_word(mine[at + 2]));
             EXPECT_GT(count, 0U);
             ++n_records;
             n_values += 3 * count;

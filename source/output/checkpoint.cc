@@ -1,4 +1,5 @@
 #include <densityflow/base/exceptions.h>
+#include <densityflow/base/word_bits.h>
 #include <densityflow/output/checkpoint.h>
 #include <densityflow/solvers/petsc_check.h>
 
@@ -280,24 +281,6 @@ struct CellKeyHash
 {
   std::size_t operator()(const CellKey &k) const { return checksum(k.data(), sizeof(CellKey)); }
 };
-
-/**
- * 64 bits in a double's place: the records are an array of doubles, and a word only
- * travels through copies and the file (bits kept), never through arithmetic.
- */
-double word_as_double(const std::uint64_t word)
-{
-  double value;
-  std::memcpy(&value, &word, sizeof(value));
-  return value;
-}
-
-std::uint64_t double_as_word(const double value)
-{
-  std::uint64_t word;
-  std::memcpy(&word, &value, sizeof(word));
-  return word;
-}
 
 /** A record's first two words: the cell key's four numbers, two per word. */
 std::array<std::uint64_t, 2> key_words(const CellKey &key)

@@ -1,30 +1,15 @@
 // A particle system's part of a checkpoint (Checkpoint/Interval, --restart).
 #include <densityflow/base/exceptions.h>
+#include <densityflow/base/word_bits.h>
 #include <densityflow/particles/dynamics/interface.h>
 #include <densityflow/particles/particle_ensemble.h>
 
 #include <algorithm>
-#include <cstring>
 
 namespace densityflow
 {
 namespace
 {
-/** The bits of a 64-bit id in a double, and back: ids above 2^53 stay exact. */
-double id_bits(const std::uint64_t id)
-{
-  double d;
-  std::memcpy(&d, &id, sizeof(d));
-  return d;
-}
-
-std::uint64_t bits_id(const double d)
-{
-  std::uint64_t id;
-  std::memcpy(&id, &d, sizeof(id));
-  return id;
-}
-
 constexpr double record_version = 1;
 } // namespace
 
@@ -34,19 +19,19 @@ std::vector<double> ParticleEnsemble<dim>::checkpoint_record() const
   std::vector<double> r = {record_version,
                            double(particles.state_size()),
                            current_time,
-                           id_bits(step_count),
-                           id_bits(n_global),
-                           id_bits(lost),
-                           id_bits(sampled),
+                           word_as_double(step_count),
+                           word_as_double(n_global),
+                           word_as_double(lost),
+                           word_as_double(sampled),
                            double(all_exits.size())};
   for (const ParticleExit &exit : all_exits)
-    r.insert(r.end(), {id_bits(exit.id), exit.time, double(exit.piece)});
+    r.insert(r.end(), {word_as_double(exit.id), exit.time, double(exit.piece)});
   r.push_back(particles.size());
   for (std::size_t k = 0; k < particles.size(); ++k)
     {
       for (unsigned int d = 0; d < dim; ++d)
         r.push_back(particles.positions()[k][d]);
-      r.push_back(id_bits(particles.ids()[k]));
+      r.push_back(word_as_double(particles.ids()[k]));
       r.push_back(particles.log_densities()[k]);
       r.insert(r.end(), particles.state(k), particles.state(k) + particles.state_size());
     }
@@ -85,14 +70,14 @@ void ParticleEnsemble<dim>::restore(const std::vector<std::vector<double>> &reco
                mpi_communicator);
   const std::vector<double> &head = *first;
   current_time                    = head[2];
-  step_count                      = bits_id(head[3]);
-  n_global                        = bits_id(head[4]);
-  lost                            = bits_id(head[5]);
-  sampled                         = bits_id(head[6]);
+  step_count                      = double_as_word(head[3]);
+  n_global                        = double_as_word(head[4]);
+  lost                            = double_as_word(head[5]);
+  sampled                         = double_as_word(head[6]);
   all_exits.resize(static_cast<std::size_t>(head[7]));
   for (std::size_t k = 0; k < all_exits.size(); ++k)
     {
-      all_exits[k].id    = bits_id(head[8 + 3 * k]);
+      all_exits[k].id    = double_as_word(head[8 + 3 * k]);
       all_exits[k].time  = head[9 + 3 * k];
       all_exits[k].piece = static_cast<unsigned int>(head[10 + 3 * k]);
     }
@@ -110,7 +95,7 @@ void ParticleEnsemble<dim>::restore(const std::vector<std::vector<double>> &reco
         continue;
       for (std::size_t at = particles_at(record); at < record.size(); at += length)
         {
-          const std::uint64_t id = bits_id(record[at + dim]);
+          const std::uint64_t id = double_as_word(record[at + dim]);
           if (!same_ranks && std::min<std::uint64_t>(id * n_ranks / n, n_ranks - 1) != rank)
             continue;
           Point<dim> x;

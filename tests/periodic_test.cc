@@ -363,9 +363,9 @@ TEST(Periodic, AdaptedMeshHeatModeDecays)
 
 // With a periodic V (several minima) from rho0 = pi, refinements only (coarsening would
 // project rho_h = pi_h onto coarser cells, which changes it at the discretisation's
-// order): u = rho_h / pi stays constant through refinements that put hanging nodes on the
-// walls and their images, Q1 and Q2, to the round-off of the transfer's projection (CG to
-// 1e-13 of the residual; Q1 lumps it): 1e-10 relative (measured 3.9e-15 Q1, 6.1e-12 Q2).
+// order): u = rho_h / pi stays constant through refinements (hanging nodes, with the walls'
+// identities in the same map), Q1 and Q2, to the round-off of the transfer's projection (CG
+// to 1e-13 of the residual; Q1 lumps it): 1e-10 relative (measured 3.9e-15 Q1, 6.1e-12 Q2).
 TEST(Periodic, AdaptedMeshKeepsTheStationaryState)
 {
   for (const std::string degree : {"1", "2"})

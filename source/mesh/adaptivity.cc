@@ -45,7 +45,8 @@ void AdaptivityParameters::declare_parameters(ParameterHandler &prm)
       "0",
       Patterns::Integer(0),
       "Steps between mesh adaptations (Fokker-Planck and transport models, 2D/3D boxes "
-      "and other p4est meshes); 0 = off: the mesh stays as Mesh/Refinement made it.");
+      "and other p4est meshes; with Mesh/Periodic the Fokker-Planck model only); 0 = off: "
+      "the mesh stays as Mesh/Refinement made it.");
   prm.declare_entry("Minimum level",
                     "0",
                     Patterns::Anything(),

@@ -288,6 +288,26 @@ std::array<std::uint64_t, 2> key_words(const CellKey &key)
   return {{key[0] | (std::uint64_t(key[1]) << 32), key[2] | (std::uint64_t(key[3]) << 32)}};
 }
 
+/** The cell key of the record at @p at of @p file (the inverse of key_words()). */
+CellKey record_key(const std::vector<double> &file, const std::size_t at)
+{
+  const std::uint64_t words[2] = {double_as_word(file[at]), double_as_word(file[at + 1])};
+  return {{static_cast<unsigned int>(words[0] & 0xffffffffULL),
+           static_cast<unsigned int>(words[0] >> 32),
+           static_cast<unsigned int>(words[1] & 0xffffffffULL),
+           static_cast<unsigned int>(words[1] >> 32)}};
+}
+
+/** How many DoFs the record at @p at of @p file holds: the bits of its mask. */
+std::size_t
+record_dofs(const std::vector<double> &file, const std::size_t at, const unsigned int mask_words)
+{
+  std::size_t count = 0;
+  for (unsigned int w = 0; w < mask_words; ++w)
+    count += __builtin_popcountll(double_as_word(file[at + 2 + w]));
+  return count;
+}
+
 /** The locally owned values of a PETSc vector, read through its array. */
 class OwnedValues
 {
@@ -390,24 +410,14 @@ std::size_t restore_cell_records(const DoFHandler<dim, dim>                     
   const auto length = [&](const std::vector<double> &file, const std::size_t at) -> std::size_t {
     if (at + 2 + mask_words > file.size())
       return 0;
-    std::size_t count = 0;
-    for (unsigned int w = 0; w < mask_words; ++w)
-      count += __builtin_popcountll(double_as_word(file[at + 2 + w]));
-    const std::size_t total = 2 + mask_words + vectors.size() * count;
+    const std::size_t total = 2 + mask_words + vectors.size() * record_dofs(file, at, mask_words);
     return at + total <= file.size() ? total : 0;
   };
-  const auto same_key =
-      [](const std::vector<double> &file, const std::size_t at, const CellKey &key) {
-        const auto words = key_words(key);
-        return double_as_word(file[at]) == words[0] && double_as_word(file[at + 1]) == words[1];
-      };
   // The values of the record at @p at for the dofs of @p cell this rank owns.
   const auto take = [&](const Cell &cell, const std::vector<double> &file, const std::size_t at) {
     cell->get_dof_indices(dofs);
-    std::size_t count = 0;
-    for (unsigned int w = 0; w < mask_words; ++w)
-      count += __builtin_popcountll(double_as_word(file[at + 2 + w]));
-    std::size_t slot = 0;
+    const std::size_t count = record_dofs(file, at, mask_words);
+    std::size_t       slot  = 0;
     for (unsigned int i = 0; i < n; ++i)
       if ((double_as_word(file[at + 2 + i / 64]) >> (i % 64)) & 1)
         {
@@ -436,7 +446,7 @@ std::size_t restore_cell_records(const DoFHandler<dim, dim>                     
       std::size_t                at   = 0;
       for_each_cell(dof_handler, false, [&](const Cell &cell, const CellKey &key) {
         const std::size_t size = length(file, at);
-        if (size > 0 && same_key(file, at, key))
+        if (size > 0 && record_key(file, at) == key)
           {
             take(cell, file, at);
             at += size;
@@ -457,18 +467,16 @@ std::size_t restore_cell_records(const DoFHandler<dim, dim>                     
         here.emplace(key, cell);
       });
       for (const std::vector<double> &file : records)
-        for (std::size_t at = 0, size = length(file, 0); size > 0;
-             at += size, size         = length(file, at))
-          {
-                    const std::uint64_t words[2] = {double_as_word(file[at]), double_as_word(file[at + 1])};
-                    const CellKey       key      = {{static_cast<unsigned int>(words[0] & 0xffffffffULL),
-                                                     static_cast<unsigned int>(words[0] >> 32),
-                                                     static_cast<unsigned int>(words[1] & 0xffffffffULL),
-                                                     static_cast<unsigned int>(words[1] >> 32)}};
-                    const auto          cell     = here.find(key);
-                    if (cell != here.end())
-              take(cell->second, file, at);
-          }
+        {
+          std::size_t at = 0;
+          for (std::size_t size = length(file, at); size > 0; size = length(file, at))
+            {
+              const auto cell = here.find(record_key(file, at));
+              if (cell != here.end())
+                take(cell->second, file, at);
+              at += size;
+            }
+        }
     }
   for (std::size_t v = 0; v < vectors.size(); ++v)
     {

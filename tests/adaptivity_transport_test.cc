@@ -403,7 +403,6 @@ TEST(AdaptivityTransport, RefusedInput)
                             "  set Minimum level = 2\n  set Maximum level = 5\n end\nend\n";
   const std::string prm   = bump(3, 0.02, adapt);
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-      {{"Mesh/Periodic=true, true"}, "Mesh/Periodic"},
       {{"Mesh/Adaptivity/Indicator=kelly"}, "Indicator = kelly"},
       {{"Mesh/Adaptivity/Indicator=log-kelly"}, "Indicator = log-kelly"}};
   for (const auto &[overrides, expected] : cases)

@@ -8,11 +8,13 @@
 #include <deal.II/dofs/dof_tools.h>
 #include <deal.II/fe/fe.h>
 #include <deal.II/fe/mapping.h>
+#include <deal.II/grid/grid_tools.h>
 #include <deal.II/lac/la_parallel_vector.h>
 #include <deal.II/numerics/error_estimator.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <functional>
 #include <limits>
@@ -45,8 +47,8 @@ void AdaptivityParameters::declare_parameters(ParameterHandler &prm)
       "0",
       Patterns::Integer(0),
       "Steps between mesh adaptations (Fokker-Planck and transport models, 2D/3D boxes "
-      "and other p4est meshes; with Mesh/Periodic the Fokker-Planck model only); 0 = off: "
-      "the mesh stays as Mesh/Refinement made it.");
+      "and other p4est meshes, also with Mesh/Periodic); 0 = off: the mesh stays as "
+      "Mesh/Refinement made it.");
   prm.declare_entry("Minimum level",
                     "0",
                     Patterns::Anything(),
@@ -306,6 +308,71 @@ bool mark_for_level(const unsigned int                              level,
 }
 
 template <int dim>
+void prepare_adaptation(parallel::distributed::Triangulation<dim, dim> &triangulation)
+{
+  using Tria = parallel::distributed::Triangulation<dim, dim>;
+  // p4est partitions a family onto one rank, so its owner sees whether all its children
+  // are flagged to coarsen.
+  const auto family_coarsens = [](const typename Tria::active_cell_iterator &cell) {
+    if (cell->level() == 0)
+      return false;
+    const auto parent = cell->parent();
+    for (unsigned int c = 0; c < parent->n_children(); ++c)
+      if (!parent->child(c)->is_active() || !parent->child(c)->coarsen_flag_set())
+        return false;
+    return true;
+  };
+  const auto show_owners_flags = [&]() {
+    for (const auto &cell : triangulation.active_cell_iterators())
+      if (cell->is_artificial())
+        {
+          cell->clear_refine_flag();
+          cell->clear_coarsen_flag();
+        }
+    GridTools::exchange_cell_data_to_ghosts<std::uint8_t, Tria>(
+        triangulation,
+        [&](const typename Tria::active_cell_iterator &cell) -> std_cxx17::optional<std::uint8_t> {
+          return (cell->refine_flag_set() ? 1 : 0) | (cell->coarsen_flag_set() ? 2 : 0) |
+                 (family_coarsens(cell) ? 4 : 0);
+        },
+        [&](const typename Tria::active_cell_iterator &cell, const std::uint8_t flags) {
+          cell->clear_refine_flag();
+          cell->clear_coarsen_flag();
+          if ((flags & 1) != 0)
+            cell->set_refine_flag();
+          if ((flags & 2) != 0)
+            cell->set_coarsen_flag();
+          if ((flags & 4) != 0)
+            for (unsigned int c = 0; c < cell->parent()->n_children(); ++c)
+              if (const auto child = cell->parent()->child(c);
+                  child->is_active() && child->is_artificial())
+                child->set_coarsen_flag();
+        });
+  };
+  const auto own_flags = [&]() {
+    std::vector<std::uint8_t> flags;
+    for (const auto &cell : triangulation.active_cell_iterators())
+      if (cell->is_locally_owned())
+        flags.push_back((cell->refine_flag_set() ? 1 : 0) | (cell->coarsen_flag_set() ? 2 : 0));
+    return flags;
+  };
+  // A rank's decisions change its neighbours' ghosts; deal.II's rules only add refine
+  // flags and remove coarsen flags, so the rounds end.
+  for (unsigned int round = 0;; ++round)
+    {
+      AssertThrow(round < 100,
+                  ExcMessage("The mesh adaptation's flags did not settle in 100 rounds."));
+      show_owners_flags();
+      const std::vector<std::uint8_t> before = own_flags();
+      triangulation.prepare_coarsening_and_refinement();
+      if (!Utilities::MPI::logical_or(own_flags() != before, triangulation.get_communicator()))
+        break;
+    }
+  // execute_coarsening_and_refinement() prepares once more: from the same view.
+  show_owners_flags();
+}
+
+template <int dim>
 std::pair<types::global_cell_index, types::global_cell_index>
 count_flagged_cells(const parallel::distributed::Triangulation<dim, dim> &triangulation)
 {
@@ -341,6 +408,8 @@ template double mark_cells(const AdaptivityParameters &,
                            const DoFHandler<3, 3> &,
                            const PETScWrappers::MPI::Vector &,
                            parallel::distributed::Triangulation<3, 3> &);
+template void prepare_adaptation(parallel::distributed::Triangulation<2, 2> &);
+template void prepare_adaptation(parallel::distributed::Triangulation<3, 3> &);
 template std::pair<types::global_cell_index, types::global_cell_index>
 count_flagged_cells(const parallel::distributed::Triangulation<2, 2> &);
 template std::pair<types::global_cell_index, types::global_cell_index>

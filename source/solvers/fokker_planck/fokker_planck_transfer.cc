@@ -234,7 +234,7 @@ void FokkerPlanckSolver<dim>::refine_without_transfer()
           locally_owned_dofs, locally_relevant_dofs, mpi_communicator);
       ghosted = rho;
       mark_cells(adaptivity, mapping, dof_handler, ghosted, *adaptive_triangulation);
-      adaptive_triangulation->prepare_coarsening_and_refinement();
+      prepare_adaptation(*adaptive_triangulation);
       adaptive_triangulation->execute_coarsening_and_refinement();
       rebuild_after_mesh_change();
     }
@@ -354,7 +354,7 @@ AdaptationReport FokkerPlanckSolver<dim>::adapt_mesh(const bool estimate_and_mar
           ghosted = rho;
           mark_cells(adaptivity, mapping, dof_handler, ghosted, tria);
         }
-      tria.prepare_coarsening_and_refinement();
+      prepare_adaptation(tria);
       std::tie(report.refined, report.coarsened) = count_flagged_cells(tria);
       if (report.refined == 0 && report.coarsened == 0)
         {

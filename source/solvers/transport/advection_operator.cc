@@ -234,14 +234,13 @@ void AdvectionOperator<dim>::assemble(const DGDiscretization<dim>            &sp
           else if (const FaceKind kind = face_kind(cell, f); kind == FaceKind::finer_across)
             {
               // A hanging face: each subface once, from this (coarser) side.
-              for (unsigned int sf = 0; sf < cell->face(f)->n_children(); ++sf)
+              for (unsigned int sf = 0; sf < n_subfaces(cell, f); ++sf)
                 {
-                  scratch.fe_interface.reinit(cell,
-                                              f,
-                                              sf,
-                                              cell->neighbor_child_on_subface(f, sf),
-                                              cell->neighbor_of_neighbor(f),
-                                              numbers::invalid_unsigned_int);
+                  const auto [child, child_face] = across_subface(cell, f, sf);
+                  scratch.fe_interface.reinit(
+                      cell, f, sf, child, child_face, numbers::invalid_unsigned_int);
+                  if (cell->at_boundary(f))
+                    add_periodic_jump<dim>(scratch.fe_interface, b, jump, scale);
                   matrix.add(scratch.fe_interface.get_interface_dof_indices(),
                              interior_face_matrix<dim>(scratch.fe_interface, b));
                 }

@@ -80,10 +80,9 @@ DiffusionOperator<dim>::DiffusionOperator(const DGDiscretization<dim> &space, co
               {
                 // A hanging face: each subface once, from this (coarser) side, with the
                 // penalty of the finer cell.
-                const unsigned int neighbor_face = cell->neighbor_of_neighbor(f);
-                for (unsigned int sf = 0; sf < cell->face(f)->n_children(); ++sf)
+                for (unsigned int sf = 0; sf < n_subfaces(cell, f); ++sf)
                   {
-                    const auto child = cell->neighbor_child_on_subface(f, sf);
+                    const auto [child, neighbor_face] = across_subface(cell, f, sf);
                     fe_interface.reinit(
                         cell, f, sf, child, neighbor_face, numbers::invalid_unsigned_int);
                     const double extent =

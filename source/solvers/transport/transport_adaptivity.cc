@@ -44,10 +44,6 @@ void TransportSolver<dim>::enable_adaptivity(
                      " is the Fokker-Planck model's (Kelly's estimator sees the jumps of a "
                      "continuous rho_h's gradient); the transport model's rho_h is "
                      "discontinuous: use jump (or auto).");
-  if (!triangulation.get_periodic_face_map().empty())
-    throw InputError("Mesh/Adaptivity/Interval: adaptive meshes of the transport model are not "
-                     "yet supported with periodic directions (Mesh/Periodic): the DG faces "
-                     "across periodic walls are assembled between cells of one level.");
   adaptivity             = parameters;
   adaptive_triangulation = &triangulation;
   // The limiter needs the subface points once the mesh has hanging faces; a limiter made
@@ -96,35 +92,33 @@ Vector<float> TransportSolver<dim>::jump_indicator() const
         double eta2 = 0;
         for (const unsigned int f : cell->face_indices())
           {
-            if (cell->at_boundary(f))
+            if (at_wall(cell, f))
               continue;
             double sum = 0;
             switch (face_kind(cell, f))
               {
                 case FaceKind::finer_across:
-                  for (unsigned int sf = 0; sf < cell->face(f)->n_children(); ++sf)
+                  for (unsigned int sf = 0; sf < n_subfaces(cell, f); ++sf)
                     {
-                      fe_interface.reinit(cell,
-                                          f,
-                                          sf,
-                                          cell->neighbor_child_on_subface(f, sf),
-                                          cell->neighbor_of_neighbor(f),
-                                          invalid);
+                      const auto [child, child_face] = across_subface(cell, f, sf);
+                      fe_interface.reinit(cell, f, sf, child, child_face, invalid);
                       add_jumps(sum);
                     }
                   break;
                 case FaceKind::coarser_across:
                   {
-                    const auto [face, subface] = cell->neighbor_of_coarser_neighbor(f);
-                    fe_interface.reinit(cell, f, invalid, cell->neighbor(f), face, subface);
+                    const auto [coarser, face, subface] = across_coarser(cell, f);
+                    fe_interface.reinit(cell, f, invalid, coarser, face, subface);
                     add_jumps(sum);
                     break;
                   }
                 case FaceKind::conforming:
-                  fe_interface.reinit(
-                      cell, f, invalid, cell->neighbor(f), cell->neighbor_of_neighbor(f), invalid);
-                  add_jumps(sum);
-                  break;
+                  {
+                    const auto [neighbor, neighbor_face] = across_face(cell, f);
+                    fe_interface.reinit(cell, f, invalid, neighbor, neighbor_face, invalid);
+                    add_jumps(sum);
+                    break;
+                  }
               }
             eta2 += cell_extent(cell, f) * sum;
           }
@@ -161,7 +155,7 @@ TransportAdaptationReport TransportSolver<dim>::adapt_mesh(const bool estimate_a
       report.mass_before  = dg_mass(op->mass_matrix(), solution);
       if (estimate_and_mark)
         mark_fixed_fraction(adaptivity, jump_indicator(), tria);
-      tria.prepare_coarsening_and_refinement();
+      prepare_adaptation(tria);
       std::tie(report.refined, report.coarsened) = count_flagged_cells(tria);
       const bool limited_scheme = scheme == TimeScheme::ssp_rk3 || scheme == TimeScheme::imex_ssp3;
       if (limited_scheme)

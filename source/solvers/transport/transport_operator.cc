@@ -23,6 +23,31 @@ void DGDiscretization<dim>::reinit_flux_matrix(PETScWrappers::MPI::SparseMatrix 
 {
   DynamicSparsityPattern pattern(locally_relevant_dofs);
   DoFTools::make_flux_sparsity_pattern(dof_handler, pattern);
+  // deal.II 9.4 couples cells across periodic walls only where they are of one level; a
+  // hanging face there would have its terms dropped by PETSc without a word (the mass
+  // crossing it would vanish). Both directions, since upwinding may go either way.
+  const unsigned int                   n = dof_handler.get_fe().n_dofs_per_cell();
+  std::vector<types::global_dof_index> these(n), those(n);
+  const auto                           couple = [&](const auto &across) {
+    across->get_dof_indices(those);
+    for (const auto i : these)
+      pattern.add_entries(i, those.begin(), those.end());
+    for (const auto j : those)
+      pattern.add_entries(j, these.begin(), these.end());
+  };
+  if (!dof_handler.get_triangulation().get_periodic_face_map().empty())
+    for (const auto &cell : dof_handler.active_cell_iterators())
+      if (cell->is_locally_owned())
+        for (const unsigned int f : cell->face_indices())
+          if (cell->has_periodic_neighbor(f))
+            {
+              cell->get_dof_indices(these);
+              if (const FaceKind kind = face_kind(cell, f); kind == FaceKind::finer_across)
+                for (unsigned int sf = 0; sf < n_subfaces(cell, f); ++sf)
+                  couple(across_subface(cell, f, sf).first);
+              else if (kind == FaceKind::coarser_across)
+                couple(std::get<0>(across_coarser(cell, f)));
+            }
   SparsityTools::distribute_sparsity_pattern(
       pattern, locally_owned_dofs, communicator, locally_relevant_dofs);
   matrix.reinit(locally_owned_dofs, locally_owned_dofs, pattern, communicator);

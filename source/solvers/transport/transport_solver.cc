@@ -153,7 +153,7 @@ double TransportSolver<dim>::set_initial_density(const Expression<dim> &rho0)
           project_initial_density(rho0);
           ghosted_solution = solution;
           mark_fixed_fraction(adaptivity, jump_indicator(), *adaptive_triangulation);
-          adaptive_triangulation->prepare_coarsening_and_refinement();
+          prepare_adaptation(*adaptive_triangulation);
           adaptive_triangulation->execute_coarsening_and_refinement();
           distribute_dofs();
           build_operators();

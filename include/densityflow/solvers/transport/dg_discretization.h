@@ -6,6 +6,7 @@
 #include <deal.II/dofs/dof_handler.h>
 #include <deal.II/fe/mapping.h>
 
+#include <tuple>
 #include <utility>
 
 namespace dealii
@@ -92,21 +93,64 @@ enum class FaceKind
 };
 
 /**
- * How the face @p f of @p cell, not at_wall(), meets the cells across it. A face on a
- * periodic wall counts as conforming (adaptive meshes are refused with periodic walls).
- * The DG loops assemble a hanging face once per subface from the coarser side, so that
- * a conforming mesh keeps the arithmetic it had before there were hanging faces.
+ * How the face @p f of @p cell, not at_wall(), meets the cells across it, also on a
+ * periodic wall, where the cell across is the periodic image's. The DG loops assemble a
+ * hanging face once per subface from the coarser side, so that a conforming mesh keeps
+ * the arithmetic it had before there were hanging faces.
  */
 template <typename Cell>
 FaceKind face_kind(const Cell &cell, const unsigned int f)
 {
   if (cell->at_boundary(f))
-    return FaceKind::conforming;
+    {
+      // This side of a periodic wall has no refined face of its own: the image's cell
+      // (of this level or coarser) tells.
+      if (cell->periodic_neighbor_is_coarser(f))
+        return FaceKind::coarser_across;
+      return cell->periodic_neighbor(f)->has_children() ? FaceKind::finer_across
+                                                        : FaceKind::conforming;
+    }
   if (cell->face(f)->has_children())
     return FaceKind::finer_across;
   if (cell->neighbor_is_coarser(f))
     return FaceKind::coarser_across;
   return FaceKind::conforming;
+}
+
+/** The number of subfaces of a face whose face_kind() is finer_across. */
+template <typename Cell>
+unsigned int n_subfaces(const Cell &cell, const unsigned int f)
+{
+  if (cell->at_boundary(f))
+    return cell->periodic_neighbor(f)->face(cell->periodic_neighbor_face_no(f))->n_children();
+  return cell->face(f)->n_children();
+}
+
+/**
+ * Across subface @p sf of a face whose face_kind() is finer_across: the finer cell there
+ * and the number of its face on this one.
+ */
+template <typename Cell>
+auto across_subface(const Cell &cell, const unsigned int f, const unsigned int sf)
+{
+  if (cell->at_boundary(f))
+    return std::make_pair(cell->periodic_neighbor_child_on_subface(f, sf),
+                          cell->periodic_neighbor_face_no(f));
+  return std::make_pair(cell->neighbor_child_on_subface(f, sf), cell->neighbor_of_neighbor(f));
+}
+
+/**
+ * Across a face whose face_kind() is coarser_across: the coarser cell, the number of its
+ * face and the subface of it that this face is.
+ */
+template <typename Cell>
+auto across_coarser(const Cell &cell, const unsigned int f)
+{
+  const auto [face, subface] = cell->at_boundary(f)
+                                   ? cell->periodic_neighbor_of_coarser_periodic_neighbor(f)
+                                   : cell->neighbor_of_coarser_neighbor(f);
+  return std::make_tuple(
+      cell->at_boundary(f) ? cell->periodic_neighbor(f) : cell->neighbor(f), face, subface);
 }
 
 /**

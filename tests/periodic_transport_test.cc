@@ -231,7 +231,8 @@ const std::string adapted_torus = "  set Refinement = 4\n  subsection Adaptivity
 // Hanging faces across the periodic walls (the bump's refined cells reach the walls while
 // the cells beyond are coarser). Without the couplings across them in the matrix pattern
 // PETSc drops their face terms: the mass leaves as "outflow". With deal.II's own flag
-// preparation 2 ranks coarsened one family fewer than 1 rank (517 against 520 cells).
+// preparation alone 2 ranks coarsened fewer families than 1 rank (3 to 6 cells more at the
+// outputs).
 TEST(PeriodicTransport, AdaptedMeshCarriesTheBumpAcrossTheWall)
 {
   const RunResult adapted       = run(periodic_bump(adapted_torus));

@@ -408,8 +408,8 @@ template double mark_cells(const AdaptivityParameters &,
                            const DoFHandler<3, 3> &,
                            const PETScWrappers::MPI::Vector &,
                            parallel::distributed::Triangulation<3, 3> &);
-template void prepare_adaptation(parallel::distributed::Triangulation<2, 2> &);
-template void prepare_adaptation(parallel::distributed::Triangulation<3, 3> &);
+template void   prepare_adaptation(parallel::distributed::Triangulation<2, 2> &);
+template void   prepare_adaptation(parallel::distributed::Triangulation<3, 3> &);
 template std::pair<types::global_cell_index, types::global_cell_index>
 count_flagged_cells(const parallel::distributed::Triangulation<2, 2> &);
 template std::pair<types::global_cell_index, types::global_cell_index>

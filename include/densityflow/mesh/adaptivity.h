@@ -171,13 +171,13 @@ void adapt_after_step(const AdaptivityParameters                     &parameters
 /**
  * deal.II's prepare_coarsening_and_refinement() of @p triangulation, deciding as one rank
  * would, so that the mesh, and with it every result, does not depend on the number of
- * ranks. deal.II 9.4 decides each rank's flags from its own view: ghost cells without their
- * owners' flags, and a neighbouring rank's family whose other children are artificial
- * here taken for one that stays. Its 2:1 rule at vertices across periodic walls then kept
- * families from coarsening on 2 ranks that 1 rank coarsened (517 against 520 cells). Here
- * every ghost shows its owner's flags, the artificial children of a family its owner
- * coarsens are flagged too, and the preparation repeats until no rank's own flags change
- * (a rank's decisions change its neighbours' ghosts). Collective.
+ * ranks (checked on 1, 2 and 3 ranks, 2D and 3D). deal.II 9.4 decides each rank's flags from its
+ * own view: ghost cells without their owners' flags, and a neighbouring rank's family whose other
+ * children are artificial here taken for one that stays. Its 2:1 rule at vertices across periodic
+ * walls then kept families from coarsening on 2 ranks that 1 rank coarsened (a transport run on the
+ * torus: 3 to 6 cells more at its outputs). Here every ghost shows its owner's flags, the
+ * artificial children of a family its owner coarsens are flagged too, and the preparation repeats
+ * until no rank's own flags change (a rank's decisions change its neighbours' ghosts). Collective.
  */
 template <int dim>
 void prepare_adaptation(parallel::distributed::Triangulation<dim, dim> &triangulation);

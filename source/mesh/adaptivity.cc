@@ -311,6 +311,15 @@ template <int dim>
 void prepare_adaptation(parallel::distributed::Triangulation<dim, dim> &triangulation)
 {
   using Tria = parallel::distributed::Triangulation<dim, dim>;
+  enum : std::uint8_t
+  {
+    refine         = 1,
+    coarsen        = 2,
+    family_coarsen = 4
+  };
+  const auto flags_of = [](const typename Tria::active_cell_iterator &cell) -> std::uint8_t {
+    return (cell->refine_flag_set() ? refine : 0) | (cell->coarsen_flag_set() ? coarsen : 0);
+  };
   // p4est partitions a family onto one rank, so its owner sees whether all its children
   // are flagged to coarsen.
   const auto family_coarsens = [](const typename Tria::active_cell_iterator &cell) {
@@ -332,17 +341,16 @@ void prepare_adaptation(parallel::distributed::Triangulation<dim, dim> &triangul
     GridTools::exchange_cell_data_to_ghosts<std::uint8_t, Tria>(
         triangulation,
         [&](const typename Tria::active_cell_iterator &cell) -> std_cxx17::optional<std::uint8_t> {
-          return (cell->refine_flag_set() ? 1 : 0) | (cell->coarsen_flag_set() ? 2 : 0) |
-                 (family_coarsens(cell) ? 4 : 0);
+          return flags_of(cell) | (family_coarsens(cell) ? family_coarsen : 0);
         },
         [&](const typename Tria::active_cell_iterator &cell, const std::uint8_t flags) {
           cell->clear_refine_flag();
           cell->clear_coarsen_flag();
-          if ((flags & 1) != 0)
+          if ((flags & refine) != 0)
             cell->set_refine_flag();
-          if ((flags & 2) != 0)
+          if ((flags & coarsen) != 0)
             cell->set_coarsen_flag();
-          if ((flags & 4) != 0)
+          if ((flags & family_coarsen) != 0)
             for (unsigned int c = 0; c < cell->parent()->n_children(); ++c)
               if (const auto child = cell->parent()->child(c);
                   child->is_active() && child->is_artificial())
@@ -353,7 +361,7 @@ void prepare_adaptation(parallel::distributed::Triangulation<dim, dim> &triangul
     std::vector<std::uint8_t> flags;
     for (const auto &cell : triangulation.active_cell_iterators())
       if (cell->is_locally_owned())
-        flags.push_back((cell->refine_flag_set() ? 1 : 0) | (cell->coarsen_flag_set() ? 2 : 0));
+        flags.push_back(flags_of(cell));
     return flags;
   };
   // A rank's decisions change its neighbours' ghosts; deal.II's rules only add refine

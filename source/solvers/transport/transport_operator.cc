@@ -183,7 +183,8 @@ void TransportOperator<dim>::set_stage_velocity(StagePreparation                
 template <int dim>
 double TransportOperator<dim>::explicit_rate(const PETScWrappers::MPI::Vector &u,
                                              const double                      t,
-                                             PETScWrappers::MPI::Vector       &du)
+                                             PETScWrappers::MPI::Vector       &du,
+                                             double                           *factor)
 {
   if (stage_preparation)
     {
@@ -196,8 +197,15 @@ double TransportOperator<dim>::explicit_rate(const PETScWrappers::MPI::Vector &u
           ? AdvectionAtTime{&stage->matrix, stage->explicit_matrix, &stage->outflow_weights, 1.0}
           : advection_at(t);
   DENSITYFLOW_PETSC(MatMult(static_cast<Mat>(A.explicit_matrix), u, du));
-  du *= -A.scale;
   double rate = A.scale * compensated_dot(*A.outflow_weights, u);
+  if (factor != nullptr && physics.inflow_is_zero())
+    {
+      *factor = -A.scale;
+      return rate;
+    }
+  du *= -A.scale;
+  if (factor != nullptr)
+    *factor = 1;
   if (!physics.inflow_is_zero())
     {
       PETScWrappers::MPI::Vector source(du), scaled(du);

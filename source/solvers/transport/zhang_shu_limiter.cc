@@ -8,6 +8,7 @@
 
 #include <petscvec.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -32,6 +33,76 @@ double bernstein(const unsigned int p, unsigned int k, const Point<dim> &x)
       value *= binomial * std::pow(x[d], i) * std::pow(1 - x[d], p - i);
     }
   return value;
+}
+
+/**
+ * The (p + 1) x (p + 1) matrix F with @p full = F x ... x F (dim factors, the first index
+ * running fastest, as FE_DGQ numbers its nodes), or nothing if @p full is not such a
+ * product to 1e-12 of its largest entry.
+ */
+template <int dim>
+std::vector<double> tensor_factor(const FiniteElement<dim, dim> &fe,
+                                  const std::vector<double>     &full)
+{
+  const unsigned int m = fe.degree + 1, n = fe.n_dofs_per_cell();
+  if (Utilities::fixed_power<dim>(m) != n || n > 64)
+    return {};
+  // The 1D nodes are the first m nodes (along x); the factor is the 1D inverse.
+  const std::vector<Point<dim>> &nodes = fe.get_unit_support_points();
+  FullMatrix<double>             V(m, m);
+  for (unsigned int i = 0; i < m; ++i)
+    for (unsigned int k = 0; k < m; ++k)
+      V(i, k) = bernstein<1>(fe.degree, k, Point<1>(nodes[i][0]));
+  V.gauss_jordan();
+  double largest = 0;
+  for (const double v : full)
+    largest = std::max(largest, std::abs(v));
+  for (unsigned int k = 0; k < n; ++k)
+    for (unsigned int j = 0; j < n; ++j)
+      {
+        double product = 1;
+        for (unsigned int d = 0, kd = k, jd = j; d < dim; ++d, kd /= m, jd /= m)
+          product *= V(kd % m, jd % m);
+        if (std::abs(product - full[k * n + j]) > 1e-12 * largest)
+          return {};
+      }
+  std::vector<double> factor(m * m);
+  for (unsigned int k = 0; k < m; ++k)
+    for (unsigned int j = 0; j < m; ++j)
+      factor[k * m + j] = V(k, j);
+  return factor;
+}
+
+/**
+ * Whether all coefficients (F x ... x F) rho (dim factors of the m x m matrix @p F, the
+ * first index fastest) exceed @p threshold: F applied along x, y, (z) in turn, with m
+ * known to the compiler.
+ */
+template <unsigned int m, int dim>
+bool tensor_coefficients_exceed(const double *F, const double *rho, const double threshold)
+{
+  constexpr unsigned int n = Utilities::pow(m, dim);
+  double                 buffer[2][n];
+  const double          *from = rho;
+  for (unsigned int d = 0, stride = 1; d < dim; ++d, stride *= m)
+    {
+      double *to = buffer[d % 2];
+      // The lines along d start at outer + inner, outer a multiple of m stride.
+      for (unsigned int outer = 0; outer < n; outer += m * stride)
+        for (unsigned int i = outer; i < outer + stride; ++i)
+          for (unsigned int k = 0; k < m; ++k)
+            {
+              double sum = 0;
+              for (unsigned int j = 0; j < m; ++j)
+                sum += F[k * m + j] * from[i + j * stride];
+              to[i + k * stride] = sum;
+            }
+      from = to;
+    }
+  for (unsigned int k = 0; k < n; ++k)
+    if (!(from[k] > threshold))
+      return false;
+  return true;
 }
 } // namespace
 
@@ -172,6 +243,19 @@ ZhangShuLimiter<dim>::ZhangShuLimiter(const DGDiscretization<dim> &space, const 
       // computed point value: the limiter's answer is the same to the bit.
       bernstein_margin = std::max(
           1e-10, 10 * n * std::numeric_limits<double>::epsilon() * (conversion_norm + lebesgue));
+      // Applied direction by direction, a coefficient is rounded in dim sums of p + 1
+      // terms: off by at most dim (p + 1) u times the conversion norm times max |rho_j|,
+      // within the margin above (n >= dim (p + 1)).
+      to_bernstein_1d = tensor_factor(fe, to_bernstein);
+      corner_nodes.fill(numbers::invalid_unsigned_int);
+      for (unsigned int v = 0; v < GeometryInfo<dim>::vertices_per_cell; ++v)
+        for (unsigned int i = 0; i < n; ++i)
+          if (nodes[i].distance(GeometryInfo<dim>::unit_cell_vertex(v)) < 1e-12)
+            corner_nodes[v] = i;
+      if (std::count(corner_nodes.begin(), corner_nodes.end(), numbers::invalid_unsigned_int))
+        corner_nodes = {};
+      else
+        corners_are_nodes = true;
     }
 
   FEValues<dim> fe_values(space.mapping, fe, space.quadrature, update_values | update_JxW_values);
@@ -281,6 +365,17 @@ bool ZhangShuLimiter<dim>::bernstein_positive(const double *rho, const double la
     return false;
   const unsigned int n         = fe.n_dofs_per_cell();
   const double       threshold = bernstein_margin * largest;
+  // A corner's coefficient is the value at that corner (the other Bernstein polynomials
+  // vanish there), which is a node: most cells that fail do so here, before any product.
+  // (A false answer is always safe: the limiter then evaluates the points.)
+  if (corners_are_nodes)
+    for (unsigned int v = 0; v < GeometryInfo<dim>::vertices_per_cell; ++v)
+      if (!(rho[corner_nodes[v]] > threshold))
+        return false;
+  if (fe.degree == 2 && !to_bernstein_1d.empty())
+    return tensor_coefficients_exceed<3, dim>(to_bernstein_1d.data(), rho, threshold);
+  if (fe.degree == 3 && !to_bernstein_1d.empty())
+    return tensor_coefficients_exceed<4, dim>(to_bernstein_1d.data(), rho, threshold);
   for (unsigned int k = 0; k < n; ++k)
     {
       double beta = 0;

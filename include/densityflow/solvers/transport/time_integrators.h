@@ -97,6 +97,8 @@ public:
 private:
   TransportOperator<dim>     &op;
   const ZhangShuLimiter<dim> &limiter;
+  /** The stage and its rate, kept from step to step (reinitialised when the mesh changes). */
+  PETScWrappers::MPI::Vector stage, rate;
 };
 
 /**

@@ -61,10 +61,15 @@ public:
    */
   void set_stage_velocity(StagePreparation prepare, typename AdvectionOperator<dim>::Velocity b);
 
-  /** du = M^{-1}(s - A u) at time @p t; returns the net outflow rate a_out.u - 1.s. */
+  /**
+   * du = M^{-1}(s - A u) at time @p t; returns the net outflow rate a_out.u - 1.s. With
+   * @p factor, du may be left to be multiplied by *factor (the scale of A(t) = scale A),
+   * which saves a pass over du where the caller combines it with other vectors anyway.
+   */
   double explicit_rate(const PETScWrappers::MPI::Vector &u,
                        const double                      t,
-                       PETScWrappers::MPI::Vector       &du);
+                       PETScWrappers::MPI::Vector       &du,
+                       double                           *factor = nullptr);
 
   /** (scale A + D) u for the advection operator @p A, into @p result. */
   void apply(const AdvectionAtTime            &A,

@@ -5,6 +5,7 @@
 #include <deal.II/base/point.h>
 #include <deal.II/lac/petsc_vector.h>
 
+#include <array>
 #include <vector>
 
 namespace dealii
@@ -117,6 +118,16 @@ private:
    * the point values need not be computed: the same answer at a fraction of the cost.
    */
   std::vector<double> to_bernstein;
+  /**
+   * The same map as a tensor product, (p + 1) x (p + 1) row-major, applied along each
+   * direction in turn: dim (p + 1)^(dim + 1) products a cell instead of (p + 1)^(2 dim)
+   * (128 instead of 256 for Q3 in 2D). Empty where the element's nodes are not the
+   * lexicographic tensor product of one set of 1D nodes.
+   */
+  std::vector<double> to_bernstein_1d;
+  /** The nodes at the cell's vertices (where a Bernstein coefficient is the value). */
+  std::array<unsigned int, GeometryInfo<dim>::vertices_per_cell> corner_nodes{};
+  bool                                                           corners_are_nodes = false;
   /**
    * Larger than the rounding of the coefficients and of the point values (relative to
    * max |rho_j|, and at least 1e-10): a cell it lets through has every computed point

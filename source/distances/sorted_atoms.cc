@@ -114,7 +114,7 @@ void sort_atoms(std::vector<Atom> &atoms, SortWorkspace &workspace)
       return;
     }
   auto &bucket = workspace.buckets.bucket, &start = workspace.buckets.start;
-  auto &other  = workspace.buckets.other;
+  auto &other = workspace.buckets.other;
   bucket.resize(n), other.resize(n);
   start.assign(buckets.last + 2, 0);
   for (std::size_t i = 0; i < n; ++i)

@@ -218,7 +218,8 @@ double energy_distance_sorted(const std::vector<Atom> &a, const std::vector<Atom
   // that shares the last one's position the gap is 0 and F^2 * 0 adds nothing, so this is
   // the sum over distinct positions to the bit. Which side comes next is a coin toss for
   // the processor; selecting it by value instead of by branch keeps the merge from
-  // stalling on mispredictions (2-3x faster at 1e6 atoms).
+  // stalling on mispredictions (its share of distances_benchmark at 1e6 points: 15.6% ->
+  // 10.5%).
   const std::size_t na = a.size(), nb = b.size();
   std::size_t       i = 0, j = 0;
   double            F = 0, integral = 0; // F = F_a - F_b

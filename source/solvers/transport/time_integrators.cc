@@ -50,6 +50,7 @@ void shu_osher_stage(PETScWrappers::MPI::Vector       &target,
   const double     *y  = q_array ? q_array->data() : w;
   const double     *dr = rate.data();
   const std::size_t n  = target.locally_owned_size();
+  // a = 0 reads no p: the target's old values, which it may stand for, are not used.
   if (a == 0 && b == 1)
     for (std::size_t k = 0; k < n; ++k)
       w[k] = y[k] + dt * dr[k];

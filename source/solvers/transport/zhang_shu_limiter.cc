@@ -8,7 +8,6 @@
 
 #include <petscvec.h>
 
-#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -45,7 +44,7 @@ std::vector<double> tensor_factor(const FiniteElement<dim, dim> &fe,
                                   const std::vector<double>     &full)
 {
   const unsigned int m = fe.degree + 1, n = fe.n_dofs_per_cell();
-  if (Utilities::fixed_power<dim>(m) != n || n > 64)
+  if (Utilities::fixed_power<dim>(m) != n)
     return {};
   // The 1D nodes are the first m nodes (along x); the factor is the 1D inverse.
   const std::vector<Point<dim>> &nodes = fe.get_unit_support_points();
@@ -246,16 +245,14 @@ ZhangShuLimiter<dim>::ZhangShuLimiter(const DGDiscretization<dim> &space, const 
       // Applied direction by direction, a coefficient is rounded in dim sums of p + 1
       // terms: off by at most dim (p + 1) u times the conversion norm times max |rho_j|,
       // within the margin above (n >= dim (p + 1)).
-      to_bernstein_1d = tensor_factor(fe, to_bernstein);
-      corner_nodes.fill(numbers::invalid_unsigned_int);
+      if (fe.degree <= 3)
+        to_bernstein_1d = tensor_factor(fe, to_bernstein);
       for (unsigned int v = 0; v < GeometryInfo<dim>::vertices_per_cell; ++v)
         for (unsigned int i = 0; i < n; ++i)
           if (nodes[i].distance(GeometryInfo<dim>::unit_cell_vertex(v)) < 1e-12)
-            corner_nodes[v] = i;
-      if (std::count(corner_nodes.begin(), corner_nodes.end(), numbers::invalid_unsigned_int))
-        corner_nodes = {};
-      else
-        corners_are_nodes = true;
+            corner_nodes.push_back(i);
+      if (corner_nodes.size() != GeometryInfo<dim>::vertices_per_cell)
+        corner_nodes.clear();
     }
 
   FEValues<dim> fe_values(space.mapping, fe, space.quadrature, update_values | update_JxW_values);
@@ -368,10 +365,9 @@ bool ZhangShuLimiter<dim>::bernstein_positive(const double *rho, const double la
   // A corner's coefficient is the value at that corner (the other Bernstein polynomials
   // vanish there), which is a node: most cells that fail do so here, before any product.
   // (A false answer is always safe: the limiter then evaluates the points.)
-  if (corners_are_nodes)
-    for (unsigned int v = 0; v < GeometryInfo<dim>::vertices_per_cell; ++v)
-      if (!(rho[corner_nodes[v]] > threshold))
-        return false;
+  for (const unsigned int corner : corner_nodes)
+    if (!(rho[corner] > threshold))
+      return false;
   if (fe.degree == 2 && !to_bernstein_1d.empty())
     return tensor_coefficients_exceed<3, dim>(to_bernstein_1d.data(), rho, threshold);
   if (fe.degree == 3 && !to_bernstein_1d.empty())

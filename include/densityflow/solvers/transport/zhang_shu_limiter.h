@@ -5,7 +5,6 @@
 #include <deal.II/base/point.h>
 #include <deal.II/lac/petsc_vector.h>
 
-#include <array>
 #include <vector>
 
 namespace dealii
@@ -125,9 +124,11 @@ private:
    * lexicographic tensor product of one set of 1D nodes.
    */
   std::vector<double> to_bernstein_1d;
-  /** The nodes at the cell's vertices (where a Bernstein coefficient is the value). */
-  std::array<unsigned int, GeometryInfo<dim>::vertices_per_cell> corner_nodes{};
-  bool                                                           corners_are_nodes = false;
+  /**
+   * The nodes at the cell's vertices, where a Bernstein coefficient is the value; empty
+   * where some vertex is not a node.
+   */
+  std::vector<unsigned int> corner_nodes;
   /**
    * Larger than the rounding of the coefficients and of the point values (relative to
    * max |rho_j|, and at least 1e-10): a cell it lets through has every computed point

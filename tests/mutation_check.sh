@@ -262,6 +262,10 @@ mutation bernstein-tensor-overclaims source/solvers/transport/zhang_shu_limiter.
   's/^    if (!(from\[k\] > threshold))$/    if (false)/' \
   "limiter: the tensor-product Bernstein test passes every cell whose corners are positive" \
   'limiter_test:*BernsteinShortcut*' 'transport_test:*LimiterKeepsSlottedDisc*'
+mutation normals-pair-swapped source/base/random.cc \
+  's/? x\[k \* pairs + d \/ 2\] : y\[k \* pairs + d \/ 2\]/? y[k * pairs + d \/ 2] : x[k * pairs + d \/ 2]/' \
+  "bulk normals: each Box-Muller pair's sine and cosine normals exchanged (the same law)" \
+  'random_test:*Random123sBoxMuller*'
 
 # Not here, since postprocess_test needs its CTest fixture runs: rho_cell_mean as rho_h at
 # one quadrature point instead of the cell's mean (finite_element_solver.cc) was checked by

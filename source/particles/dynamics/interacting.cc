@@ -107,14 +107,12 @@ void InteractingDynamics<dim>::step(ParticleStore<dim> &particles, const Particl
   const double eps = physics.diffusion();
   if (eps > 0)
     {
-      const double noise = std::sqrt(2 * eps * dt);
-      double       z[4];
+      const double        noise = std::sqrt(2 * eps * dt);
+      std::vector<double> z(x.size() * dim);
+      random.normals(particles.ids().data(), x.size(), step.number, 0, dim, z.data());
       for (std::size_t k = 0; k < x.size(); ++k)
-        {
-          random.normals(particles.ids()[k], step.number, 0, z, dim);
-          for (unsigned int d = 0; d < dim; ++d)
-            x[k][d] += noise * z[d];
-        }
+        for (unsigned int d = 0; d < dim; ++d)
+          x[k][d] += noise * z[k * dim + d];
     }
 }
 

@@ -43,37 +43,45 @@ void LangevinDynamics<dim>::step(ParticleStore<dim> &particles, const ParticleSt
   const double             noise    = std::sqrt(2 * eps * dt);
   const bool               periodic = mesh.is_periodic();
   std::vector<Point<dim>> &x        = particles.positions();
-  double                   z[4];
-  for (std::size_t k = 0; k < x.size(); ++k)
+  const auto              &ids      = particles.ids();
+  // The normals are made a batch at a time (vectorised), then used particle by particle.
+  constexpr std::size_t batch = 256;
+  double                z[batch * dim];
+  for (std::size_t start = 0; start < x.size(); start += batch)
     {
-      random.normals(particles.ids()[k], step.number, 0, z, dim);
-      const Tensor<1, dim> b  = physics.drift(x[k], t);
-      const Point<dim>     x0 = x[k];
-      for (unsigned int d = 0; d < dim; ++d)
-        x[k][d] += dt * b[d] + noise * z[d];
-      if (walls)
+      const std::size_t end = std::min(x.size(), start + batch);
+      random.normals(ids.data() + start, end - start, step.number, 0, dim, z);
+      for (std::size_t k = start; k < end; ++k)
         {
-          double u[4];
-          random.uniforms(particles.ids()[k], step.number, 1, u);
-          const WallHit hit = walls->hit(x0, x[k], noise * noise);
-          if (u[0] < hit.probability)
+          const double        *zk = z + (k - start) * dim;
+          const Tensor<1, dim> b  = physics.drift(x[k], t);
+          const Point<dim>     x0 = x[k];
+          for (unsigned int d = 0; d < dim; ++d)
+            x[k][d] += dt * b[d] + noise * zk[d];
+          if (walls)
             {
-              // The other three numbers of the draw place the exit within the step.
-              if (step.exits != nullptr)
-                step.exits->push_back(
-                    {particles.ids()[k],
-                     t + bridge_hitting_time(hit.a, hit.b, noise * noise, dt, u[1], u[2], u[3]),
-                     static_cast<unsigned int>(hit.piece)});
-              x[k] = walls->outside_point();
-              continue;
+              double u[4];
+              random.uniforms(ids[k], step.number, 1, u);
+              const WallHit hit = walls->hit(x0, x[k], noise * noise);
+              if (u[0] < hit.probability)
+                {
+                  // The other three numbers of the draw place the exit within the step.
+                  if (step.exits != nullptr)
+                    step.exits->push_back(
+                        {ids[k],
+                         t + bridge_hitting_time(hit.a, hit.b, noise * noise, dt, u[1], u[2], u[3]),
+                         static_cast<unsigned int>(hit.piece)});
+                  x[k] = walls->outside_point();
+                  continue;
+                }
             }
+          if (reflect && periodic)
+            fold_into_box(mesh.bounding_box(), mesh.periodic_directions(), x[k]);
+          else if (reflect)
+            reflect_into_box(mesh.bounding_box(), x[k]);
+          else if (periodic)
+            wrap_into_box(mesh.bounding_box(), mesh.periodic_directions(), x[k]);
         }
-      if (reflect && periodic)
-        fold_into_box(mesh.bounding_box(), mesh.periodic_directions(), x[k]);
-      else if (reflect)
-        reflect_into_box(mesh.bounding_box(), x[k]);
-      else if (periodic)
-        wrap_into_box(mesh.bounding_box(), mesh.periodic_directions(), x[k]);
     }
 }
 

@@ -36,32 +36,40 @@ void MalaDynamics<dim>::step(ParticleStore<dim> &particles, const ParticleStep<d
   const double             eps   = physics.diffusion();
   const double             noise = std::sqrt(2 * eps * dt);
   std::vector<Point<dim>> &x     = particles.positions();
-  double                   z[4], u[4];
-  for (std::size_t k = 0; k < x.size(); ++k)
+  const auto              &ids   = particles.ids();
+  constexpr std::size_t    batch = 256; // normals made a batch at a time (vectorised)
+  double                   z[batch * dim], u[4];
+  for (std::size_t start = 0; start < x.size(); start += batch)
     {
-      random.normals(particles.ids()[k], step.number, 0, z, dim);
-      random.uniforms(particles.ids()[k], step.number, 1, u);
-      const Tensor<1, dim> bx = physics.drift(x[k], t);
-      Point<dim>           y  = x[k];
-      for (unsigned int d = 0; d < dim; ++d)
-        y[d] += dt * bx[d] + noise * z[d];
-      ++proposed;
-      // On a periodic direction the unwrapped y is compared with x: the reverse move of
-      // x -> y + n L is y -> x - n L, so the single Gaussians of this pair of images give
-      // detailed balance on the torus (with V and b periodic), and y is wrapped when taken.
-      if (mesh.is_box() && !inside_box(mesh.bounding_box(), y, mesh.periodic_directions()))
-        continue; // pi = 0 outside
-      const Tensor<1, dim> by       = physics.drift(y, t);
-      const Tensor<1, dim> forward  = y - x[k] - dt * bx;
-      const Tensor<1, dim> backward = x[k] - y - dt * by;
-      const double         log_ratio =
-          -(physics.potential().value(y, t) - physics.potential().value(x[k], t)) / eps -
-          (backward.norm_square() - forward.norm_square()) / (4 * eps * dt);
-      if (std::log(u[0]) <= log_ratio)
+      const std::size_t end = std::min(x.size(), start + batch);
+      random.normals(ids.data() + start, end - start, step.number, 0, dim, z);
+      for (std::size_t k = start; k < end; ++k)
         {
-          x[k] = y;
-          wrap_into_box(mesh.bounding_box(), mesh.periodic_directions(), x[k]);
-          ++accepted;
+          const double *zk = z + (k - start) * dim;
+          random.uniforms(ids[k], step.number, 1, u);
+          const Tensor<1, dim> bx = physics.drift(x[k], t);
+          Point<dim>           y  = x[k];
+          for (unsigned int d = 0; d < dim; ++d)
+            y[d] += dt * bx[d] + noise * zk[d];
+          ++proposed;
+          // On a periodic direction the unwrapped y is compared with x: the reverse move of
+          // x -> y + n L is y -> x - n L, so the single Gaussians of this pair of images give
+          // detailed balance on the torus (with V and b periodic), and y is wrapped when
+          // taken.
+          if (mesh.is_box() && !inside_box(mesh.bounding_box(), y, mesh.periodic_directions()))
+            continue; // pi = 0 outside
+          const Tensor<1, dim> by       = physics.drift(y, t);
+          const Tensor<1, dim> forward  = y - x[k] - dt * bx;
+          const Tensor<1, dim> backward = x[k] - y - dt * by;
+          const double         log_ratio =
+              -(physics.potential().value(y, t) - physics.potential().value(x[k], t)) / eps -
+              (backward.norm_square() - forward.norm_square()) / (4 * eps * dt);
+          if (std::log(u[0]) <= log_ratio)
+            {
+              x[k] = y;
+              wrap_into_box(mesh.bounding_box(), mesh.periodic_directions(), x[k]);
+              ++accepted;
+            }
         }
     }
 }

@@ -266,6 +266,14 @@ mutation normals-pair-swapped source/base/random.cc \
   's/? x\[k \* pairs + d \/ 2\] : y\[k \* pairs + d \/ 2\]/? y[k * pairs + d \/ 2] : x[k * pairs + d \/ 2]/' \
   "bulk normals: each Box-Muller pair's sine and cosine normals exchanged (the same law)" \
   'random_test:*Random123sBoxMuller*'
+mutation locate-cells-unpermuted source/particles/particle_store.cc \
+  's/cell\[i\] = found\[order\[i\]\];/cell[i] = found[i];/' \
+  "ParticleStore::locate's local path: the arrays reordered, the cells left in the old order" \
+  'point_locator_test:*TravelIntact*' 'probability_flow_test'
+mutation locate-not-grouped source/particles/particle_store.cc \
+  's/if (!std::is_sorted(order.begin(), order.end()))/if (false)/' \
+  "ParticleStore::locate's local path: the particles not grouped by cell" \
+  'point_locator_test:*TravelIntact*'
 
 # Not here, since postprocess_test needs its CTest fixture runs: rho_cell_mean as rho_h at
 # one quadrature point instead of the cell's mean (finite_element_solver.cc) was checked by

@@ -277,10 +277,37 @@ void expect_intact(const ParticleStore<2> &store, const std::vector<Point<2>> &p
   EXPECT_EQ(n, points.size());
   EXPECT_EQ(all.size(), points.size());
 }
+
+/**
+ * Each particle in a locally owned cell that holds it, grouped by cell in the order of the
+ * cells' active indices; on one rank a cell's particles in their order before, the order of
+ * @p ids_before.
+ */
+void expect_located_in_order(const ParticleStore<2>           &store,
+                             const std::vector<std::uint64_t> &ids_before)
+{
+  std::map<std::uint64_t, std::size_t> place_before;
+  for (std::size_t j = 0; j < ids_before.size(); ++j)
+    place_before[ids_before[j]] = j;
+  for (std::size_t j = 0; j < store.size(); ++j)
+    {
+      EXPECT_TRUE(store.cells()[j]->is_locally_owned() &&
+                  store.cells()[j]->point_inside(store.positions()[j]));
+      if (j == 0)
+        continue;
+      const unsigned int a = store.cells()[j - 1]->active_cell_index();
+      const unsigned int b = store.cells()[j]->active_cell_index();
+      EXPECT_LE(a, b) << "particle " << j << " is not grouped by cell";
+      if (n_ranks() == 1 && a == b)
+        EXPECT_LT(place_before.at(store.ids()[j - 1]), place_before.at(store.ids()[j]))
+            << "a cell's particles reordered";
+    }
+}
 } // namespace
 
 // Ids above 2^53 (which a double would round), log-densities and state travel exactly
-// with the particles when they are located in cells and when they are sent by id.
+// with the particles when they are located in cells (from no cells, and again after a
+// move, when on one rank the store only reorders its arrays) and when they are sent by id.
 TEST(ParticleStore, ParticlesTravelIntactBetweenRanks)
 {
   MeshParameters parameters;
@@ -303,11 +330,26 @@ TEST(ParticleStore, ParticlesTravelIntactBetweenRanks)
           store.state(store.size() - 1)[1] = -double(k);
         }
     }
+  std::vector<std::uint64_t> ids_before = store.ids();
   EXPECT_TRUE(store.locate(mesh.point_locator()).empty());
   expect_intact(store, points);
+  expect_located_in_order(store, ids_before);
+
+  // Moved by less than a cell and located again: on one rank every particle stays, and
+  // the store reorders its arrays itself (no records); the same result. Every rank moves
+  // all points alike, so that each knows where the others' particles went.
+  const auto moved = [](const Point<2> &p, const std::size_t k) {
+    return Point<2>(std::clamp(p[0] + 0.1 * std::sin(7.0 * k), -1.0, 1.0),
+                    std::clamp(p[1] + 0.1 * std::cos(5.0 * k), -1.0, 1.0));
+  };
   for (std::size_t j = 0; j < store.size(); ++j)
-    EXPECT_TRUE(store.cells()[j]->is_locally_owned() &&
-                store.cells()[j]->point_inside(store.positions()[j]));
+    store.positions()[j] = moved(store.positions()[j], (store.ids()[j] - store_id(0)) / 2);
+  for (std::size_t k = 0; k < points.size(); ++k)
+    points[k] = moved(points[k], k);
+  ids_before = store.ids();
+  EXPECT_TRUE(store.locate(mesh.point_locator()).empty());
+  expect_intact(store, points);
+  expect_located_in_order(store, ids_before);
 
   // Particle k to rank (k + 1) % P.
   std::vector<unsigned int> destination;

@@ -134,22 +134,33 @@ double PointLocator<dim>::build_bucket_grid(const Triangulation<dim> &tria)
     for_each_bucket(cell, [&](const std::size_t b) { ++bucket_start[b + 1]; });
   std::partial_sum(bucket_start.begin(), bucket_start.end(), bucket_start.begin());
   bucket_cells.resize(bucket_start.back());
+  bucket_cell_indices.resize(bucket_start.back());
   std::vector<std::size_t> fill(bucket_start.begin(), bucket_start.end() - 1);
   for (const auto &cell : owned)
-    for_each_bucket(cell, [&](const std::size_t b) { bucket_cells[fill[b]++] = cell; });
+    for_each_bucket(cell, [&](const std::size_t b) {
+      bucket_cell_indices[fill[b]] = cell->active_cell_index();
+      bucket_cells[fill[b]++]      = cell;
+    });
   return bulge;
 }
 
 template <int dim>
 bool PointLocator<dim>::holds(const CellIterator &cell, const Point<dim> &p) const
 {
-  if (!cell->is_locally_owned())
-    return false;
-  // The bounding box is cheap and rules out almost every cell.
-  const BoundingBox<dim> &box       = cell_boxes[cell->active_cell_index()];
-  const double            tolerance = 1e-10 * box.side_length(0);
+  return cell->is_locally_owned() && owned_cell_holds(cell->active_cell_index(), cell, p);
+}
+
+template <int dim>
+bool PointLocator<dim>::owned_cell_holds(const unsigned int  index,
+                                         const CellIterator &cell,
+                                         const Point<dim>   &p) const
+{
+  // The bounding box is cheap and rules out almost every cell (its corners are read
+  // inline: BoundingBox's lower_bound() and side_length() are calls into deal.II).
+  const auto  &corners   = cell_boxes[index].get_boundary_points();
+  const double tolerance = 1e-10 * (corners.second[0] - corners.first[0]);
   for (unsigned int d = 0; d < dim; ++d)
-    if (p[d] < box.lower_bound(d) - tolerance || p[d] > box.upper_bound(d) + tolerance)
+    if (p[d] < corners.first[d] - tolerance || p[d] > corners.second[d] + tolerance)
       return false;
   if (cells_are_boxes)
     return true;
@@ -193,22 +204,16 @@ typename PointLocator<dim>::CellIterator PointLocator<dim>::find_local(const Poi
       b = b * grid_size[d] + static_cast<std::size_t>(i);
     }
   for (std::size_t k = bucket_start[b]; k < bucket_start[b + 1]; ++k)
-    if (holds(bucket_cells[k], p))
+    if (owned_cell_holds(bucket_cell_indices[k], bucket_cells[k], p))
       return bucket_cells[k];
   return {};
 }
 
-namespace
-{
-/**
- * The permutation that sorts @p cells stably by active cell index (what std::stable_sort
- * by that key gives): a counting sort where the points are many against the cells, else a
- * stable sort of the keys read once.
- */
 template <int dim>
-std::vector<std::size_t>
-cell_order(const std::vector<typename Triangulation<dim>::active_cell_iterator> &cells)
+std::vector<std::size_t> PointLocator<dim>::grouping_order(const std::vector<CellIterator> &cells)
 {
+  // What std::stable_sort by the key gives: a counting sort where the points are many
+  // against the cells, else a stable sort of the keys read once.
   std::vector<std::size_t> order(cells.size());
   if (cells.empty())
     return order;
@@ -234,7 +239,34 @@ cell_order(const std::vector<typename Triangulation<dim>::active_cell_iterator> 
     }
   return order;
 }
-} // namespace
+
+template <int dim>
+std::vector<typename PointLocator<dim>::CellIterator>
+PointLocator<dim>::find_locally(const std::vector<Point<dim>>   &points,
+                                const std::vector<CellIterator> &hints) const
+{
+  std::vector<CellIterator> found(points.size());
+  // On a box mesh the bucket grid finds a cell from a few box tests, cheaper than the
+  // checks that a hint is still a cell of the mesh (deal.II calls out of line).
+  const bool hinted = !cells_are_boxes && hints.size() == points.size();
+  for (std::size_t k = 0; k < points.size(); ++k)
+    {
+      if (hinted && is_current_active_cell<dim>(hints[k]))
+        found[k] = find_near(hints[k], points[k]);
+      if (found[k].state() != IteratorState::valid)
+        found[k] = find_local(points[k]);
+    }
+  return found;
+}
+
+template <int dim>
+bool PointLocator<dim>::found_everywhere(const std::vector<CellIterator> &found) const
+{
+  const bool here = std::all_of(found.begin(), found.end(), [](const CellIterator &cell) {
+    return cell.state() == IteratorState::valid;
+  });
+  return Utilities::MPI::sum<std::uint64_t>(here ? 0 : 1, mpi_communicator) == 0;
+}
 
 template <int dim>
 std::vector<std::size_t>
@@ -243,20 +275,22 @@ PointLocator<dim>::locate(std::vector<Point<dim>>                               
                           const unsigned int                                              stride,
                           std::vector<typename Triangulation<dim>::active_cell_iterator> &cells)
 {
-  // Each point's cell among this rank's (invalid where it is not there).
-  const bool                hinted = cells.size() == points.size();
-  std::vector<CellIterator> found(points.size());
-  bool                      all_found_in_order = true;
-  for (std::size_t k = 0; k < points.size(); ++k)
-    {
-      found[k] = hinted && is_current_active_cell<dim>(cells[k]) ? find_near(cells[k], points[k])
-                                                                 : CellIterator();
-      if (found[k].state() != IteratorState::valid)
-        found[k] = find_local(points[k]);
-      all_found_in_order = all_found_in_order && found[k].state() == IteratorState::valid &&
-                           (k == 0 || found[k - 1]->active_cell_index() <=
-                                          found[k]->active_cell_index());
-    }
+  return locate(points, data, stride, find_locally(points, cells), cells);
+}
+
+template <int dim>
+std::vector<std::size_t>
+PointLocator<dim>::locate(std::vector<Point<dim>>                                        &points,
+                          std::vector<double>                                            &data,
+                          const unsigned int                                              stride,
+                          std::vector<CellIterator>                                       found,
+                          std::vector<typename Triangulation<dim>::active_cell_iterator> &cells)
+{
+  bool all_found_in_order = true;
+  for (std::size_t k = 0; k < points.size() && all_found_in_order; ++k)
+    all_found_in_order =
+        found[k].state() == IteratorState::valid &&
+        (k == 0 || found[k - 1]->active_cell_index() <= found[k]->active_cell_index());
   // The common case of small steps: every point is still here and still grouped by cell,
   // so the arrays stay as they are (what the general path below would give them).
   if (Utilities::MPI::sum<std::uint64_t>(all_found_in_order ? 0 : 1, mpi_communicator) == 0)
@@ -292,7 +326,7 @@ PointLocator<dim>::locate(std::vector<Point<dim>>                               
   near_points.insert(near_points.end(), far_points.begin(), far_points.end());
   near_data.insert(near_data.end(), far_data.begin(), far_data.end());
   near_cells.insert(near_cells.end(), far_cells.begin(), far_cells.end());
-  std::vector<std::size_t> order = cell_order<dim>(near_cells);
+  std::vector<std::size_t> order = grouping_order(near_cells);
   points.resize(order.size()), cells.resize(order.size()), data.resize(order.size() * stride);
   for (std::size_t i = 0; i < order.size(); ++i)
     {

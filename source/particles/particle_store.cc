@@ -1,6 +1,7 @@
 #include <densityflow/mesh/point_locator.h>
 #include <densityflow/particles/particle_store.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -113,18 +114,49 @@ void ParticleStore<dim>::resize(const std::size_t n)
 template <int dim>
 std::vector<std::size_t> ParticleStore<dim>::locate(PointLocator<dim> &locator)
 {
+  std::vector<CellIterator> found = locator.find_locally(x, cell);
+  if (locator.found_everywhere(found))
+    {
+      // The common case: every particle stays on its rank. Only the order changes (grouped
+      // by cell, as the general path below gives it), array by array, without records.
+      const std::vector<std::size_t> order = PointLocator<dim>::grouping_order(found);
+      if (!std::is_sorted(order.begin(), order.end()))
+        {
+          permute(order);
+          for (std::size_t i = 0; i < order.size(); ++i)
+            cell[i] = found[order[i]];
+        }
+      else
+        cell = std::move(found);
+      return {};
+    }
   const unsigned int  stride = record_size();
   std::vector<double> records;
   records.reserve(size() * stride);
   for (std::size_t k = 0; k < size(); ++k)
     pack(k, records);
-  std::vector<CellIterator>      located = std::move(cell);
-  const std::vector<std::size_t> outside = locator.locate(x, records, stride, located);
+  std::vector<CellIterator>      located;
+  const std::vector<std::size_t> outside =
+      locator.locate(x, records, stride, std::move(found), located);
   resize(0);
   for (std::size_t k = 0; k < records.size(); k += stride)
     unpack(&records[k]);
   cell = std::move(located);
   return outside;
+}
+
+template <int dim>
+void ParticleStore<dim>::permute(const std::vector<std::size_t> &order)
+{
+  const auto gather = [&](auto &values, const unsigned int width) {
+    auto old = values;
+    for (std::size_t i = 0; i < order.size(); ++i)
+      std::copy(old.begin() + order[i] * width,
+                old.begin() + (order[i] + 1) * width,
+                values.begin() + i * width);
+  };
+  gather(x, 1), gather(id, 1), gather(log_rho, 1), gather(state_values, n_state);
+  cell.resize(order.size());
 }
 
 template <int dim>

@@ -206,7 +206,8 @@ double Physics<dim>::velocity_factor(const double t) const
 template <int dim>
 Tensor<1, dim> Physics<dim>::drift(const Point<dim> &x, const double t) const
 {
-  Tensor<1, dim> b = velocity_factor(t) * velocity(x, t);
+  Tensor<1, dim> b =
+      velocity_field ? velocity_factor(t) * velocity_field->value(x, t) : Tensor<1, dim>();
   if (!potential_field.is_constant_in_space())
     b -= potential_field.gradient(x, t);
   return b;

@@ -67,6 +67,35 @@ public:
          const unsigned int                                              stride,
          std::vector<typename Triangulation<dim>::active_cell_iterator> &cells);
 
+  /** locate() with the cells find_locally() gave as @p found (the hints are not used). */
+  std::vector<std::size_t>
+  locate(std::vector<Point<dim>>                                        &points,
+         std::vector<double>                                            &data,
+         const unsigned int                                              stride,
+         std::vector<typename Triangulation<dim>::active_cell_iterator>  found,
+         std::vector<typename Triangulation<dim>::active_cell_iterator> &cells);
+
+  /**
+   * The first half of locate(), without communication: each point's cell among this
+   * rank's cells (from its hint, used where there is one per point and the mesh is not a
+   * box, the hint's vertex neighbours and the bucket grid), an invalid iterator where none
+   * of them holds it.
+   */
+  std::vector<typename Triangulation<dim>::active_cell_iterator>
+  find_locally(const std::vector<Point<dim>>                                        &points,
+               const std::vector<typename Triangulation<dim>::active_cell_iterator> &hints) const;
+
+  /** Whether find_locally() found a cell for every point on every rank. Collective. */
+  bool found_everywhere(
+      const std::vector<typename Triangulation<dim>::active_cell_iterator> &found) const;
+
+  /**
+   * The permutation that groups points by cell as locate() does: new position i holds
+   * the point at order[i], stably sorted by active cell index.
+   */
+  static std::vector<std::size_t>
+  grouping_order(const std::vector<typename Triangulation<dim>::active_cell_iterator> &cells);
+
 private:
   using CellIterator = typename Triangulation<dim>::active_cell_iterator;
 
@@ -76,8 +105,12 @@ private:
    */
   double build_bucket_grid(const Triangulation<dim> &tria);
 
-  /** Whether the locally owned @p cell holds @p p. */
+  /** Whether @p cell is locally owned and holds @p p. */
   bool holds(const CellIterator &cell, const Point<dim> &p) const;
+
+  /** Whether the locally owned @p cell, of active cell index @p index, holds @p p. */
+  bool
+  owned_cell_holds(const unsigned int index, const CellIterator &cell, const Point<dim> &p) const;
 
   /** The locally owned cell among @p hint and its vertex neighbours that holds @p p. */
   CellIterator find_near(const CellIterator &hint, const Point<dim> &p) const;
@@ -101,11 +134,13 @@ private:
   bool cells_are_boxes;
   /** The bucket grid: origin, buckets per unit length and per direction, and the
       cells of bucket b in bucket_cells[bucket_start[b]..bucket_start[b + 1]). */
-  Point<dim>                                 grid_origin;
-  Tensor<1, dim>                             grid_scale;
-  std::array<unsigned int, dim>              grid_size{};
-  std::vector<std::size_t>                   bucket_start;
-  std::vector<CellIterator>                  bucket_cells;
+  Point<dim>                    grid_origin;
+  Tensor<1, dim>                grid_scale;
+  std::array<unsigned int, dim> grid_size{};
+  std::vector<std::size_t>      bucket_start;
+  std::vector<CellIterator>     bucket_cells;
+  /** The active cell indices of bucket_cells (no call into deal.II to read them). */
+  std::vector<unsigned int>                  bucket_cell_indices;
   MPI_Comm                                   mpi_communicator;
   Particles::ParticleHandler<dim>            handler;
   std::vector<std::vector<BoundingBox<dim>>> rank_boxes;

@@ -88,6 +88,8 @@ private:
   void move_down(const std::size_t from, const std::size_t to);
   /** Keeps the first @p n particles. */
   void resize(const std::size_t n);
+  /** Reorders the particles: the new k-th is the old order[k]; the cells are left to the caller. */
+  void permute(const std::vector<std::size_t> &order);
 
   unsigned int               n_state;
   std::vector<Point<dim>>    x;

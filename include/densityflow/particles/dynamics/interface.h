@@ -146,7 +146,10 @@ inline bool inside_box(const BoundingBox<dim> &box, const Point<dim> &p)
   return true;
 }
 
-/** Mirrors @p p into @p box at its walls, however far outside it is. */
+/**
+ * Mirrors @p p into @p box at its walls, however far outside it is; coordinates inside
+ * stay as they are (the fold would move them by the rounding of p - lower + lower).
+ */
 template <int dim>
 inline void reflect_into_box(const BoundingBox<dim> &box, Point<dim> &p)
 {
@@ -154,6 +157,8 @@ inline void reflect_into_box(const BoundingBox<dim> &box, Point<dim> &p)
   for (unsigned int d = 0; d < dim; ++d)
     {
       const double lower = corners.first[d], upper = corners.second[d], width = upper - lower;
+      if (p[d] >= lower && p[d] <= upper)
+        continue;
       // Mirror images repeat with period 2 width: fold, then reflect the upper half.
       double s = std::fmod(p[d] - lower, 2 * width);
       if (s < 0)
@@ -194,7 +199,7 @@ fold_into_box(const BoundingBox<dim> &box, const std::vector<bool> &periodic, Po
 {
   const auto &corners = box.get_boundary_points();
   for (unsigned int d = 0; d < dim; ++d)
-    if (!periodic[d])
+    if (!periodic[d] && !(p[d] >= corners.first[d] && p[d] <= corners.second[d]))
       {
         const double lower = corners.first[d], upper = corners.second[d], width = upper - lower;
         double       s = std::fmod(p[d] - lower, 2 * width);

@@ -83,8 +83,6 @@ BoxMullerKernel choose_kernel()
   return box_muller_scalar;
 #endif
 }
-
-const BoxMullerKernel box_muller = choose_kernel();
 } // namespace
 
 void ParticleRandom::normals(const std::uint64_t *ids,
@@ -101,6 +99,8 @@ void ParticleRandom::normals(const std::uint64_t *ids,
   const unsigned int    pairs     = (n + 1) / 2;
   const std::size_t     per_batch = batch / pairs;
   alignas(32) double    u[batch], a[batch], x[batch], y[batch];
+  // Chosen at first use, not at static initialisation (another file's may draw first).
+  static const BoxMullerKernel box_muller = choose_kernel();
   for (std::size_t start = 0; start < count; start += per_batch)
     {
       const std::size_t m = std::min(per_batch, count - start);

@@ -47,8 +47,8 @@ public:
   /**
    * normals() of (ids[k], step, stream) for k < @p count, the first @p n of particle k
    * into z[k n], ..., z[k n + n - 1]: the same numbers, made several at a time by the
-   * vector functions of glibc's libmvec (AVX2 where the processor has it), 3-6x faster
-   * than one particle at a time with the scalar sin, cos and log.
+   * vector functions of glibc's libmvec (AVX2 where the processor has it): 2-3x faster
+   * than one particle at a time, the Philox draws then being most of the cost.
    */
   void normals(const std::uint64_t *ids,
                const std::size_t    count,

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <support/test_tools.h>
 
 using namespace densityflow;
@@ -46,6 +48,12 @@ TEST(FokkerPlanckEvaluation, DensityAndVelocityAtPoints)
         std::vector<double>         rho;
         std::vector<Tensor<1, 2>>   velocity;
         solver.evaluate(cell, points, rho, &velocity);
+        // The particles' call, without rho_h: the same velocity, to the bit.
+        std::vector<Tensor<1, 2>> velocity_alone;
+        solver.velocity_at(cell, points, nullptr, velocity_alone);
+        EXPECT_EQ(velocity_alone.size(), points.size());
+        for (unsigned int q = 0; q < std::min(points.size(), velocity_alone.size()); ++q)
+          EXPECT_EQ(velocity_alone[q], velocity[q]) << "at " << points[q];
         for (unsigned int q = 0; q < points.size(); ++q)
           {
             const double exact_rho = exact.density(points[q]);

@@ -275,6 +275,11 @@ mutation locate-not-grouped source/particles/particle_store.cc \
   "ParticleStore::locate's local path: the particles not grouped by cell" \
   'point_locator_test:*TravelIntact*'
 
+mutation velocity-without-rho-skips-log source/solvers/fokker_planck/fokker_planck_evaluation.cc \
+  's/const bool          wants_log = velocity != nullptr;/const bool wants_log = velocity != nullptr \&\& rho != nullptr;/' \
+  "velocity_at without rho: grad u_h / u_h instead of the gradient of the log interpolant" \
+  'fokker_planck_evaluation_test' 'probability_flow_test:*ExactFlowMap*'
+
 # Not here, since postprocess_test needs its CTest fixture runs: rho_cell_mean as rho_h at
 # one quadrature point instead of the cell's mean (finite_element_solver.cc) was checked by
 # hand: postprocess_test's CellMassesSumToTheSolversMassForEveryProblem fails (4e-3 to 3e-2).

@@ -110,7 +110,7 @@ void GridOutput<dim>::write(const DensitySolver<dim> &solver)
       while (last < points.size() && cells[last] == cells[first])
         ++last;
       cell_points.assign(points.begin() + first, points.begin() + last);
-      solver.velocity_at(cells[first], cell_points, rho, velocity);
+      solver.velocity_at(cells[first], cell_points, &rho, velocity);
       for (std::size_t k = first; k < last; ++k)
         {
           local.push_back(indices[k]);

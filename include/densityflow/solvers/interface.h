@@ -146,14 +146,15 @@ public:
                           std::vector<double>                                     &rho) const = 0;
 
   /**
-   * rho_h and the probability-flow velocity (the `velocity` field of density.pvd:
+   * The probability-flow velocity (the `velocity` field of density.pvd:
    * -(grad V + eps grad log rho_h) for Fokker-Planck, b - eps grad log rho_h for
    * transport, the drift part alone where rho_h <= 0) at @p points of the locally
-   * owned @p cell.
+   * owned @p cell, and rho_h there into @p rho unless it is null (particles that only
+   * move need no rho_h, which may cost as much as the velocity).
    */
   virtual void velocity_at(const typename Triangulation<dim>::active_cell_iterator &cell,
                            const std::vector<Point<dim>>                           &points,
-                           std::vector<double>                                     &rho,
+                           std::vector<double>                                     *rho,
                            std::vector<Tensor<1, dim>> &velocity) const = 0;
 
   /**

@@ -54,6 +54,8 @@ ProbabilityFlowDynamics<dim>::ProbabilityFlowDynamics(const Mesh<dim>    &mesh,
                                                       const Physics<dim> &physics)
     : mesh(mesh)
     , along_path(physics.model() == Model::path)
+    , periodic(mesh.is_periodic())
+    , box(mesh.is_box())
 {
   if (physics.model() != Model::fokker_planck && !along_path)
     throw InputError(
@@ -88,9 +90,9 @@ unsigned int ProbabilityFlowDynamics<dim>::state_size() const
 template <int dim>
 void ProbabilityFlowDynamics<dim>::reflect(Point<dim> &p) const
 {
-  if (mesh.is_periodic())
+  if (periodic)
     fold_into_box(mesh.bounding_box(), mesh.periodic_directions(), p);
-  else if (mesh.is_box())
+  else if (box)
     reflect_into_box(mesh.bounding_box(), p);
 }
 
@@ -165,9 +167,8 @@ std::vector<Tensor<1, dim>> ProbabilityFlowDynamics<dim>::velocities(
   AssertThrow(solver != nullptr, ExcMessage("The probability flow needs the density solver."));
   std::vector<Tensor<1, dim>> velocity(particles.size());
   for_each_cell(particles, [&](const auto &cell, const auto &points, const std::size_t first) {
-    std::vector<double>         rho;
     std::vector<Tensor<1, dim>> v;
-    solver->velocity_at(cell, points, rho, v);
+    solver->velocity_at(cell, points, nullptr, v);
     std::copy(v.begin(), v.end(), velocity.begin() + first);
   });
   return velocity;

@@ -1,6 +1,8 @@
 #include <densityflow/solvers/fokker_planck/fokker_planck_solver.h>
 
 #include <deal.II/distributed/tria.h>
+#include <deal.II/fe/mapping_cartesian.h>
+#include <deal.II/matrix_free/fe_point_evaluation.h>
 #include <deal.II/numerics/data_postprocessor.h>
 
 #include <algorithm>
@@ -120,12 +122,11 @@ private:
 } // namespace
 
 template <int dim>
-bool FokkerPlanckSolver<dim>::evaluate_on_cell(
+double FokkerPlanckSolver<dim>::cell_coefficients(
     const typename DoFHandler<dim>::active_cell_iterator &cell,
-    const FEValues<dim>                                  &fe_values,
-    const std::vector<double>                            &V_at_points,
-    std::vector<double>                                  &rho,
-    std::vector<Tensor<1, dim>>                          *velocity) const
+    const bool                                            with_log,
+    std::vector<double>                                  &c,
+    std::vector<double>                                  &log_c) const
 {
   // rho(x) = pi(x) sum_j u_j phi_j(x) with u_j = y_j / root_pi_j. With a = (V_j -
   // shift)/(2 eps) and A its maximum on the cell, c_j = y_j e^{a_j - A} <= y_j and rho(x)
@@ -133,12 +134,12 @@ bool FokkerPlanckSolver<dim>::evaluate_on_cell(
   // variation of V over the cell: no overflow where u itself would overflow.
   const double                         eps           = physics.diffusion();
   const unsigned int                   dofs_per_cell = fe.n_dofs_per_cell();
-  const unsigned int                   n_points      = V_at_points.size();
   std::vector<types::global_dof_index> dof_indices(dofs_per_cell);
   cell->get_dof_indices(dof_indices);
 
-  std::vector<double> a(dofs_per_cell), c(dofs_per_cell);
-  double              A = -std::numeric_limits<double>::infinity();
+  std::vector<double> a(dofs_per_cell);
+  c.resize(dofs_per_cell);
+  double A = -std::numeric_limits<double>::infinity();
   for (unsigned int j = 0; j < dofs_per_cell; ++j)
     {
       a[j] = (nodal_potential(dof_indices[j]) - shift) / (2 * eps);
@@ -153,10 +154,26 @@ bool FokkerPlanckSolver<dim>::evaluate_on_cell(
   // quadratic for a Gaussian rho and quadratic V, which Q2 holds exactly, whereas the
   // quotient grad u_h / u_h loses all accuracy where u_h is small against its error.
   // Cells with a node u_j <= 0 (or underflowing) fall back to the quotient.
-  std::vector<double> log_c;
-  if (velocity != nullptr && std::all_of(c.begin(), c.end(), [](double v) { return v > 0; }))
+  log_c.clear();
+  if (with_log && std::all_of(c.begin(), c.end(), [](double v) { return v > 0; }))
     for (const double v : c)
       log_c.push_back(std::log(v));
+  return A;
+}
+
+template <int dim>
+bool FokkerPlanckSolver<dim>::evaluate_on_cell(
+    const typename DoFHandler<dim>::active_cell_iterator &cell,
+    const FEValues<dim>                                  &fe_values,
+    const std::vector<double>                            &V_at_points,
+    std::vector<double>                                  &rho,
+    std::vector<Tensor<1, dim>>                          *velocity) const
+{
+  const double        eps           = physics.diffusion();
+  const unsigned int  dofs_per_cell = fe.n_dofs_per_cell();
+  const unsigned int  n_points      = V_at_points.size();
+  std::vector<double> c, log_c;
+  const double        A = cell_coefficients(cell, velocity != nullptr, c, log_c);
 
   rho.resize(n_points);
   if (velocity != nullptr)
@@ -189,20 +206,74 @@ bool FokkerPlanckSolver<dim>::evaluate(const typename DoFHandler<dim>::active_ce
                                        std::vector<double>                                  &rho,
                                        std::vector<Tensor<1, dim>> *velocity) const
 {
-  std::vector<Point<dim>> unit_points(points.size());
-  std::vector<double>     V(points.size());
-  for (unsigned int q = 0; q < points.size(); ++q)
+  return evaluate_at_points(cell, points, &rho, velocity);
+}
+
+template <int dim>
+bool FokkerPlanckSolver<dim>::evaluate_at_points(
+    const typename DoFHandler<dim>::active_cell_iterator &cell,
+    const std::vector<Point<dim>>                        &points,
+    std::vector<double>                                  *rho,
+    std::vector<Tensor<1, dim>>                          *velocity) const
+{
+  // Particles come a cell's worth at a time (the probability flow, the grid output):
+  // the points are mapped back to the unit cell together, and u_h and its gradients
+  // evaluated there by sum factorisation (FEPointEvaluation) instead of an FEValues
+  // object made for each cell's points, which cost most of a probability-flow step. The
+  // cells of a box mesh are axis-parallel rectangles, which MappingCartesian maps with a
+  // division (the mesh's MappingQ1 by Newton's method, to the same point).
+  if (!point_values)
     {
-      unit_points[q] = mapping.transform_real_to_unit_cell(cell, points[q]);
-      V[q]           = physics.potential().value(points[q], current_time);
+      if (this->mesh.is_box())
+        point_mapping = std::make_shared<MappingCartesian<dim>>();
+      point_values = std::make_shared<FEPointEvaluation<1, dim, dim, double>>(
+          point_mapping ? *point_mapping : mapping, fe, update_values | update_gradients);
     }
-  FEValues<dim> fe_values(mapping,
-                          fe,
-                          Quadrature<dim>(unit_points),
-                          update_values |
-                              (velocity != nullptr ? update_gradients : update_default));
-  fe_values.reinit(cell);
-  return evaluate_on_cell(cell, fe_values, V, rho, velocity);
+  const Mapping<dim>     &cell_mapping = point_mapping ? *point_mapping : mapping;
+  const unsigned int      n_points     = points.size();
+  std::vector<Point<dim>> unit_points(n_points);
+  cell_mapping.transform_points_real_to_unit_cell(cell, points, unit_points);
+  for (unsigned int q = 0; q < n_points; ++q)
+    if (!std::isfinite(unit_points[q][0])) // the batch failed: the message of the one point
+      unit_points[q] = cell_mapping.transform_real_to_unit_cell(cell, points[q]);
+  point_values->reinit(cell, unit_points);
+
+  const double        eps = physics.diffusion();
+  std::vector<double> c, log_c;
+  const bool          wants_log = velocity != nullptr;
+  const double        A         = cell_coefficients(cell, wants_log, c, log_c);
+  // Without rho, and with the log interpolant, c itself is not needed at the points.
+  if (rho != nullptr || log_c.empty())
+    point_values->evaluate(c,
+                           velocity != nullptr && log_c.empty()
+                               ? EvaluationFlags::values | EvaluationFlags::gradients
+                               : EvaluationFlags::values);
+  if (rho != nullptr)
+    {
+      rho->resize(n_points);
+      for (unsigned int q = 0; q < n_points; ++q)
+        (*rho)[q] =
+            std::exp(A - (physics.potential().value(points[q], current_time) - shift) / eps) *
+            point_values->get_value(q);
+    }
+  if (velocity == nullptr)
+    return false;
+
+  velocity->resize(n_points);
+  if (log_c.empty())
+    for (unsigned int q = 0; q < n_points; ++q)
+      {
+        const double sum = point_values->get_value(q);
+        (*velocity)[q] =
+            sum > 0 ? Tensor<1, dim>(-eps * point_values->get_gradient(q) / sum) : Tensor<1, dim>();
+      }
+  else
+    {
+      point_values->evaluate(log_c, EvaluationFlags::gradients);
+      for (unsigned int q = 0; q < n_points; ++q)
+        (*velocity)[q] = -eps * point_values->get_gradient(q);
+    }
+  return !log_c.empty();
 }
 
 template <int dim>
@@ -346,13 +417,18 @@ template <int dim>
 void FokkerPlanckSolver<dim>::velocity_at(
     const typename Triangulation<dim>::active_cell_iterator &cell,
     const std::vector<Point<dim>>                           &points,
-    std::vector<double>                                     &rho,
+    std::vector<double>                                     *rho,
     std::vector<Tensor<1, dim>>                             &velocity) const
 {
-  evaluate(this->dof_cell(cell), points, rho, &velocity);
+  evaluate_at_points(this->dof_cell(cell), points, rho, &velocity);
 }
 
 #define DENSITYFLOW_INSTANTIATE(dim)                                                               \
+  template double FokkerPlanckSolver<dim>::cell_coefficients(                                      \
+      const typename DoFHandler<dim>::active_cell_iterator &,                                      \
+      const bool,                                                                                  \
+      std::vector<double> &,                                                                       \
+      std::vector<double> &) const;                                                                \
   template bool FokkerPlanckSolver<dim>::evaluate_on_cell(                                         \
       const typename DoFHandler<dim>::active_cell_iterator &,                                      \
       const FEValues<dim> &,                                                                       \
@@ -363,6 +439,11 @@ void FokkerPlanckSolver<dim>::velocity_at(
       const typename DoFHandler<dim>::active_cell_iterator &,                                      \
       const std::vector<Point<dim>> &,                                                             \
       std::vector<double> &,                                                                       \
+      std::vector<Tensor<1, dim>> *) const;                                                        \
+  template bool FokkerPlanckSolver<dim>::evaluate_at_points(                                       \
+      const typename DoFHandler<dim>::active_cell_iterator &,                                      \
+      const std::vector<Point<dim>> &,                                                             \
+      std::vector<double> *,                                                                       \
       std::vector<Tensor<1, dim>> *) const;                                                        \
   template bool FokkerPlanckSolver<dim>::evaluate_at_patch_points(                                 \
       const typename DoFHandler<dim>::active_cell_iterator &,                                      \
@@ -386,7 +467,7 @@ void FokkerPlanckSolver<dim>::velocity_at(
   template void FokkerPlanckSolver<dim>::velocity_at(                                              \
       const typename Triangulation<dim>::active_cell_iterator &,                                   \
       const std::vector<Point<dim>> &,                                                             \
-      std::vector<double> &,                                                                       \
+      std::vector<double> *,                                                                       \
       std::vector<Tensor<1, dim>> &) const;
 DENSITYFLOW_INSTANTIATE(1)
 DENSITYFLOW_INSTANTIATE(2)

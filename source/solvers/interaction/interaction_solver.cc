@@ -405,7 +405,7 @@ template <int dim>
 void InteractionSolver<dim>::velocity_at(
     const typename Triangulation<dim>::active_cell_iterator &cell,
     const std::vector<Point<dim>>                           &points,
-    std::vector<double>                                     &rho,
+    std::vector<double>                                     *rho,
     std::vector<Tensor<1, dim>>                             &velocity_values) const
 {
   const double eps = physics.diffusion();
@@ -417,7 +417,8 @@ void InteractionSolver<dim>::velocity_at(
         velocity_values[q] += velocity(points[q]) - physics.drift(points[q], current_time);
       return;
     }
-  this->density_at(cell, points, rho);
+  if (rho != nullptr)
+    this->density_at(cell, points, *rho);
   velocity_values.resize(points.size());
   for (unsigned int q = 0; q < points.size(); ++q)
     velocity_values[q] = velocity(points[q]);

@@ -141,10 +141,11 @@ void PathSolver<dim>::density_at(const typename Triangulation<dim>::active_cell_
 template <int dim>
 void PathSolver<dim>::velocity_at(const typename Triangulation<dim>::active_cell_iterator &cell,
                                   const std::vector<Point<dim>>                           &points,
-                                  std::vector<double>                                     &rho,
+                                  std::vector<double>                                     *rho,
                                   std::vector<Tensor<1, dim>> &velocity) const
 {
-  evaluate(this->dof_cell(cell), points, rho, velocity, nullptr);
+  std::vector<double> rho_here;
+  evaluate(this->dof_cell(cell), points, rho != nullptr ? *rho : rho_here, velocity, nullptr);
 }
 
 template <int dim>
@@ -247,7 +248,7 @@ void PathSolver<dim>::fill_output(DataOut<dim> &data_out, const Expression<dim> 
   template void PathSolver<dim>::velocity_at(                                                      \
       const typename Triangulation<dim>::active_cell_iterator &,                                   \
       const std::vector<Point<dim>> &,                                                             \
-      std::vector<double> &,                                                                       \
+      std::vector<double> *,                                                                       \
       std::vector<Tensor<1, dim>> &) const;                                                        \
   template DensityStatistics<dim> PathSolver<dim>::statistics(const Expression<dim> *) const;      \
   template void PathSolver<dim>::fill_output(DataOut<dim> &, const Expression<dim> *) const;       \

@@ -349,9 +349,11 @@ template <int dim>
 void TransportSolver<dim>::velocity_at(
     const typename Triangulation<dim>::active_cell_iterator &cell,
     const std::vector<Point<dim>>                           &points,
-    std::vector<double>                                     &rho,
+    std::vector<double>                                     *rho_wanted,
     std::vector<Tensor<1, dim>>                             &velocity) const
 {
+  std::vector<double>     rho_here;
+  std::vector<double>    &rho = rho_wanted != nullptr ? *rho_wanted : rho_here;
   std::vector<Point<dim>> unit_points(points.size());
   for (unsigned int q = 0; q < points.size(); ++q)
     unit_points[q] = mapping.transform_real_to_unit_cell(cell, points[q]);

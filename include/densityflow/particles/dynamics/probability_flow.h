@@ -49,5 +49,8 @@ private:
   const Mesh<dim> &mesh;
   /** Physics/Model = path. */
   const bool along_path;
+  /** The mesh's walls, read once: reflect() is called for every particle. */
+  const bool periodic;
+  const bool box;
 };
 } // namespace densityflow

@@ -18,6 +18,12 @@
 
 #include <memory>
 
+namespace dealii
+{
+template <int n_components, int dim, int spacedim, typename Number>
+class FEPointEvaluation;
+}
+
 namespace densityflow
 {
 using namespace dealii;
@@ -129,7 +135,7 @@ public:
                                       std::vector<double>                                     &rho) const override;
   void velocity_at(const typename Triangulation<dim>::active_cell_iterator &cell,
                    const std::vector<Point<dim>>                           &points,
-                   std::vector<double>                                     &rho,
+                   std::vector<double>                                     *rho,
                    std::vector<Tensor<1, dim>> &velocity) const override;
   void fill_output(DataOut<dim> &data_out, const Expression<dim> *exact) const override;
 
@@ -253,6 +259,21 @@ private:
                         const std::vector<double>                            &V_at_points,
                         std::vector<double>                                  &rho,
                         std::vector<Tensor<1, dim>>                          *velocity) const;
+  /** evaluate() where @p rho may be null (not wanted: V is not evaluated). */
+  bool evaluate_at_points(const typename DoFHandler<dim>::active_cell_iterator &cell,
+                          const std::vector<Point<dim>>                        &points,
+                          std::vector<double>                                  *rho,
+                          std::vector<Tensor<1, dim>>                          *velocity) const;
+  /**
+   * The coefficients of rho_h on @p cell: c_j = y_j e^{a_j - A} with a_j = (V_j - shift)
+   * / (2 eps) and A their maximum (rho_h = e^{A - (V - shift)/eps} sum_j c_j phi_j), and,
+   * if @p with_log and every c_j > 0, @p log_c = log c_j (else @p log_c is left empty).
+   * Returns A.
+   */
+  double cell_coefficients(const typename DoFHandler<dim>::active_cell_iterator &cell,
+                           const bool                                            with_log,
+                           std::vector<double>                                  &c,
+                           std::vector<double>                                  &log_c) const;
   /** The locally owned nodes on absorbing walls, where y = 0. */
   void find_absorbing_nodes(const AbsorbingWalls<dim> &walls);
   /** Sets y = 0 on the absorbing nodes: rows and columns of the system become identity. */
@@ -348,5 +369,12 @@ private:
 
   /** FEValues at DataOut's patch points, made at the first output. */
   mutable std::unique_ptr<FEValues<dim>> patch_values;
+  /**
+   * Tensor-product evaluation at arbitrary points of a cell (evaluate()), made at the first
+   * use; shared_ptr so that the type may stay incomplete here.
+   */
+  mutable std::shared_ptr<FEPointEvaluation<1, dim, dim, double>> point_values;
+  /** The mapping of point_values: MappingCartesian on box meshes, else none (the mesh's). */
+  mutable std::shared_ptr<const Mapping<dim>> point_mapping;
 };
 } // namespace densityflow

@@ -49,7 +49,7 @@ public:
   std::vector<std::string> extra_columns() const override;
   void velocity_at(const typename Triangulation<dim>::active_cell_iterator &cell,
                    const std::vector<Point<dim>>                           &points,
-                   std::vector<double>                                     &rho,
+                   std::vector<double>                                     *rho,
                    std::vector<Tensor<1, dim>> &velocity) const override;
   void fill_output(DataOut<dim> &data_out, const Expression<dim> *exact) const override;
   /**

@@ -275,6 +275,10 @@ mutation locate-not-grouped source/particles/particle_store.cc \
   "ParticleStore::locate's local path: the particles not grouped by cell" \
   'point_locator_test:*TravelIntact*'
 
+mutation locate-primary-without-margin source/mesh/point_locator.cc \
+  's/unique_margin = 2e-10 \* widest;/unique_margin = 0;/' \
+  "box meshes: a bucket's main cell taken for points on its faces (not the first that holds them)" \
+  'point_locator_test:*FirstCellThatHoldsIt*'
 mutation velocity-without-rho-skips-log source/solvers/fokker_planck/fokker_planck_evaluation.cc \
   's/const bool          wants_log = velocity != nullptr;/const bool wants_log = velocity != nullptr \&\& rho != nullptr;/' \
   "velocity_at without rho: grad u_h / u_h instead of the gradient of the log interpolant" \

@@ -141,6 +141,41 @@ double PointLocator<dim>::build_bucket_grid(const Triangulation<dim> &tria)
       bucket_cell_indices[fill[b]] = cell->active_cell_index();
       bucket_cells[fill[b]++]      = cell;
     });
+
+  if (cells_are_boxes)
+    {
+      // owned_cell_holds() widens a box by 1e-10 of its first side: twice the widest.
+      double widest = 0;
+      for (const auto &cell : owned)
+        widest = std::max(widest, cell_boxes[cell->active_cell_index()].side_length(0));
+      unique_margin = 2e-10 * widest;
+      bucket_primary.assign(total, std::numeric_limits<std::size_t>::max());
+      std::vector<double> covered(total, 0);
+      for (std::size_t b = 0; b < total; ++b)
+        {
+          BoundingBox<dim> bucket;
+          std::size_t      rest = b;
+          for (unsigned int d = 0; d < dim; ++d)
+            {
+              const std::size_t i = rest % grid_size[d];
+              rest /= grid_size[d];
+              bucket.get_boundary_points().first[d]  = grid_origin[d] + i / grid_scale[d];
+              bucket.get_boundary_points().second[d] = grid_origin[d] + (i + 1) / grid_scale[d];
+            }
+          for (std::size_t k = bucket_start[b]; k < bucket_start[b + 1]; ++k)
+            {
+              const auto &corners = cell_boxes[bucket_cell_indices[k]].get_boundary_points();
+              double      overlap = 1;
+              for (unsigned int d = 0; d < dim; ++d)
+                overlap *=
+                    std::max(0.0,
+                             std::min(corners.second[d], bucket.get_boundary_points().second[d]) -
+                                 std::max(corners.first[d], bucket.get_boundary_points().first[d]));
+              if (overlap > covered[b])
+                covered[b] = overlap, bucket_primary[b] = k;
+            }
+        }
+    }
   return bulge;
 }
 
@@ -202,6 +237,17 @@ typename PointLocator<dim>::CellIterator PointLocator<dim>::find_local(const Poi
       if (!(i >= 0 && i < grid_size[d]))
         return {};
       b = b * grid_size[d] + static_cast<std::size_t>(i);
+    }
+  if (cells_are_boxes && bucket_primary[b] < bucket_cells.size())
+    {
+      const std::size_t k       = bucket_primary[b];
+      const auto       &corners = cell_boxes[bucket_cell_indices[k]].get_boundary_points();
+      bool              inside  = true;
+      for (unsigned int d = 0; d < dim; ++d)
+        inside = inside && p[d] > corners.first[d] + unique_margin &&
+                 p[d] < corners.second[d] - unique_margin;
+      if (inside)
+        return bucket_cells[k];
     }
   for (std::size_t k = bucket_start[b]; k < bucket_start[b + 1]; ++k)
     if (owned_cell_holds(bucket_cell_indices[k], bucket_cells[k], p))

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <type_traits>
 
 namespace densityflow
 {
@@ -148,12 +149,13 @@ std::vector<std::size_t> ParticleStore<dim>::locate(PointLocator<dim> &locator)
 template <int dim>
 void ParticleStore<dim>::permute(const std::vector<std::size_t> &order)
 {
+  // An element-wise loop: std::copy of a run of a few doubles is a call to memmove each.
   const auto gather = [&](auto &values, const unsigned int width) {
-    auto old = values;
+    std::remove_reference_t<decltype(values)> permuted(values.size());
     for (std::size_t i = 0; i < order.size(); ++i)
-      std::copy(old.begin() + order[i] * width,
-                old.begin() + (order[i] + 1) * width,
-                values.begin() + i * width);
+      for (unsigned int w = 0; w < width; ++w)
+        permuted[i * width + w] = values[order[i] * width + w];
+    values.swap(permuted);
   };
   gather(x, 1), gather(id, 1), gather(log_rho, 1), gather(state_values, n_state);
   cell.resize(order.size());

@@ -140,7 +140,15 @@ private:
   std::vector<std::size_t>      bucket_start;
   std::vector<CellIterator>     bucket_cells;
   /** The active cell indices of bucket_cells (no call into deal.II to read them). */
-  std::vector<unsigned int>                  bucket_cell_indices;
+  std::vector<unsigned int> bucket_cell_indices;
+  /**
+   * Box meshes: per bucket, the place in bucket_cells of the cell that covers most of it,
+   * tried first; a point inside its box by more than unique_margin is in no other cell's
+   * (the boxes tile the domain and no cell's tolerance reaches that far), so the scan of
+   * the bucket, which picks the first cell that holds the point, would pick it too.
+   */
+  std::vector<std::size_t>                   bucket_primary;
+  double                                     unique_margin = 0;
   MPI_Comm                                   mpi_communicator;
   Particles::ParticleHandler<dim>            handler;
   std::vector<std::vector<BoundingBox<dim>>> rank_boxes;

@@ -150,9 +150,9 @@ double PointLocator<dim>::build_bucket_grid(const Triangulation<dim> &tria)
         widest = std::max(widest, cell_boxes[cell->active_cell_index()].side_length(0));
       unique_margin = 2e-10 * widest;
       bucket_primary.assign(total, std::numeric_limits<std::size_t>::max());
-      std::vector<double> covered(total, 0);
       for (std::size_t b = 0; b < total; ++b)
         {
+          double           covered = 0;
           BoundingBox<dim> bucket;
           std::size_t      rest = b;
           for (unsigned int d = 0; d < dim; ++d)
@@ -171,8 +171,8 @@ double PointLocator<dim>::build_bucket_grid(const Triangulation<dim> &tria)
                     std::max(0.0,
                              std::min(corners.second[d], bucket.get_boundary_points().second[d]) -
                                  std::max(corners.first[d], bucket.get_boundary_points().first[d]));
-              if (overlap > covered[b])
-                covered[b] = overlap, bucket_primary[b] = k;
+              if (overlap > covered)
+                covered = overlap, bucket_primary[b] = k;
             }
         }
     }
